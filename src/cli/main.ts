@@ -1,0 +1,139 @@
+/**
+ * The `kiln` entry point: the only place that prints errors and calls
+ * `process.exit`. Exit codes: see {@link ExitCode} and the README.
+ */
+import { readFileSync } from "node:fs";
+import { ExitCode, KilnError, usageError } from "../core/errors.js";
+import { cleanupTempPaths } from "../core/fs.js";
+import { stderrReporter, styles, useColor } from "../core/output.js";
+import { type CommandContext, formatCommandHelp, parseCommandArgs } from "./command.js";
+import { COMMANDS, type CommandEntry } from "./commands/index.js";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function topHelp(): string {
+  const width = Math.max(8, ...COMMANDS.map((c) => c.name.join(" ").length)) + 4;
+  const rows = COMMANDS.map((c) => `  ${c.name.join(" ").padEnd(width)}${c.summary}`);
+  return [
+    "kiln: build and run unikernels and microVMs (Unikraft, Firecracker-style Linux guests)",
+    "",
+    "usage: kiln COMMAND [options]",
+    "",
+    "commands:",
+    ...rows,
+    "",
+    "global options:",
+    "  -h, --help      show help (also: kiln COMMAND --help)",
+    "  -V, --version   print the version",
+    "",
+    "Environment: NO_COLOR disables color; KILN_HOME puts state and caches in one directory.",
+    "",
+  ].join("\n");
+}
+
+/** The command whose words are the longest prefix of argv. */
+function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
+  let best: CommandEntry | undefined;
+  for (const c of COMMANDS) {
+    if (c.name.every((w, i) => argv[i] === w) && (!best || c.name.length > best.name.length)) best = c;
+  }
+  return best ? { entry: best, rest: argv.slice(best.name.length) } : undefined;
+}
+
+function nearest(word: string): string | undefined {
+  const names = [...new Set(COMMANDS.map((c) => c.name[0]!))];
+  return names.find((n) => n.startsWith(word.slice(0, 2)));
+}
+
+/** Print an error for the user; returns the exit code. */
+function report(e: unknown): number {
+  const s = styles(useColor(process.stderr));
+  if (e instanceof KilnError) {
+    const where = e.location ? `${e.location.file}:${e.location.line}:${e.location.col}: ` : "";
+    process.stderr.write(`${s.red("error:")} ${where}${e.message}\n`);
+    for (const d of e.details) process.stderr.write(`${d}\n`);
+    if (e.hint) process.stderr.write(`${s.cyan("hint:")} ${e.hint}\n`);
+    return e.exitCode;
+  }
+  const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(
+    `${s.red("internal error:")} ${stack}\n\nThis is a bug in Kiln ${version()}; please report it with the command you ran.\n`,
+  );
+  return ExitCode.internal;
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to an exit code. */
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    if (argv[0] === "help" && argv.length > 1) return main([...argv.slice(1), "--help"]);
+    process.stdout.write(topHelp());
+    return argv.length === 0 ? ExitCode.usage : ExitCode.ok;
+  }
+  if (argv[0] === "--version" || argv[0] === "-V") {
+    process.stdout.write(`kiln ${version()}\n`);
+    return ExitCode.ok;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const near = nearest(argv[0]!);
+    return report(
+      usageError(
+        `unknown command "${argv[0]}"`,
+        near ? `did you mean "kiln ${near}"? See: kiln --help` : "see: kiln --help",
+      ),
+    );
+  }
+  const controller = new AbortController();
+  let claimed = false;
+  const onSigint = () => {
+    controller.abort();
+    if (!claimed) {
+      // Default: remove partial outputs and leave with 130, as shells expect.
+      void cleanupTempPaths().finally(() => process.exit(ExitCode.interrupted));
+    }
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  try {
+    const def = (await found.entry.load()).default;
+    const parsed = parseCommandArgs(def, found.rest);
+    if (parsed.help) {
+      process.stdout.write(formatCommandHelp(def));
+      return ExitCode.ok;
+    }
+    const ctx: CommandContext = {
+      values: parsed.values,
+      positionals: parsed.positionals,
+      rest: parsed.rest,
+      cwd: process.cwd(),
+      env: process.env,
+      reporter: stderrReporter(),
+      out: (t) => process.stdout.write(t),
+      stdinIsTTY: process.stdin.isTTY === true,
+      signal: controller.signal,
+      claimInterrupts: () => {
+        claimed = true;
+      },
+    };
+    return (await def.run(ctx)) ?? ExitCode.ok;
+  } catch (e) {
+    return report(e);
+  } finally {
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = report(e);
+  },
+);

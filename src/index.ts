@@ -1,0 +1,11 @@
+/**
+ * Kiln's library API: the typed functions behind each CLI command.
+ * Domains: `kraftfile` (project files), `image` (root filesystems),
+ * `machine` (VMs), `unikraft` (builds), with `core` shared underneath.
+ */
+export * from "./core/errors.js";
+export * from "./core/exec.js";
+export * from "./core/fs.js";
+export * from "./core/output.js";
+export * from "./core/paths.js";
+export * from "./core/units.js";
