@@ -1,0 +1,60 @@
+/**
+ * Test helpers: run the `kiln` CLI from source (through tsx, so no build is
+ * needed) and make scratch directories that are removed after the test.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { TestContext } from "node:test";
+
+export const REPO_ROOT = resolve(import.meta.dirname, "../..");
+/** `../shared/data`, the reference data beside the repository. */
+export const SHARED_DATA = resolve(REPO_ROOT, "../shared/data");
+export const SHARED_SEEDS = resolve(REPO_ROOT, "../shared/seeds");
+
+export interface KilnRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunKilnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Run `kiln ARGS…` to completion. `NO_COLOR` is set so output is plain. */
+export function runKiln(args: string[], opts: RunKilnOptions = {}): Promise<KilnRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), ...args], {
+      cwd: opts.cwd ?? REPO_ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** A fresh temporary directory, removed when the test ends. */
+export function scratchDir(t: TestContext, prefix = "kiln-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
