@@ -1,0 +1,92 @@
+/**
+ * Run a VMM so that it outlives Kiln and its end is recorded. The VMM runs
+ * under a tiny `sh` supervisor in a new session (`setsid`, so Ctrl-C in the
+ * terminal or `kill -9` of Kiln does not reach it); when the VMM exits, the
+ * supervisor writes its status to `<instanceDir>/exit-status` (`$?`, 128+N
+ * for signal N, as shells report it). A detached VMM is not Kiln's child once
+ * Kiln exits, so this file is the only way `kiln ps` can later tell *how* it
+ * ended. The VMM's own stdout/stderr go to `<instanceDir>/vmm.log`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { openSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { KilnError } from "../core/errors.js";
+
+/** File names inside an instance directory, shared by drivers and the store. */
+export const INSTANCE_FILES = {
+  spec: "spec.json",
+  state: "state.json",
+  consoleLog: "console.log",
+  consoleSocket: "console.sock",
+  qmpSocket: "qmp.sock",
+  pidfile: "vmm.pid",
+  vmmLog: "vmm.log",
+  exitStatus: "exit-status",
+  lock: "lock",
+} as const;
+
+// `exec 0<&-`-free on purpose: the VMM keeps /dev/null as stdin. The status is
+// written to a temporary file and renamed so a reader never sees a partial one.
+const SUPERVISOR = '"$@"; s=$?; echo "$s" > exit-status.tmp && mv -f exit-status.tmp exit-status; exit "$s"';
+
+export interface Supervised {
+  /** The supervisor shell's pid (its process group is the whole machine). */
+  supervisorPid: number;
+  child: ChildProcess;
+  /** Resolves with the VMM's exit status (shell convention) when it ends. */
+  exited: Promise<number>;
+}
+
+/** Start `argv` supervised in `instanceDir`. Rejects if the shell cannot start. */
+export async function spawnSupervised(
+  argv: readonly string[],
+  instanceDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Supervised> {
+  const log = openSync(join(instanceDir, INSTANCE_FILES.vmmLog), "a");
+  const child = spawn("/bin/sh", ["-c", SUPERVISOR, "kiln-supervisor", ...argv], {
+    cwd: instanceDir,
+    env,
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("spawn", resolve);
+    child.once("error", (e) =>
+      reject(new KilnError("EXEC_FAILED", `could not start the VMM supervisor: ${e.message}`, { cause: e })),
+    );
+  });
+  // Kiln must be free to exit while the machine runs on (detached runs).
+  child.unref();
+  return { supervisorPid: child.pid!, child, exited };
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  const n: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+  return n[signal] ?? 0;
+}
+
+/** The recorded exit status of an instance's VMM, or undefined if not (yet) written. */
+export async function readExitStatus(instanceDir: string): Promise<number | undefined> {
+  try {
+    const text = await readFile(join(instanceDir, INSTANCE_FILES.exitStatus), "utf8");
+    const n = Number.parseInt(text.trim(), 10);
+    return Number.isNaN(n) ? undefined : n;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process exists (signal 0); a zombie counts as gone only once reaped. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
