@@ -9,3 +9,4 @@ export * from "./core/fs.js";
 export * from "./core/output.js";
 export * from "./core/paths.js";
 export * from "./core/units.js";
+export * from "./image/index.js";

@@ -1,0 +1,196 @@
+/**
+ * Directory → CPIO file: walk, merge the device/ownership spec and extra
+ * entries, write newc, optionally gzip (Linux initramfs accepts it; Unikraft's
+ * `ukcpio` needs the archive uncompressed), and rename into place.
+ */
+import { createWriteStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { errnoCode, KilnError } from "../../core/errors.js";
+import { produceAtomically } from "../../core/fs.js";
+import { type Reporter, silentReporter } from "../../core/output.js";
+import { formatBytes } from "../../core/units.js";
+import { parseDeviceSpec, type SpecEntry } from "./spec.js";
+import type { CpioEntry } from "./types.js";
+import { walkDirectorySync } from "./walk.js";
+import { writeCpio } from "./writer.js";
+
+export interface PackCpioOptions {
+  /** Directory whose content becomes the archive root. */
+  sourceDir: string;
+  /** Archive to write (atomically: temporary file, then rename). */
+  output: string;
+  /** gzip the archive (for Linux; Unikraft needs it uncompressed). */
+  gzip?: boolean;
+  /** Keep the files' uid/gid instead of root:root. */
+  keepOwner?: boolean;
+  /** Clamp mtimes; defaults to the `SOURCE_DATE_EPOCH` environment variable when set. */
+  sourceDateEpoch?: number;
+  /** Path of a device/ownership spec (see {@link parseDeviceSpec}). */
+  deviceSpec?: string;
+  /** Entries added to (or replacing) the tree's, e.g. a generated `/init`. */
+  extraEntries?: CpioEntry[];
+  reporter?: Reporter;
+  signal?: AbortSignal;
+}
+
+export interface PackCpioResult {
+  /** Members written (excluding the trailer). */
+  entries: number;
+  /** Size of the output file (compressed size with `gzip`). */
+  sizeBytes: number;
+}
+
+/**
+ * Read `SOURCE_DATE_EPOCH` (https://reproducible-builds.org/specs/source-date-epoch/):
+ * undefined when unset or empty, else a non-negative integer or `INVALID_SOURCE_DATE_EPOCH`.
+ */
+export function sourceDateEpochFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d+$/.test(v)) {
+    throw new KilnError(
+      "INVALID_SOURCE_DATE_EPOCH",
+      `SOURCE_DATE_EPOCH must be whole seconds since 1970; got "${v}"`,
+    );
+  }
+  return Number(v);
+}
+
+/** Archive order: component by component, a parent before its children (the walker's order). */
+export function compareArchivePaths(a: string, b: string): number {
+  const pa = a.split("/");
+  const pb = b.split("/");
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+function specError(o: CpioEntry, message: string): KilnError {
+  const loc = (o as Partial<SpecEntry>).location;
+  return new KilnError("CPIO_SPEC_INVALID", message, loc ? { location: loc } : {});
+}
+
+/**
+ * Merge sorted tree entries with overlay entries (spec lines and extra
+ * entries), adding the parent directories an overlay entry needs (0755,
+ * root-owned) when the tree lacks them. Spec `f` and `d` lines on an existing
+ * path set its mode and owner; other overlay entries replace the tree's.
+ */
+export function* mergeEntries(
+  tree: Iterable<CpioEntry>,
+  overlay: CpioEntry[],
+  impliedMtimeSec: number,
+): Generator<CpioEntry> {
+  const byPath = new Map<string, CpioEntry>();
+  for (const o of overlay) byPath.set(o.path, o);
+  const ov = [...byPath.values()].sort((a, b) => compareArchivePaths(a.path, b.path));
+  let j = 0;
+  const open: string[] = [];
+  const place = function* (e: CpioEntry): Generator<CpioEntry> {
+    while (open.length > 0 && !e.path.startsWith(`${open[open.length - 1]}/`)) open.pop();
+    const parts = e.path.split("/");
+    const have = open.length === 0 ? 0 : open[open.length - 1]!.split("/").length;
+    for (let k = have + 1; k < parts.length; k++) {
+      const dir = parts.slice(0, k).join("/");
+      yield { path: dir, type: "dir", mode: 0o755, uid: 0, gid: 0, mtimeSec: impliedMtimeSec };
+      open.push(dir);
+    }
+    yield e;
+    if (e.type === "dir") open.push(e.path);
+  };
+  const isOverride = (o: CpioEntry) => "location" in o && (o.type === "file" || o.type === "dir");
+  const addOnly = function* (o: CpioEntry): Generator<CpioEntry> {
+    if (isOverride(o) && o.type === "file") {
+      throw specError(o, `"f" line names ${o.path}, which is not a file of the source tree`);
+    }
+    yield* place(o);
+  };
+  for (const t of tree) {
+    while (j < ov.length && compareArchivePaths(ov[j]!.path, t.path) < 0) yield* addOnly(ov[j++]!);
+    if (j < ov.length && ov[j]!.path === t.path) {
+      const o = ov[j++]!;
+      if (isOverride(o)) {
+        if (o.type !== t.type)
+          throw specError(o, `spec says ${o.path} is a ${o.type}, but the tree has a ${t.type}`);
+        yield* place({ ...t, mode: o.mode, uid: o.uid, gid: o.gid });
+        continue;
+      }
+      if (t.type === "dir") throw specError(o, `${o.path} would replace a directory of the source tree`);
+      yield* place(o);
+      continue;
+    }
+    yield* place(t);
+  }
+  while (j < ov.length) yield* addOnly(ov[j++]!);
+}
+
+async function loadSpec(path: string, mtimeSec: number): Promise<CpioEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new KilnError(
+      "CPIO_SPEC_MISSING",
+      `cannot read device spec ${path}: ${errnoCode(e) ?? String(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  return parseDeviceSpec(text, path).map((e) => ({ ...e, mtimeSec }));
+}
+
+/**
+ * Pack `sourceDir` into the CPIO archive `output` (newc, optionally gzip).
+ * Deterministic: sorted entries, root:root unless `keepOwner`, mtimes clamped
+ * to `sourceDateEpoch` (or `SOURCE_DATE_EPOCH`), sequential inode numbers.
+ * Atomic: an error or interruption leaves no file at `output`. The archive is
+ * never packed into itself when `output` lies inside `sourceDir`.
+ */
+export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const epoch = opts.sourceDateEpoch ?? sourceDateEpochFromEnv();
+  const specMtime = epoch ?? 0;
+  const overlay = opts.deviceSpec ? await loadSpec(opts.deviceSpec, specMtime) : [];
+  for (const e of opts.extraEntries ?? []) {
+    overlay.push(epoch !== undefined && e.mtimeSec > epoch ? { ...e, mtimeSec: epoch } : e);
+  }
+  const output = resolve(opts.output);
+  const progress = reporter.progress(`Packing ${opts.output}`);
+  const result = await produceAtomically(output, async (tmp) => {
+    const tree = walkDirectorySync(opts.sourceDir, {
+      keepOwner: opts.keepOwner,
+      sourceDateEpoch: epoch,
+      exclude: (abs) => abs === tmp || abs === output,
+    });
+    const file = createWriteStream(tmp, { highWaterMark: 8 * 1024 * 1024 });
+    const head = opts.gzip ? createGzip({ level: 6 }) : file;
+    const piped = opts.gzip ? pipeline(head as NodeJS.ReadableStream, file) : undefined;
+    const closed = new Promise<void>((res, rej) => {
+      file.once("close", res);
+      file.once("error", rej);
+    });
+    try {
+      const written = await writeCpio(mergeEntries(tree, overlay, specMtime), head, {
+        signal: opts.signal,
+        end: true,
+        onProgress: (n, bytes) => progress.update(formatBytes(bytes), n),
+      });
+      await piped;
+      await closed;
+      return written;
+    } catch (e) {
+      file.destroy();
+      if (head !== file) (head as NodeJS.ReadWriteStream & { destroy(): void }).destroy();
+      await Promise.allSettled([piped, closed]);
+      throw e;
+    }
+  });
+  const sizeBytes = (await stat(output)).size;
+  progress.done(`${result.entries} entries, ${formatBytes(sizeBytes)}`);
+  return { entries: result.entries, sizeBytes };
+}

@@ -1,0 +1,2 @@
+/** Root filesystems: CPIO (Kiln's own writer and reader), ext4/EROFS, sources. */
+export * from "./cpio/index.js";
