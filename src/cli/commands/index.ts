@@ -11,4 +11,10 @@ export interface CommandEntry {
   load: () => Promise<{ default: CommandDef }>;
 }
 
-export const COMMANDS: CommandEntry[] = [];
+export const COMMANDS: CommandEntry[] = [
+  {
+    name: ["rootfs", "ls"],
+    summary: "list the entries of a CPIO root filesystem (initrd)",
+    load: () => import("./rootfs-ls.js"),
+  },
+];
