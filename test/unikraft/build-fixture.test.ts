@@ -1,0 +1,110 @@
+/**
+ * `buildProject` against the fixture core: configure, make, progress, logs,
+ * no-op rebuilds, dropped options, compiler errors and cross builds.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { isKilnError } from "../../src/core/errors.js";
+import { collectingReporter } from "../../src/core/output.js";
+import { buildProject } from "../../src/unikraft/build.js";
+import { scratchDir } from "../helpers/kiln.js";
+import { fixtureProject, target } from "./fixture-project.js";
+
+test("builds the app and its library into an image named like Unikraft's, then a rebuild is a no-op", async (t) => {
+  const root = scratchDir(t);
+  const project = fixtureProject(root, { env: { GREETING: "hi there" } });
+  const reporter = collectingReporter();
+  const [r] = await buildProject(project, { reporter, jobs: 2 });
+  assert.ok(r);
+  assert.equal(r.kernel, join(project.outdir, "hello_qemu-x86_64"));
+  assert.equal(r.kernelSizeBytes, statSync(r.kernel).size);
+  assert.equal(r.configured, true);
+  assert.equal(r.steps, 4, "boot.o, main.o, foo.o and the link");
+  const out = execFileSync(r.kernel, { encoding: "utf8" });
+  assert.match(out, /^fixture-unikraft hello\nHello from fixture 42\nenv0=GREETING=hi there\n$/);
+  const log = readFileSync(r.logFile, "utf8");
+  assert.equal(r.logFile, join(project.outdir, "hello_qemu-x86_64.log"));
+  assert.match(log, /^ {2}CC {6}libfoo: foo\.o$/m);
+  assert.match(log, /UK_DEFCONFIG=/);
+  const config = readFileSync(r.configFile, "utf8");
+  assert.equal(r.configFile, join(project.dir, ".config.hello_qemu-x86_64"));
+  assert.match(config, /^# CONFIG_LIBUKRANDOM is not set$/m, "TCG adjustment for a 0.17 core");
+  assert.ok(reporter.infos.some((m) => m.includes("CONFIG_LIBUKRANDOM")));
+  assert.deepEqual(reporter.warnings, []);
+
+  const configMtime = statSync(r.configFile).mtimeMs;
+  const kernelMtime = statSync(r.kernel).mtimeMs;
+  const [again] = await buildProject(project, { jobs: 2 });
+  assert.equal(again?.configured, false);
+  assert.equal(again?.steps, 0);
+  assert.equal(statSync(r.configFile).mtimeMs, configMtime);
+  assert.equal(statSync(r.kernel).mtimeMs, kernelMtime);
+
+  // A change to the Kraftfile's kconfig reconfigures.
+  project.targets[0]!.kconfig = { CONFIG_LIBPOSIX_ENVIRON_ENVP1: '"X=1"' };
+  const [third] = await buildProject(project, { jobs: 2 });
+  assert.equal(third?.configured, true);
+  assert.match(readFileSync(r.configFile, "utf8"), /^CONFIG_LIBPOSIX_ENVIRON_ENVP1="X=1"$/m);
+});
+
+test("warns about each requested option that did not survive into .config", async (t) => {
+  const root = scratchDir(t);
+  const project = fixtureProject(root);
+  project.targets[0]!.kconfig = { CONFIG_NO_SUCH_THING: "y", CONFIG_LIBFOO: "y" };
+  const reporter = collectingReporter();
+  const [r] = await buildProject(project, { reporter });
+  assert.deepEqual(r?.missingOptions, [{ name: "CONFIG_NO_SUCH_THING", requested: "y", actual: undefined }]);
+  assert.equal(reporter.warnings.length, 1);
+  assert.match(
+    reporter.warnings[0]!,
+    /CONFIG_NO_SUCH_THING=y did not survive into .*\.config\.hello_qemu-x86_64/,
+  );
+});
+
+test("a compiler error reports the first errors with file and line, and the log path", async (t) => {
+  const root = scratchDir(t);
+  const project = fixtureProject(root, {}, "int main(void)\n{\n\treturn undeclared_thing;\n}\n");
+  await assert.rejects(buildProject(project), (e) => {
+    assert.ok(isKilnError(e, "BUILD_FAILED"), String(e));
+    assert.match(e.message, /building hello_qemu-x86_64 failed/);
+    const details = e.details.join("\n");
+    assert.match(details, /main\.c:3:\d+: error: .undeclared_thing. undeclared/);
+    assert.match(details, /full log: .*hello_qemu-x86_64\.log/);
+    return true;
+  });
+  assert.equal(existsSync(join(project.outdir, "hello_qemu-x86_64")), false);
+});
+
+test("an arm64 target is cross-built with the aarch64 toolchain Kiln picks itself", async (t) => {
+  if (process.arch !== "x64") return t.skip("the cross build is tested on x86_64 hosts");
+  const root = scratchDir(t);
+  const project = fixtureProject(root, {
+    targets: [target("hello_qemu-x86_64", "qemu", "x86_64"), target("hello_qemu-arm64", "qemu", "arm64")],
+  });
+  const [r] = await buildProject(project, { architecture: "arm64" });
+  assert.equal(r?.kernel, join(project.outdir, "hello_qemu-arm64"));
+  const elf = readFileSync(r.kernel);
+  assert.equal(elf.readUInt16LE(18), 183, "e_machine is EM_AARCH64");
+  assert.match(readFileSync(r.logFile, "utf8"), /CROSS_COMPILE=aarch64-linux-gnu-/);
+});
+
+test("--no-configure without a .config, and sources that are not there, are clear errors", async (t) => {
+  const root = scratchDir(t);
+  const project = fixtureProject(root);
+  await assert.rejects(buildProject(project, { configure: false }), (e) =>
+    isKilnError(e, "BUILD_NOT_CONFIGURED"),
+  );
+  project.unikraft = {
+    name: "unikraft",
+    source: { type: "git", url: "https://example.invalid/u", version: "stable" },
+    kconfig: {},
+  };
+  await assert.rejects(buildProject(project, { fetch: false }), (e) => {
+    assert.ok(isKilnError(e, "SOURCES_MISSING"));
+    assert.match(e.details.join("\n"), /unikraft: .*\.unikraft\/unikraft/);
+    return true;
+  });
+});
