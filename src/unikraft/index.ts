@@ -1,0 +1,2 @@
+/** Building Unikraft unikernels: sources, configuration, make, artifacts. */
+export * from "./sources/index.js";

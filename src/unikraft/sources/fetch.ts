@@ -1,0 +1,221 @@
+/**
+ * Getting a project's Unikraft sources into place, as KraftKit lays them out:
+ * the core in `.unikraft/unikraft`, libraries in `.unikraft/libs/<name>`, a
+ * template application in `.unikraft/apps/<name>`; local directories are used
+ * in place. Versions come from `kiln.lock` when it still matches the
+ * Kraftfile (unless `update`), and the lock is rewritten afterwards. The
+ * archives that libraries download at build time are put in the cache too,
+ * so a later build can be seeded from it offline.
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { KilnError } from "../../core/errors.js";
+import { type Reporter, silentReporter } from "../../core/output.js";
+import type { Component, ComponentSource, Project } from "../../kraftfile/types.js";
+import { archiveNeeds, effectiveMirrors, ensureArchiveCached, throwIfMissing } from "./archives.js";
+import { archivesCacheDir } from "./cache.js";
+import { hashFile } from "./checksum.js";
+import type { SourceContext } from "./context.js";
+import { fetchGitComponent } from "./git-component.js";
+import {
+  type ComponentRole,
+  findLocked,
+  type LockedArchive,
+  type LockedComponent,
+  lockFilePath,
+  readLockFile,
+  writeLockFile,
+} from "./lockfile.js";
+import { parseRelease, type Release, releaseMismatch } from "./resolve.js";
+import { fetchTarballComponent } from "./tarball.js";
+
+export interface FetchOptions {
+  /** Use only the cache and mirrors; never contact an upstream. */
+  offline?: boolean;
+  /** Mirrors (directories or base URLs) tried first, before `KILN_MIRRORS` and the config file's. */
+  mirrors?: string[];
+  /** Ignore `kiln.lock`: resolve every version afresh and rewrite the lock. */
+  update?: boolean;
+  reporter?: Reporter;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface FetchedComponent {
+  name: string;
+  /** Absolute: in `.unikraft/`, or the local directory in place. */
+  dir: string;
+  source: ComponentSource;
+  /** Git: the ref the version resolved to. */
+  resolvedRef?: string;
+  /** Git: the commit checked out. */
+  commit?: string;
+  /** Tarball: SHA-256 of the archive. */
+  sha256?: string;
+}
+
+export interface FetchedSources {
+  core: FetchedComponent;
+  /** In Kraftfile order. */
+  libraries: FetchedComponent[];
+  template?: FetchedComponent;
+  /** Absolute path of the lock file written. */
+  lockFile: string;
+  /** The cache directory holding build-time archives, when any library needs one. */
+  archivesDir?: string;
+  /** Build-time archives, cached (seed them with `seedArchives`). */
+  archives: LockedArchive[];
+}
+
+/** Where a component goes in `.unikraft/` (pure). */
+export function componentDest(project: Project, role: ComponentRole, name: string): string {
+  const base = join(project.dir, ".unikraft");
+  if (role === "core") return join(base, "unikraft");
+  if (role === "template") return join(base, "apps", name);
+  return join(base, "libs", name);
+}
+
+function label(role: ComponentRole, name: string): string {
+  return role === "core" ? "unikraft" : role === "template" ? `template ${name}` : `library ${name}`;
+}
+
+/**
+ * Fetch the core, libraries and template of `project`, write `kiln.lock`.
+ * Throws `SOURCES_MISSING` naming every component and archive not found (and
+ * where Kiln looked), `SOURCE_VERSION_NOT_FOUND` for a version a repository
+ * does not have, `NO_UNIKRAFT` for a project without a `unikraft:` core.
+ */
+export async function fetchProjectSources(
+  project: Project,
+  opts: FetchOptions = {},
+): Promise<FetchedSources> {
+  const env = opts.env ?? process.env;
+  const reporter = opts.reporter ?? silentReporter;
+  if (!project.unikraft) {
+    throw new KilnError(
+      "NO_UNIKRAFT",
+      `${project.file} has no "unikraft:" core, so there are no sources to fetch`,
+      {
+        hint: project.runtime
+          ? `this project runs the prebuilt runtime ${project.runtime}; nothing to build`
+          : 'add e.g. "unikraft: stable" to the Kraftfile',
+      },
+    );
+  }
+  const ctx: SourceContext = {
+    env,
+    mirrors: await effectiveMirrors(opts.mirrors ?? [], env, project.dir),
+    offline: opts.offline ?? false,
+    reporter,
+    missing: [],
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  const lockFile = lockFilePath(project.dir);
+  const lock = opts.update ? undefined : await readLockFile(lockFile);
+  const work: { role: ComponentRole; c: Component }[] = [
+    { role: "core", c: project.unikraft },
+    ...(project.template ? [{ role: "template" as const, c: project.template }] : []),
+    ...project.libraries.map((c) => ({ role: "library" as const, c })),
+  ];
+  const progress = reporter.progress("fetch");
+  const fetched = new Map<Component, FetchedComponent>();
+  const locked: LockedComponent[] = [];
+  let coreRelease: Release | undefined;
+  for (const [i, { role, c }] of work.entries()) {
+    progress.update(label(role, c.name), i, work.length);
+    const entry = findLocked(lock, role, c.name, c.source);
+    const f = await fetchComponent(
+      ctx,
+      project,
+      role,
+      c,
+      entry,
+      role === "library" ? coreRelease : undefined,
+    );
+    if (role === "core" && f?.resolvedRef) coreRelease = parseRelease(f.resolvedRef);
+    if (!f) continue;
+    fetched.set(c, f);
+    locked.push({
+      role,
+      name: c.name,
+      source: c.source,
+      ...(f.resolvedRef ? { ref: f.resolvedRef } : {}),
+      ...(f.commit ? { commit: f.commit } : {}),
+      ...(f.sha256 ? { sha256: f.sha256 } : {}),
+    });
+  }
+  throwIfMissing(ctx.missing, ctx.offline);
+
+  // Build-time archives of every fetched component (lib-musl's musl tarball, …).
+  const archives: LockedArchive[] = [];
+  for (const f of fetched.values()) {
+    for (const need of await archiveNeeds(f.dir)) {
+      progress.update(`archive ${need.fileName}`);
+      const cached = await ensureArchiveCached(ctx, need);
+      if (cached) {
+        archives.push({
+          lib: need.lib,
+          file: need.fileName,
+          url: need.url,
+          sha256: await hashFile(cached, "sha256"),
+        });
+      }
+    }
+  }
+  throwIfMissing(ctx.missing, ctx.offline);
+  await writeLockFile(lockFile, { version: 1, components: locked, archives });
+  progress.done(`${fetched.size} component${fetched.size === 1 ? "" : "s"} in place`);
+  const get = (c: Component) => fetched.get(c)!;
+  return {
+    core: get(project.unikraft),
+    libraries: project.libraries.map(get),
+    ...(project.template ? { template: get(project.template) } : {}),
+    lockFile,
+    ...(archives.length ? { archivesDir: archivesCacheDir(env) } : {}),
+    archives,
+  };
+}
+
+async function fetchComponent(
+  ctx: SourceContext,
+  project: Project,
+  role: ComponentRole,
+  c: Component,
+  entry: LockedComponent | undefined,
+  coreRelease: Release | undefined,
+): Promise<FetchedComponent | undefined> {
+  const src = c.source;
+  const what = label(role, c.name);
+  if (src.type === "directory") {
+    if (!existsSync(src.path) || !statSync(src.path).isDirectory()) {
+      throw new KilnError("SOURCE_NOT_FOUND", `${what}: directory ${src.path} does not exist`, {
+        hint: "fix the path in the Kraftfile (relative paths are from the Kraftfile's directory)",
+      });
+    }
+    return { name: c.name, dir: src.path, source: src };
+  }
+  const dest = componentDest(project, role, c.name);
+  if (src.type === "tarball") {
+    const r = await fetchTarballComponent(ctx, {
+      label: what,
+      location: src.location,
+      dest,
+      ...(entry ? { locked: entry } : {}),
+    });
+    return r ? { name: c.name, dir: dest, source: src, sha256: r.sha256 } : undefined;
+  }
+  const r = await fetchGitComponent(ctx, {
+    label: what,
+    url: src.url,
+    version: src.version,
+    dest,
+    ...(entry ? { locked: entry } : {}),
+    ...(coreRelease ? { coreRelease } : {}),
+  });
+  if (!r) return undefined;
+  if (role === "library" && src.version === "stable") {
+    const warning = releaseMismatch(what, r.ref, coreRelease);
+    if (warning) ctx.reporter.warn(warning);
+  }
+  return { name: c.name, dir: dest, source: src, resolvedRef: r.ref, commit: r.commit };
+}

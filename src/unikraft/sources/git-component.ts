@@ -1,0 +1,178 @@
+/**
+ * One git-sourced component: make sure the commit it needs is in the cache
+ * (fetching from the mirrors in order, then the upstream unless offline),
+ * then place that commit in the project's `.unikraft/`.
+ *
+ * With a lock entry the commit is known and nothing is contacted when the
+ * cache has it. Without one, the version is resolved against the refs of
+ * the first place that has the repository and the version.
+ */
+import { existsSync } from "node:fs";
+import { KilnError } from "../../core/errors.js";
+import { gitCachePath } from "./cache.js";
+import type { SourceContext } from "./context.js";
+import {
+  checkoutFromCache,
+  ensureCacheRepo,
+  fetchCommitIntoCache,
+  fetchIntoCache,
+  headCommit,
+  localRefs,
+  revParseCommit,
+} from "./git.js";
+import type { LockedComponent } from "./lockfile.js";
+import { describeMirror, mirrorRepoCandidates, repoName } from "./mirrors.js";
+import { type Release, type Resolution, resolveVersion } from "./resolve.js";
+
+export interface GitRequest {
+  /** For messages: `unikraft`, `lib musl`. */
+  label: string;
+  url: string;
+  version: string;
+  /** Where the work tree goes. */
+  dest: string;
+  /** A lock entry that still applies (same source), unless updating. */
+  locked?: LockedComponent;
+  /** For libraries: the core's release, which `stable` follows. */
+  coreRelease?: Release;
+}
+
+export interface GitResult {
+  ref: string;
+  commit: string;
+}
+
+/** Places to fetch a repository from, in order: mirrors, then upstream. */
+function places(ctx: SourceContext, url: string): { from: string; note?: string }[] {
+  const name = repoName(url);
+  const out: { from: string; note?: string }[] = [];
+  for (const m of ctx.mirrors) {
+    for (const c of mirrorRepoCandidates(m, name)) {
+      if (m.kind === "dir" && !existsSync(c)) out.push({ from: c, note: "absent" });
+      else out.push({ from: c });
+    }
+    if (m.kind === "dir" && !existsSync(describeMirror(m)))
+      out.splice(-2, 2, { from: m.path, note: "absent" });
+  }
+  if (ctx.offline) out.push({ from: url, note: "upstream not contacted (--offline)" });
+  else out.push({ from: url });
+  return out;
+}
+
+/**
+ * Fetch and place a git component. Returns undefined (and records what is
+ * missing in `ctx.missing`) when no place has it.
+ */
+export async function fetchGitComponent(ctx: SourceContext, req: GitRequest): Promise<GitResult | undefined> {
+  const cache = gitCachePath(req.url, ctx.env);
+  const tried: string[] = [];
+  const inCache = async (rev: string) =>
+    existsSync(cache) ? revParseCommit(cache, rev, ctx.env) : Promise.resolve(undefined);
+
+  let result: GitResult | undefined;
+  const lockedCommit = req.locked?.commit;
+  if (lockedCommit) {
+    // Locked: the commit decides; refs are only fetched when the cache lacks it.
+    let commit = await inCache(lockedCommit);
+    if (!commit) {
+      for (const p of places(ctx, req.url)) {
+        if (p.note) {
+          tried.push(`${p.from} (${p.note})`);
+          continue;
+        }
+        ctx.signal?.throwIfAborted();
+        await ensureCacheRepo(cache, ctx.env);
+        const err = await fetchIntoCache(cache, p.from, ctx.env);
+        commit = await inCache(lockedCommit);
+        if (!commit && !err && (await fetchCommitIntoCache(cache, p.from, lockedCommit, ctx.env))) {
+          commit = await inCache(lockedCommit);
+        }
+        if (commit) break;
+        tried.push(`${p.from} (${err ?? `has no commit ${lockedCommit}`})`);
+      }
+    } else tried.push(`${cache} (cache)`);
+    if (commit) result = { ref: req.locked?.ref ?? commit, commit };
+    else
+      ctx.missing.push({
+        what: `${req.label} commit ${lockedCommit} (${req.locked?.ref ?? "locked"}, from kiln.lock)`,
+        tried: [`${cache} (cache)`, ...tried],
+      });
+  } else {
+    // A bare commit already cached needs no network either.
+    const cachedCommit = /^[0-9a-f]{7,64}$/.test(req.version) ? await inCache(req.version) : undefined;
+    if (cachedCommit) result = { ref: req.version, commit: cachedCommit };
+    let lastError: KilnError | undefined;
+    for (const p of cachedCommit ? [] : places(ctx, req.url)) {
+      if (p.note) {
+        tried.push(`${p.from} (${p.note})`);
+        continue;
+      }
+      ctx.signal?.throwIfAborted();
+      await ensureCacheRepo(cache, ctx.env);
+      const err = await fetchIntoCache(cache, p.from, ctx.env);
+      if (err) {
+        tried.push(`${p.from} (${err})`);
+        continue;
+      }
+      const r = await resolveIn(cache, req, p.from, ctx.env);
+      if (r instanceof KilnError) {
+        lastError = r;
+        tried.push(`${p.from} (${r.message})`);
+        continue;
+      }
+      result = r;
+      break;
+    }
+    if (!result && existsSync(cache) && !cachedCommit) {
+      // Every place failed: what the cache already has still counts (it is
+      // how an offline build without a lock file works).
+      const r = await resolveIn(cache, req, `${cache} (cache)`, ctx.env);
+      if (!(r instanceof KilnError)) {
+        if (!ctx.offline) ctx.reporter.warn(`${req.label}: no source reachable; using the cached ${r.ref}`);
+        result = r;
+      } else lastError = r;
+    }
+    if (!result) {
+      if (lastError && tried.every((t) => !t.includes("(absent)") && !t.includes("not contacted"))) {
+        throw lastError;
+      }
+      ctx.missing.push({
+        what: `${req.label} ${req.version} (${req.url})`,
+        tried: [`${cache} (cache${existsSync(cache) ? ": version not found" : ": empty"})`, ...tried],
+      });
+    }
+  }
+  if (!result) return undefined;
+  if ((await headCommit(req.dest, ctx.env)) !== result.commit) {
+    await checkoutFromCache(cache, result.commit, req.dest, req.url, ctx.env);
+  }
+  return result;
+}
+
+async function resolveIn(
+  cache: string,
+  req: GitRequest,
+  where: string,
+  env: NodeJS.ProcessEnv,
+): Promise<GitResult | KilnError> {
+  let r: Resolution;
+  try {
+    r = resolveVersion(await localRefs(cache, env), {
+      name: req.label,
+      version: req.version,
+      ...(req.coreRelease ? { coreRelease: req.coreRelease } : {}),
+      where,
+    });
+  } catch (e) {
+    if (e instanceof KilnError) return e;
+    throw e;
+  }
+  const commit = await revParseCommit(cache, r.commit, env);
+  if (!commit) {
+    return new KilnError(
+      "SOURCE_VERSION_NOT_FOUND",
+      `${req.label}: version "${req.version}" is neither a tag, a branch nor a commit of ${where}`,
+    );
+  }
+  return { ref: r.kind === "commit" ? commit : r.ref, commit };
+}

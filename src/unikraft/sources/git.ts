@@ -1,0 +1,141 @@
+/**
+ * Git, through `exec` (so failures report argv, exit code and stderr): a bare
+ * cache repository per upstream, fed by `git fetch` from a mirror or the
+ * upstream, and checkouts from it into the project's `.unikraft/`.
+ *
+ * The cache is `git init --bare` + `git fetch` rather than
+ * `git clone --mirror` so one cache entry can be filled from any of several
+ * places (a mirror today, the upstream tomorrow) under the same refs.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { exec } from "../../core/exec.js";
+import { produceAtomically } from "../../core/fs.js";
+import { parseRefs, type RepoRefs } from "./resolve.js";
+
+/** Environment for git: never prompt for credentials, stable messages. */
+export function gitEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "true", LC_ALL: "C" };
+}
+
+function git(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean } = {}) {
+  return exec(["git", ...args], {
+    env: gitEnv(opts.env),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.allowFailure ? { allowFailure: true } : {}),
+  });
+}
+
+/** Create the bare cache repository if absent. */
+export async function ensureCacheRepo(cachePath: string, env?: NodeJS.ProcessEnv): Promise<void> {
+  if (existsSync(cachePath)) return;
+  await mkdir(dirname(cachePath), { recursive: true });
+  // Build beside and rename, so a half-made repository is never mistaken for a cache entry.
+  await produceAtomically(cachePath, async (tmp) => {
+    await git(["init", "--quiet", "--bare", tmp], { env: env ?? process.env });
+  });
+}
+
+/**
+ * Fetch all branches and tags of `from` (a URL or a repository path) into the
+ * cache repository; tags that moved upstream move here too (`+` refspecs).
+ * Returns an error message instead of throwing when `from` cannot be read.
+ */
+export async function fetchIntoCache(
+  cachePath: string,
+  from: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const r = await git(
+    [
+      "fetch",
+      "--quiet",
+      "--force",
+      "--no-tags",
+      from,
+      "+refs/heads/*:refs/heads/*",
+      "+refs/tags/*:refs/tags/*",
+    ],
+    { cwd: cachePath, env: env ?? process.env, allowFailure: true },
+  );
+  if (r.exitCode === 0) return undefined;
+  return lastLine(r.stderr) ?? `git fetch exited with code ${r.exitCode}`;
+}
+
+/** Fetch a single commit (for a locked commit no ref points to any more). */
+export async function fetchCommitIntoCache(
+  cachePath: string,
+  from: string,
+  commit: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<boolean> {
+  const r = await git(["fetch", "--quiet", from, commit], {
+    cwd: cachePath,
+    env: env ?? process.env,
+    allowFailure: true,
+  });
+  return r.exitCode === 0;
+}
+
+function lastLine(text: string): string | undefined {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .pop();
+}
+
+/** Branches and tags of a local repository (tags peeled). */
+export async function localRefs(repo: string, env?: NodeJS.ProcessEnv): Promise<RepoRefs> {
+  // show-ref exits 1 when there are no refs at all: an empty repository.
+  const r = await git(["show-ref", "--dereference"], {
+    cwd: repo,
+    env: env ?? process.env,
+    allowFailure: true,
+  });
+  return parseRefs(r.stdout);
+}
+
+/** The full id of a commit in `repo`, or undefined when it is not there. */
+export async function revParseCommit(
+  repo: string,
+  rev: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const r = await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], {
+    cwd: repo,
+    env: env ?? process.env,
+    allowFailure: true,
+  });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}
+
+/** HEAD's commit of a work tree, or undefined when it is no git work tree. */
+export async function headCommit(dir: string, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (!existsSync(dir)) return undefined;
+  return revParseCommit(dir, "HEAD", env);
+}
+
+/**
+ * Place `commit` of the cache repository at `dest` as a git work tree with a
+ * detached HEAD, replacing what was there. `git clone` of a local path
+ * hard-links the objects, so this costs little disk. `origin` is set to the
+ * upstream URL, as in a KraftKit-managed `.unikraft/`.
+ */
+export async function checkoutFromCache(
+  cachePath: string,
+  commit: string,
+  dest: string,
+  upstreamUrl: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<void> {
+  const e = env ?? process.env;
+  await produceAtomically(dest, async (tmp) => {
+    await git(["clone", "--quiet", "--no-checkout", cachePath, tmp], { env: e });
+    await git(["checkout", "--quiet", "--detach", commit], { cwd: tmp, env: e });
+    await git(["remote", "set-url", "origin", upstreamUrl], { cwd: tmp, env: e });
+    // produceAtomically renames over `dest` only when it is absent or an empty directory.
+    await rm(dest, { recursive: true, force: true });
+  });
+}

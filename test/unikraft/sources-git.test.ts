@@ -1,0 +1,180 @@
+/**
+ * Git sources end to end against real local repositories: version
+ * resolution, placement in `.unikraft/`, the cache, mirrors, offline mode and
+ * the lock file.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { isKilnError } from "../../src/core/errors.js";
+import { collectingReporter } from "../../src/core/output.js";
+import { fetchProjectSources } from "../../src/unikraft/sources/index.js";
+import { scratchDir } from "../helpers/kiln.js";
+import { commit, git, gitSource, isolatedEnv, makeProject, makeRepo } from "./sources-fixtures.js";
+
+const read = (dir: string, file = "VERSION") => readFileSync(join(dir, file), "utf8").trim();
+
+test("stable: the core's newest release; libraries the matching release or the newest not newer", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0", "RELEASE-0.17.1"] });
+  makeRepo(join(tmp, "up/lib-match"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.1", "RELEASE-0.18.0"] });
+  makeRepo(join(tmp, "up/lib-older"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0"] });
+  makeRepo(join(tmp, "up/lib-lagging"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.0"] });
+  const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), "stable"), {
+    match: gitSource(join(tmp, "up/lib-match"), "stable"),
+    older: gitSource(join(tmp, "up/lib-older"), "stable"),
+    lagging: gitSource(join(tmp, "up/lib-lagging"), "stable"),
+  });
+  const reporter = collectingReporter();
+  const f = await fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")), reporter });
+  assert.equal(f.core.dir, join(project.dir, ".unikraft/unikraft"));
+  assert.equal(f.core.resolvedRef, "RELEASE-0.17.1");
+  assert.equal(read(f.core.dir), "RELEASE-0.17.1");
+  assert.deepEqual(
+    f.libraries.map((l) => [l.name, l.resolvedRef, read(l.dir), l.dir]),
+    [
+      ["match", "RELEASE-0.17.1", "RELEASE-0.17.1", join(project.dir, ".unikraft/libs/match")],
+      ["older", "RELEASE-0.17.0", "RELEASE-0.17.0", join(project.dir, ".unikraft/libs/older")],
+      ["lagging", "RELEASE-0.16.0", "RELEASE-0.16.0", join(project.dir, ".unikraft/libs/lagging")],
+    ],
+  );
+  // Only the library from another release line is worth a warning.
+  assert.equal(reporter.warnings.length, 1);
+  assert.match(
+    reporter.warnings[0]!,
+    /library lagging has no release for RELEASE-0\.17\.1; using RELEASE-0\.16\.0/,
+  );
+  assert.equal(git(f.core.dir, "rev-parse", "HEAD"), f.core.commit);
+  const lock = readFileSync(f.lockFile, "utf8");
+  assert.match(lock, /ref: RELEASE-0\.17\.1\n\s+commit: [0-9a-f]{40}/);
+});
+
+test("tag, branch and commit versions; a directory source is used in place", async (t) => {
+  const tmp = scratchDir(t);
+  const commits = makeRepo(join(tmp, "up/unikraft"), {
+    releases: ["RELEASE-0.16.0", "RELEASE-0.17.0"],
+    staging: true,
+  });
+  makeRepo(join(tmp, "up/lib-a"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0"], staging: true });
+  makeRepo(join(tmp, "up/lib-b"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0"] });
+  const localLib = join(tmp, "local-lib");
+  mkdirSync(localLib);
+  const old = commits.get("RELEASE-0.16.0")!;
+  const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), old.slice(0, 10)), {
+    a: gitSource(join(tmp, "up/lib-a"), "staging"),
+    b: gitSource(join(tmp, "up/lib-b"), "RELEASE-0.16.0"),
+    mine: { type: "directory", path: localLib },
+  });
+  const f = await fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")) });
+  assert.equal(f.core.commit, old);
+  assert.equal(read(f.core.dir), "RELEASE-0.16.0");
+  assert.equal(read(f.libraries[0]!.dir), "staging");
+  assert.equal(f.libraries[0]!.resolvedRef, "staging");
+  assert.equal(read(f.libraries[1]!.dir), "RELEASE-0.16.0");
+  assert.equal(f.libraries[2]!.dir, localLib);
+  assert.equal(existsSync(join(project.dir, ".unikraft/libs/mine")), false);
+});
+
+test("a version the repository lacks is an error naming it and what exists", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.17.0"] });
+  const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), "RELEASE-9.9.9"));
+  await assert.rejects(fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")) }), (e) => {
+    assert.ok(isKilnError(e, "SOURCE_VERSION_NOT_FOUND"), String(e));
+    assert.match(e.message, /unikraft: version "RELEASE-9\.9\.9" is neither a tag, a branch nor a commit/);
+    assert.match(e.hint ?? "", /RELEASE-0\.17\.0/);
+    return true;
+  });
+  assert.equal(existsSync(join(project.dir, ".unikraft/unikraft")), false);
+});
+
+test("the cache: a second fetch needs no upstream; --offline works from it", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.17.0"] });
+  makeRepo(join(tmp, "up/lib-x"), { releases: ["RELEASE-0.17.0"] });
+  const env = isolatedEnv(join(tmp, "home"));
+  const mk = (name: string) =>
+    makeProject(join(tmp, name), gitSource(join(tmp, "up/unikraft"), "stable"), {
+      x: gitSource(join(tmp, "up/lib-x"), "stable"),
+    });
+  await fetchProjectSources(mk("app1"), { env });
+  rmSync(join(tmp, "up"), { recursive: true });
+  // Same project again (lock present), and a new project without a lock, offline.
+  const again = await fetchProjectSources(mk("app1"), { env });
+  assert.equal(again.core.resolvedRef, "RELEASE-0.17.0");
+  const offline = await fetchProjectSources(mk("app2"), { env, offline: true });
+  assert.equal(read(offline.libraries[0]!.dir), "RELEASE-0.17.0");
+});
+
+test("--offline names each missing component and the places tried", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.17.0"] });
+  makeRepo(join(tmp, "up/lib-x"), { releases: ["RELEASE-0.17.0"] });
+  const mirror = join(tmp, "mirror");
+  mkdirSync(mirror);
+  symlinkSync(join(tmp, "up/unikraft"), join(mirror, "unikraft.git"));
+  const project = makeProject(join(tmp, "app"), gitSource("https://example.invalid/unikraft", "stable"), {
+    x: gitSource("https://example.invalid/lib-x", "stable"),
+  });
+  await assert.rejects(
+    fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")), offline: true, mirrors: [mirror] }),
+    (e) => {
+      assert.ok(isKilnError(e, "SOURCES_MISSING"), String(e));
+      assert.match(
+        e.message,
+        /1 source not found offline.*library x stable \(https:\/\/example\.invalid\/lib-x\)/,
+      );
+      const details = e.details.join("\n");
+      assert.match(details, new RegExp(`tried: ${join(mirror, "lib-x.git")} \\(absent\\)`));
+      assert.match(
+        details,
+        /tried: https:\/\/example\.invalid\/lib-x \(upstream not contacted \(--offline\)\)/,
+      );
+      return true;
+    },
+  );
+  // The core came from the mirror all the same.
+  assert.equal(read(join(project.dir, ".unikraft/unikraft")), "RELEASE-0.17.0");
+});
+
+test("mirrors are tried in order before the upstream", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.17.0"] });
+  makeRepo(join(tmp, "m2/unikraft"), { releases: ["RELEASE-0.17.0"], files: { FROM: "mirror two\n" } });
+  makeRepo(join(tmp, "m3/unikraft.git"), { releases: ["RELEASE-0.17.0"], files: { FROM: "mirror three\n" } });
+  mkdirSync(join(tmp, "m1"));
+  const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), "stable"));
+  const env = { ...isolatedEnv(join(tmp, "home")), KILN_MIRRORS: `${join(tmp, "m3")}` };
+  const f = await fetchProjectSources(project, { env, mirrors: [join(tmp, "m1"), join(tmp, "m2")] });
+  assert.equal(read(f.core.dir, "FROM"), "mirror two");
+});
+
+test("the lock file pins commits until --update", async (t) => {
+  const tmp = scratchDir(t);
+  const up = join(tmp, "up/unikraft");
+  makeRepo(up, { releases: ["RELEASE-0.17.0"], staging: true });
+  makeRepo(join(tmp, "up/lib-x"), { releases: ["RELEASE-0.17.0"] });
+  const env = isolatedEnv(join(tmp, "home"));
+  const project = makeProject(join(tmp, "app"), gitSource(up, "staging"), {
+    x: gitSource(join(tmp, "up/lib-x"), "RELEASE-0.17.0"),
+  });
+  const first = await fetchProjectSources(project, { env });
+  // Upstream moves on: staging advances, the library's tag is moved.
+  git(up, "checkout", "-q", "staging");
+  const newer = commit(up, { VERSION: "staging 2\n" });
+  const lib = join(tmp, "up/lib-x");
+  commit(lib, { VERSION: "retagged\n" });
+  git(lib, "tag", "-f", "-a", "-m", "moved", "RELEASE-0.17.0");
+
+  const locked = await fetchProjectSources(project, { env });
+  assert.equal(locked.core.commit, first.core.commit);
+  assert.equal(read(locked.core.dir), "staging");
+  assert.equal(read(locked.libraries[0]!.dir), "RELEASE-0.17.0");
+
+  const updated = await fetchProjectSources(project, { env, update: true });
+  assert.equal(updated.core.commit, newer);
+  assert.equal(read(updated.core.dir), "staging 2");
+  assert.equal(read(updated.libraries[0]!.dir), "retagged");
+  assert.match(readFileSync(updated.lockFile, "utf8"), new RegExp(`commit: ${newer}`));
+});
