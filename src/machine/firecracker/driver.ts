@@ -1,0 +1,165 @@
+/**
+ * The Firecracker {@link VmmDriver}: maps a {@link MachineSpec} to Firecracker's
+ * API ({@link firecrackerVmSpecFor}, pure), refuses what Firecracker cannot do
+ * (9p volumes, user-mode port forwards, compressed or Multiboot kernels) with
+ * the QEMU alternative named, and runs the process (`process.ts`).
+ */
+import { join } from "node:path";
+import { KilnError } from "../../core/errors.js";
+import { which } from "../../core/exec.js";
+import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
+import { kernelCommandLine } from "../qemu/argv.js";
+import { INSTANCE_FILES } from "../supervise.js";
+import { FIRECRACKER_DEFAULT_BOOT_ARGS, type FirecrackerVmSpec } from "./plan.js";
+import { FIRECRACKER_FILES, launchFirecracker, stopFirecracker } from "./process.js";
+
+const USE_QEMU = "`--vmm qemu` runs the same machine on QEMU (no root, no KVM needed)";
+
+function unsupported(message: string): KilnError {
+  return new KilnError("VMM_UNSUPPORTED", message, { hint: USE_QEMU });
+}
+
+/** Quote a kernel-command-line value if it has spaces (the kernel honours `"…"`). */
+function kq(value: string): string {
+  return /\s/.test(value) ? `"${value}"` : value;
+}
+
+/**
+ * The kernel command line Firecracker gets. Linux guests: Firecracker's usual
+ * `console=ttyS0 reboot=k panic=1 pci=off` (a key the user set wins), the
+ * user's arguments, the environment as `K=V` words (handed to init), then
+ * `-- app args`. Firecracker itself appends `root=/dev/vda rw` for the root
+ * drive. Unikraft guests use the same syntax as on QEMU (uklibparam).
+ */
+export function firecrackerBootArgs(spec: MachineSpec): string {
+  if (spec.guest === "unikraft") return kernelCommandLine(spec);
+  const has = (key: string) => spec.kernelArgs.some((a) => a === key || a.startsWith(`${key}=`));
+  const out = FIRECRACKER_DEFAULT_BOOT_ARGS.split(" ").filter((a) => !has(a.split("=")[0]!));
+  out.push(...spec.kernelArgs);
+  for (const [k, v] of Object.entries(spec.env)) out.push(`${k}=${kq(v)}`);
+  if (spec.appArgs.length > 0) out.push("--", ...spec.appArgs.map(kq));
+  return out.join(" ");
+}
+
+/**
+ * Check that Firecracker can run `spec` at all (pure). Throws
+ * `VMM_UNSUPPORTED` naming `--vmm qemu` for what only QEMU offers.
+ */
+export function checkFirecrackerSupport(spec: MachineSpec): void {
+  if (spec.kernelKind === "bzimage") {
+    throw unsupported(
+      `Firecracker boots an uncompressed vmlinux (ELF) on x86_64, and ${spec.kernel} is a compressed bzImage`,
+    );
+  }
+  if (spec.kernelKind === "multiboot") {
+    throw unsupported(
+      `${spec.kernel} is a Multiboot image (Unikraft's qemu platform); Firecracker needs the target built for platform fc`,
+    );
+  }
+  if (spec.volumes.length > 0) {
+    throw unsupported(
+      `Firecracker has no shared-folder device (9p), and ${spec.volumes.length} volume(s) were given`,
+    );
+  }
+  if (spec.ports.length > 0) {
+    throw unsupported(
+      `Firecracker has no user-mode networking, so port forwards (-p ${spec.ports[0]!.hostPort}:${spec.ports[0]!.guestPort}) cannot work`,
+    );
+  }
+}
+
+/** Name of the tap device Kiln gives an instance (Linux caps interface names at 15 characters). */
+export function tapNameFor(name: string): string {
+  return `kt-${name.replace(/[^A-Za-z0-9_-]/g, "")}`.slice(0, 15);
+}
+
+/** The Firecracker configuration for a machine spec in `instanceDir` (pure). */
+export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): FirecrackerVmSpec {
+  checkFirecrackerSupport(spec);
+  return {
+    kernelPath: spec.kernel,
+    ...(spec.initrd ? { initrdPath: spec.initrd } : {}),
+    bootArgs: firecrackerBootArgs(spec),
+    vcpuCount: spec.cpus,
+    memMiB: spec.memMiB,
+    drives: spec.rootfs ? [{ id: "rootfs", pathOnHost: spec.rootfs, isRoot: true, readOnly: false }] : [],
+    networkInterfaces:
+      spec.network === "tap" || spec.network === "bridge"
+        ? [{ id: "eth0", hostDevName: tapNameFor(spec.name) }]
+        : [],
+    logger: { logPath: join(instanceDir, FIRECRACKER_FILES.log), level: "Warning" },
+    metrics: { metricsPath: join(instanceDir, FIRECRACKER_FILES.metrics) },
+  };
+}
+
+export interface FirecrackerDriverOptions {
+  /** `api` (default) or `config-file`. */
+  mode?: "api" | "config-file";
+}
+
+/** Create a Firecracker driver. */
+export function createFirecrackerDriver(options: FirecrackerDriverOptions = {}): VmmDriver {
+  const available = async (spec: MachineSpec, env: NodeJS.ProcessEnv = process.env): Promise<string> => {
+    const bin = which("firecracker", env.PATH ?? "");
+    if (!bin) {
+      throw new KilnError(
+        "TOOL_MISSING",
+        "firecracker not found on PATH (needed to run machines with --vmm firecracker)",
+        {
+          hint: `${USE_QEMU}; or install Firecracker (https://github.com/firecracker-microvm/firecracker/releases) and put it on PATH`,
+        },
+      );
+    }
+    checkFirecrackerSupport(spec);
+    return bin;
+  };
+  return {
+    name: "firecracker",
+    async available(spec: MachineSpec): Promise<void> {
+      await available(spec);
+    },
+    async start(spec: MachineSpec, instanceDir: string, opts: StartOptions = {}): Promise<StartedMachine> {
+      const env = { ...process.env, ...opts.env };
+      const bin = await available(spec, env);
+      const fc = firecrackerVmSpecFor(spec, instanceDir);
+      const launched = await launchFirecracker(fc, instanceDir, {
+        binary: bin,
+        mode: options.mode ?? "api",
+        env,
+        id: spec.name,
+      });
+      return {
+        pid: launched.pid,
+        consoleLog: join(instanceDir, INSTANCE_FILES.consoleLog),
+        // Firecracker always runs on KVM; there is no TCG fallback.
+        accel: "kvm",
+        argv: launched.argv,
+      };
+    },
+    async stop(instanceDir: string, pid: number, opts: { timeoutMs: number }): Promise<void> {
+      await stopFirecracker(instanceDir, pid, opts);
+    },
+    guestExit(status, consoleTail): GuestExit {
+      return firecrackerGuestExit(status, consoleTail);
+    },
+  };
+}
+
+/**
+ * How the guest ended. Firecracker exits 0 whenever the guest resets (with
+ * `reboot=k`, a Linux `reboot`/`poweroff` and a `panic=1` panic both end as an
+ * i8042 reset), so the console decides between a clean end and a panic.
+ */
+export function firecrackerGuestExit(
+  status: { exitCode: number | null; signal: string | null },
+  consoleTail: string,
+): GuestExit {
+  if (/Kernel panic - not syncing/.test(consoleTail)) return { exitCode: 1, reason: "kernel panic" };
+  if (status.signal)
+    return { exitCode: 128 + (status.signal === "SIGKILL" ? 9 : 15), reason: `killed by ${status.signal}` };
+  if (status.exitCode === 0) return { exitCode: 0, reason: "powered off" };
+  return { exitCode: status.exitCode ?? 1, reason: `firecracker exited with code ${status.exitCode}` };
+}
+
+/** The Firecracker driver with default options (API socket mode). */
+export const firecrackerDriver: VmmDriver = createFirecrackerDriver();
