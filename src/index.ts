@@ -10,4 +10,5 @@ export * from "./core/output.js";
 export * from "./core/paths.js";
 export * from "./core/units.js";
 export * from "./image/index.js";
+export * from "./kraftfile/index.js";
 export * from "./unikraft/index.js";

@@ -17,4 +17,14 @@ export const COMMANDS: CommandEntry[] = [
     summary: "list the entries of a CPIO root filesystem (initrd)",
     load: () => import("./rootfs-ls.js"),
   },
+  {
+    name: ["validate"],
+    summary: "check a project's Kraftfile and report all problems",
+    load: () => import("./validate.js"),
+  },
+  {
+    name: ["inspect"],
+    summary: "print a project's normalized Kraftfile (targets, sources, versions)",
+    load: () => import("./inspect.js"),
+  },
 ];

@@ -1,0 +1,50 @@
+/**
+ * `kiln inspect [DIR] [-K FILE] [--json]`: print a project's normalized
+ * form (every short form expanded), as aligned text or JSON.
+ */
+import { resolve } from "node:path";
+import { useColor } from "../../core/output.js";
+import { formatDiagnostic } from "../../kraftfile/diagnostics.js";
+import { loadProject } from "../../kraftfile/load.js";
+import { describeProject } from "../../kraftfile/summary.js";
+import { bool, type CommandDef, str } from "../command.js";
+
+const command: CommandDef = {
+  name: ["inspect"],
+  summary: "print a project's normalized Kraftfile (targets, sources, versions)",
+  usage: "inspect [DIR] [-K FILE] [--json]",
+  maxPositionals: 1,
+  options: {
+    kraftfile: {
+      type: "string",
+      short: "K",
+      valueName: "FILE",
+      description: "the Kraftfile to read (default: found in DIR)",
+    },
+    json: { type: "boolean", description: "print the normalized project as JSON" },
+  },
+  details: [
+    "DIR defaults to the current directory. Warnings go to stderr; a Kraftfile with errors",
+    "prints them all and exits 1.",
+    "",
+    "examples:",
+    "  kiln inspect examples/helloworld",
+    "  kiln inspect --json | jq '.targets[].name'",
+  ].join("\n"),
+  async run(ctx) {
+    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
+    const kf = str(ctx, "kraftfile");
+    const color = useColor(process.stderr, ctx.env);
+    const { project, diagnostics } = await loadProject(dir, {
+      ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}),
+      env: ctx.env,
+      color,
+    });
+    // Warnings are already formatted with their location; print them whole on stderr.
+    for (const d of diagnostics) ctx.reporter.info(formatDiagnostic(d, { color }));
+    ctx.out(bool(ctx, "json") ? `${JSON.stringify(project, null, 2)}\n` : `${describeProject(project)}\n`);
+    return undefined;
+  },
+};
+
+export default command;

@@ -1,0 +1,73 @@
+/**
+ * `kiln validate [DIR] [-K FILE] [--json]`: report every problem in a
+ * project's Kraftfile; exit 1 when there are errors.
+ */
+
+import { resolve } from "node:path";
+import { ExitCode } from "../../core/errors.js";
+import { useColor } from "../../core/output.js";
+import { countSummary, formatDiagnostic } from "../../kraftfile/diagnostics.js";
+import { readProject } from "../../kraftfile/load.js";
+import { bool, type CommandDef, str } from "../command.js";
+
+const command: CommandDef = {
+  name: ["validate"],
+  summary: "check a project's Kraftfile and report all problems",
+  usage: "validate [DIR] [-K FILE] [--json]",
+  maxPositionals: 1,
+  options: {
+    kraftfile: {
+      type: "string",
+      short: "K",
+      valueName: "FILE",
+      description: "the Kraftfile to read (default: found in DIR)",
+    },
+    json: { type: "boolean", description: "print {file, ok, errors, warnings, diagnostics} as JSON" },
+  },
+  details: [
+    "DIR defaults to the current directory; Kiln looks for Kraftfile, Kraftfile.yaml,",
+    "Kraftfile.yml, kraft.yaml and kraft.yml there. Exit status 1 when there are errors.",
+    "",
+    "examples:",
+    "  kiln validate examples/helloworld",
+    "  kiln validate -K path/to/kraft.yaml --json",
+  ].join("\n"),
+  async run(ctx) {
+    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
+    const kf = str(ctx, "kraftfile");
+    const r = await readProject(dir, { ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}), env: ctx.env });
+    const errors = r.diagnostics.filter((d) => d.severity === "error").length;
+    const warnings = r.diagnostics.length - errors;
+    if (bool(ctx, "json")) {
+      ctx.out(
+        `${JSON.stringify(
+          {
+            file: r.file,
+            ok: errors === 0,
+            errors,
+            warnings,
+            ...(r.project
+              ? { specification: r.project.specification, targets: r.project.targets.map((t) => t.name) }
+              : {}),
+            diagnostics: r.diagnostics,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    } else {
+      const color = useColor(process.stdout, ctx.env);
+      for (const d of r.diagnostics) ctx.out(`${formatDiagnostic(d, { color })}\n`);
+      if (r.project) {
+        const n = r.project.targets.length;
+        const w = warnings ? `, ${countSummary(r.diagnostics)}` : "";
+        ctx.out(`ok: ${r.file} (spec v${r.project.specification}, ${n} target${n === 1 ? "" : "s"}${w})\n`);
+      } else {
+        ctx.out(`${r.file}: ${countSummary(r.diagnostics)}\n`);
+      }
+    }
+    return errors ? ExitCode.error : ExitCode.ok;
+  },
+};
+
+export default command;
