@@ -18,6 +18,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./rootfs-ls.js"),
   },
   {
+    name: ["rootfs", "build"],
+    summary:
+      "build a root filesystem image (cpio, ext4, erofs) from a directory, archive, image or Debian suite",
+    load: () => import("./rootfs-build.js"),
+  },
+  {
     name: ["validate"],
     summary: "check a project's Kraftfile and report all problems",
     load: () => import("./validate.js"),
@@ -26,5 +32,40 @@ export const COMMANDS: CommandEntry[] = [
     name: ["inspect"],
     summary: "print a project's normalized Kraftfile (targets, sources, versions)",
     load: () => import("./inspect.js"),
+  },
+  {
+    name: ["run"],
+    summary: "boot a kernel or a project's built target in a VM",
+    load: () => import("./run.js"),
+  },
+  {
+    name: ["ps"],
+    summary: "list machines",
+    load: () => import("./ps.js"),
+  },
+  {
+    name: ["logs"],
+    summary: "print a machine's console log",
+    load: () => import("./logs.js"),
+  },
+  {
+    name: ["stop"],
+    summary: "stop machines",
+    load: () => import("./stop.js"),
+  },
+  {
+    name: ["rm"],
+    summary: "remove machines",
+    load: () => import("./rm.js"),
+  },
+  {
+    name: ["build"],
+    summary: "configure and build a project's Unikraft targets",
+    load: () => import("./build.js"),
+  },
+  {
+    name: ["clean"],
+    summary: "remove a project's Unikraft build outputs",
+    load: () => import("./clean.js"),
   },
 ];

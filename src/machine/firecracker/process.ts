@@ -109,9 +109,17 @@ export async function launchFirecracker(
     exitedStatus = s;
   });
   const fail = async (e: unknown): Promise<never> => {
+    // Kill Firecracker itself (the supervisor then records its end); only when
+    // its pid is not known yet, the supervisor's whole process group.
     const pid = await readPid(instanceDir);
-    if (pid !== undefined && processAlive(pid)) process.kill(pid, "SIGKILL");
-    await sup.exited;
+    try {
+      if (pid !== undefined) process.kill(pid, "SIGKILL");
+      else process.kill(-sup.supervisorPid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    // Poll rather than await `sup.exited`: the supervisor is unref'ed.
+    while (pid !== undefined && processAlive(pid)) await sleep(10);
     throw e;
   };
 

@@ -1,0 +1,22 @@
+/** `kiln rm [-f] NAME…`: remove machines (running ones only with `-f`, which stops them first). */
+import { usageError } from "../../core/errors.js";
+import { removeMachine } from "../../machine/index.js";
+import { bool, type CommandDef } from "../command.js";
+
+const command: CommandDef = {
+  name: ["rm"],
+  summary: "remove machines",
+  usage: "rm [-f] NAME...",
+  options: { force: { type: "boolean", short: "f", description: "stop running machines first" } },
+  async run(ctx) {
+    if (ctx.positionals.length === 0)
+      throw usageError("kiln rm needs a machine name", "list machines with: kiln ps -a");
+    for (const name of ctx.positionals) {
+      await removeMachine(name, { force: bool(ctx, "force"), env: ctx.env });
+      ctx.out(`${name}\n`);
+    }
+    return 0;
+  },
+};
+
+export default command;

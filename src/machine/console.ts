@@ -1,0 +1,115 @@
+/**
+ * The guest console from the host side. Output is read by following
+ * `console.log`, which QEMU writes itself (so nothing printed before Kiln
+ * attaches is lost, and a detached machine's log is complete); input goes to
+ * the console socket, which QEMU reads only when the guest's UART can take
+ * bytes, so keystrokes typed before the guest is ready wait in the socket
+ * instead of being dropped.
+ *
+ * Escape sequence in an interactive terminal (as ssh's `~.` / telnet's `^]`):
+ * Ctrl-] then `c` sends Ctrl-C to the guest, Ctrl-] then `q` stops the
+ * machine, Ctrl-] twice sends a literal Ctrl-]; plain Ctrl-C stops the machine
+ * cleanly.
+ */
+
+import { open } from "node:fs/promises";
+import { createConnection, type Socket } from "node:net";
+
+/** Follow a growing file from `fromOffset`, calling `onChunk` with new bytes. */
+export function followFile(
+  path: string,
+  onChunk: (chunk: Buffer) => void,
+  opts: { fromOffset?: number; pollMs?: number } = {},
+): { stop(): Promise<void> } {
+  let offset = opts.fromOffset ?? 0;
+  let stopped = false;
+  let reading: Promise<void> = Promise.resolve();
+  const buf = Buffer.alloc(64 * 1024);
+  const readMore = async () => {
+    let fh: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      fh = await open(path, "r");
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        if (bytesRead === 0) break;
+        offset += bytesRead;
+        onChunk(Buffer.from(buf.subarray(0, bytesRead)));
+      }
+    } catch {
+      // not there yet
+    } finally {
+      await fh?.close();
+    }
+  };
+  const tick = () => {
+    if (stopped) return;
+    reading = reading.then(readMore).then(() => {
+      if (!stopped) timer = setTimeout(tick, opts.pollMs ?? 15);
+    });
+  };
+  let timer: NodeJS.Timeout = setTimeout(tick, 0);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await reading;
+      await readMore();
+    },
+  };
+}
+
+/** Connect to a console socket (retrying while QEMU creates it); output read from it is discarded. */
+export async function connectConsole(path: string, timeoutMs = 10_000): Promise<Socket> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = createConnection(path);
+        s.once("connect", () => {
+          s.removeAllListeners("error");
+          s.on("error", () => {});
+          s.on("data", () => {});
+          resolve(s);
+        });
+        s.once("error", reject);
+      });
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** What a keystroke sequence from the terminal means (see the module comment). */
+export type ConsoleAction = { send: Buffer } | { stop: true };
+
+/** A stateful filter for terminal input implementing the escape sequence. */
+export function escapeFilter(): (chunk: Buffer) => ConsoleAction[] {
+  let pendingEscape = false;
+  return (chunk) => {
+    const actions: ConsoleAction[] = [];
+    let start = 0;
+    const flush = (end: number) => {
+      if (end > start) actions.push({ send: chunk.subarray(start, end) });
+    };
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (pendingEscape) {
+        pendingEscape = false;
+        start = i + 1;
+        if (b === 0x63 || b === 0x43) actions.push({ send: Buffer.from([0x03]) });
+        else if (b === 0x71 || b === 0x51 || b === 0x2e) actions.push({ stop: true });
+        else if (b === 0x1d) actions.push({ send: Buffer.from([0x1d]) });
+        continue;
+      }
+      if (b === 0x1d || b === 0x03) {
+        flush(i);
+        start = i + 1;
+        if (b === 0x1d) pendingEscape = true;
+        else actions.push({ stop: true });
+      }
+    }
+    flush(chunk.length);
+    return actions;
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * Starting, watching and stopping machines: the library behind `kiln run`,
+ * `kiln stop` and `kiln rm`, independent of the terminal.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { KilnError } from "../core/errors.js";
+import { type Reporter, silentReporter } from "../core/output.js";
+import type { MachineSpec, StartedMachine, VmmDriver } from "./driver.js";
+import { getDriver, interpretExit } from "./drivers.js";
+import { checkPorts } from "./ports.js";
+import {
+  consoleTail,
+  createInstance,
+  instanceDir,
+  isInstanceProcess,
+  listMachines,
+  type MachineRecord,
+  readRecord,
+  reconcile,
+  removeInstance,
+  updateRecord,
+} from "./store.js";
+import { INSTANCE_FILES } from "./supervise.js";
+
+export interface LaunchOptions {
+  /** Machine name; generated when absent. */
+  name?: string;
+  driver: VmmDriver;
+  /** Platform shown by `kiln ps` (`qemu`, `firecracker`). */
+  platform?: string;
+  autoRemove?: boolean;
+  detached?: boolean;
+  reporter?: Reporter;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Prepare files inside the new instance directory before the VMM starts
+   * (e.g. pack `--initrd DIR` there); returns changes to the spec.
+   */
+  prepare?: (dir: string, spec: MachineSpec) => Promise<Partial<MachineSpec>>;
+}
+
+export interface Launched {
+  dir: string;
+  spec: MachineSpec;
+  record: MachineRecord;
+  started: StartedMachine;
+}
+
+/** Reconciled list of machines (for `kiln ps`). */
+export function machines(env: NodeJS.ProcessEnv = process.env): Promise<MachineRecord[]> {
+  return listMachines(interpretExit, env);
+}
+
+/** A machine's reconciled record; throws `MACHINE_NOT_FOUND`. */
+export async function getMachine(name: string, env: NodeJS.ProcessEnv = process.env): Promise<MachineRecord> {
+  return reconcile(await readRecord(name, env), interpretExit, env);
+}
+
+/** Create the instance, start the VMM and record it as running. */
+export async function launchMachine(base: Omit<MachineSpec, "name">, opts: LaunchOptions): Promise<Launched> {
+  const env = opts.env ?? process.env;
+  const driver = opts.driver;
+  await driver.available({ ...base, name: opts.name ?? "unnamed" });
+  await checkPorts(base.ports, () => machines(env));
+  const created = await createInstance(
+    base,
+    {
+      name: opts.name,
+      vmm: driver.name,
+      platform: opts.platform ?? driver.name,
+      autoRemove: opts.autoRemove ?? false,
+      detached: opts.detached ?? false,
+    },
+    env,
+  );
+  let spec = created.spec;
+  try {
+    if (opts.prepare) spec = { ...spec, ...(await opts.prepare(created.dir, spec)) };
+    const started = await driver.start(spec, created.dir, { reporter: opts.reporter ?? silentReporter, env });
+    const record = await updateRecord(
+      spec.name,
+      (r) => ({
+        ...r,
+        state: "running",
+        pid: started.pid,
+        accel: started.accel,
+        argv: started.argv,
+        startedAt: new Date().toISOString(),
+      }),
+      env,
+    );
+    return { dir: created.dir, spec, record, started };
+  } catch (e) {
+    const reason = e instanceof KilnError ? e.message : String(e);
+    await updateRecord(
+      spec.name,
+      (r) => ({
+        ...r,
+        state: "exited",
+        exitCode: 1,
+        reason: `failed to start: ${reason}`,
+        exitedAt: new Date().toISOString(),
+      }),
+      env,
+    ).catch(() => {});
+    if (opts.autoRemove) await removeInstance(spec.name, env).catch(() => {});
+    throw e;
+  }
+}
+
+/** Stop a machine: the driver's graceful path, then force; records the reason. */
+export async function stopMachine(
+  name: string,
+  opts: { timeoutMs: number; env?: NodeJS.ProcessEnv; reason?: string },
+): Promise<MachineRecord> {
+  const env = opts.env ?? process.env;
+  const record = await getMachine(name, env);
+  if (record.state === "exited") return record;
+  const dir = instanceDir(name, env);
+  if (record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) {
+    await getDriver(record.vmm).stop(dir, record.pid, { timeoutMs: opts.timeoutMs });
+  }
+  const after = await getMachine(name, env);
+  if (after.state !== "exited") {
+    throw new KilnError("STOP_FAILED", `machine "${name}" is still running after kiln stop`, {
+      hint: `its VMM process is ${record.pid}; kill it and run: kiln rm -f ${name}`,
+    });
+  }
+  // A guest that ignored the power button was ended by Kiln: say so rather than "killed by signal".
+  if (after.exitCode !== 0 || /killed/.test(after.reason ?? "")) {
+    return updateRecord(
+      name,
+      (r) => ({ ...r, exitCode: 0, reason: opts.reason ?? "stopped by kiln stop" }),
+      env,
+    );
+  }
+  return after;
+}
+
+/** Remove a machine; a running one only with `force` (stopped first, without waiting for the guest). */
+export async function removeMachine(
+  name: string,
+  opts: { force?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
+  const env = opts.env ?? process.env;
+  const record = await getMachine(name, env);
+  if (record.state !== "exited") {
+    if (!opts.force) {
+      throw new KilnError("MACHINE_RUNNING", `machine "${name}" is ${record.state}`, {
+        hint: `stop it first (kiln stop ${name}) or force: kiln rm -f ${name}`,
+      });
+    }
+    await stopMachine(name, { timeoutMs: 0, env });
+  }
+  await removeInstance(name, env);
+}
+
+/** How a watched run ended. */
+export type WatchOutcome =
+  | { kind: "exited"; record: MachineRecord }
+  | { kind: "matched"; match: string }
+  | { kind: "timeout"; lastLines: string };
+
+/**
+ * Wait for a running machine to exit, for its console to match `waitFor`, or
+ * for `timeoutMs`, whichever comes first. `consoleText()` returns what the
+ * console printed so far (the caller follows the log).
+ */
+export async function watchMachine(
+  name: string,
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    waitFor?: RegExp;
+    timeoutMs?: number;
+    consoleText: () => string;
+    signal?: AbortSignal;
+  },
+): Promise<WatchOutcome> {
+  const env = opts.env ?? process.env;
+  const started = Date.now();
+  const dir = instanceDir(name, env);
+  const record = await readRecord(name, env);
+  for (;;) {
+    if (opts.waitFor) {
+      const m = opts.waitFor.exec(opts.consoleText());
+      if (m) return { kind: "matched", match: m[0] };
+    }
+    if (record.pid === undefined || !(await isInstanceProcess(record.pid, dir)) || opts.signal?.aborted) {
+      if (opts.signal?.aborted && record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) {
+        throw new KilnError("INTERRUPTED", "interrupted");
+      }
+      return { kind: "exited", record: await getMachine(name, env) };
+    }
+    if (opts.timeoutMs !== undefined && Date.now() - started > opts.timeoutMs) {
+      return { kind: "timeout", lastLines: await consoleTail(dir, 15) };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The whole console log of a machine. */
+export async function readConsoleLog(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  await readRecord(name, env);
+  return readFile(join(instanceDir(name, env), INSTANCE_FILES.consoleLog), "utf8").catch(() => "");
+}

@@ -1,0 +1,105 @@
+/**
+ * Is KVM usable? Found by trying it, not by looking at `/dev/kvm`: on some
+ * hosts (nested or restricted VMs) the device exists and opens, but QEMU
+ * aborts when it resets a vCPU ("failed to set MSR 0x10a", then an assertion).
+ * The probe creates a tiny stopped `microvm` with `-cpu host` under KVM, which
+ * creates and resets a vCPU, and quits over QMP on stdin: about 0.1 s, cached
+ * per process. Cross-architecture guests (arm64 on x86_64) never use KVM.
+ */
+import { spawn } from "node:child_process";
+import { arch } from "node:os";
+import { tail } from "../../core/exec.js";
+import type { AccelRequest, MachineArch } from "../driver.js";
+import { qemuBinary } from "./argv.js";
+
+export interface AccelProbe {
+  usable: boolean;
+  /** Why KVM is not usable (QEMU's own words, or the reason it was not tried). */
+  reason?: string;
+}
+
+const cache = new Map<string, Promise<AccelProbe>>();
+
+function hostArch(): MachineArch | undefined {
+  const a = arch();
+  return a === "x64" ? "x86_64" : a === "arm64" ? "arm64" : undefined;
+}
+
+/** Try KVM with the QEMU for `architecture` (cached per process). */
+export function probeKvm(architecture: MachineArch, binary = qemuBinary(architecture)): Promise<AccelProbe> {
+  if (hostArch() !== architecture) {
+    return Promise.resolve({ usable: false, reason: `a ${architecture} guest on a ${arch()} host` });
+  }
+  const key = `${binary}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = runProbe(binary, architecture);
+    cache.set(key, p);
+  }
+  return p;
+}
+
+function runProbe(binary: string, architecture: MachineArch): Promise<AccelProbe> {
+  const machine = architecture === "arm64" ? "virt,gic-version=host" : "microvm";
+  const argv = [
+    "-accel",
+    "kvm",
+    "-machine",
+    machine,
+    "-cpu",
+    "host",
+    "-m",
+    "16",
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-S",
+    "-qmp",
+    "stdio",
+  ];
+  return new Promise((resolve) => {
+    let stderr = "";
+    const child = spawn(binary, argv, { stdio: ["pipe", "ignore", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end('{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n');
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ usable: false, reason: e.message });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ usable: true });
+      else {
+        // QEMU's first error line says why ("failed to set MSR …"); the abort that follows does not.
+        const lines = tail(stderr.replace(/^.*warning:.*$/gm, ""), 5);
+        const why = (lines.find((l) => / error: /.test(l)) ?? lines[lines.length - 1])?.replace(
+          /^qemu-system-\w+: (error: )?/,
+          "",
+        );
+        resolve({
+          usable: false,
+          reason: why ?? (signal ? `QEMU was killed by ${signal}` : `QEMU exited with ${code}`),
+        });
+      }
+    });
+  });
+}
+
+/**
+ * The acceleration to use for a request: `tcg` as asked, `kvm` if it works
+ * (else an error is the caller's business), `auto` = KVM when usable.
+ */
+export async function resolveAccel(
+  request: AccelRequest,
+  architecture: MachineArch,
+  binary?: string,
+): Promise<{ accel: "kvm" | "tcg"; probe?: AccelProbe }> {
+  if (request === "tcg") return { accel: "tcg" };
+  const probe = await probeKvm(architecture, binary);
+  return { accel: probe.usable ? "kvm" : "tcg", probe };
+}

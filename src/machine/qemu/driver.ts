@@ -1,0 +1,186 @@
+/**
+ * The QEMU {@link VmmDriver}: probes acceleration, plans the argv
+ * (`argv.ts`), runs QEMU under the supervisor (`supervise.ts`), and stops it
+ * over QMP: ACPI `system_powerdown` first (a guest with a power-button
+ * handler shuts down cleanly), then `quit` after the timeout, then SIGKILL.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { KilnError } from "../../core/errors.js";
+import { requireTool, tail } from "../../core/exec.js";
+import { silentReporter } from "../../core/output.js";
+import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
+import { INSTANCE_FILES, processAlive, spawnSupervised } from "../supervise.js";
+import { resolveAccel } from "./accel.js";
+import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
+import { qmpCommand } from "./qmp.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until `check()` is true, polling every `stepMs`; false on timeout. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 5,
+): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await sleep(stepMs);
+  }
+  return check();
+}
+
+/**
+ * Whether a Unikraft image was built with `CONFIG_LIBUKRANDOM=y`, which needs
+ * the RDSEED instruction at boot (TCG lacks it). Looks at the build's
+ * `.config`/`config` beside the image, then for the library's name inside it.
+ */
+export async function needsRdseed(kernel: string): Promise<boolean> {
+  for (const cfg of [
+    join(dirname(kernel), ".config"),
+    join(dirname(kernel), "config"),
+    join(dirname(kernel), "..", "..", ".config"),
+  ]) {
+    try {
+      const text = await readFile(cfg, "utf8");
+      if (/^CONFIG_LIBUKRANDOM=y$/m.test(text)) return true;
+      if (/^# CONFIG_LIBUKRANDOM is not set$/m.test(text)) return false;
+    } catch {
+      // no such config
+    }
+  }
+  try {
+    return (await readFile(kernel)).includes("libukrandom");
+  } catch {
+    return false;
+  }
+}
+
+/** Options for the QEMU driver beyond the spec. */
+export interface QemuDriverOptions {
+  /** Machine type override (e.g. `microvm` for Firecracker-style kernels). */
+  machine?: QemuMachineType;
+  /** QEMU binary override (tests, benchmarks). */
+  binary?: string;
+}
+
+/** Create the QEMU driver. */
+export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
+  return {
+    name: "qemu",
+    async available(spec: MachineSpec) {
+      requireTool(options.binary ?? qemuBinary(spec.architecture), `run ${spec.architecture} machines`);
+      if (spec.network === "tap" || spec.network === "bridge") {
+        const root = process.getuid?.() === 0;
+        throw new KilnError(
+          "NETWORK_PRIVILEGES",
+          `--network ${spec.network} needs a ${spec.network} device, which requires CAP_NET_ADMIN${root ? " and a configured host network" : ` (you are uid ${process.getuid?.()})`}; Kiln does not set one up`,
+          { hint: "use the default user-mode network: --network user with -p [IP:]HOST:GUEST port forwards" },
+        );
+      }
+    },
+    async start(spec, dir, opts: StartOptions = {}): Promise<StartedMachine> {
+      const reporter = opts.reporter ?? silentReporter;
+      const { accel, probe } = await resolveAccel(spec.accel, spec.architecture, options.binary);
+      if (spec.accel === "kvm" && accel !== "kvm") {
+        throw new KilnError(
+          "KVM_UNUSABLE",
+          `KVM was requested but does not work here: ${probe?.reason ?? "unknown reason"}`,
+          {
+            hint: "run without acceleration: kiln run -W …",
+          },
+        );
+      }
+      if (spec.accel === "auto" && accel === "tcg" && probe) {
+        reporter.info(
+          `notice: KVM is not usable (${probe.reason}); using TCG emulation (slower). -W skips this check.`,
+        );
+      }
+      if (accel === "tcg" && spec.guest === "unikraft" && (await needsRdseed(spec.kernel))) {
+        reporter.warn(
+          `${spec.kernel} was built with CONFIG_LIBUKRANDOM=y, which needs RDSEED; TCG does not provide it and the guest may crash at boot. Rebuild with "# CONFIG_LIBUKRANDOM is not set".`,
+        );
+      }
+      const argv = buildQemuArgv(spec, {
+        accel,
+        instanceDir: dir,
+        machine: options.machine,
+        binary: options.binary,
+      });
+      const sup = await spawnSupervised(argv, dir, opts.env);
+      let ended = false;
+      void sup.exited.then(() => {
+        ended = true;
+      });
+      const pidfile = join(dir, INSTANCE_FILES.pidfile);
+      const socket = join(dir, INSTANCE_FILES.consoleSocket);
+      await waitUntil(() => ended || (existsSync(pidfile) && existsSync(socket)), 20_000);
+      const pid = ended
+        ? undefined
+        : Number.parseInt((await readFile(pidfile, "utf8").catch(() => "")).trim(), 10);
+      if (ended || pid === undefined || Number.isNaN(pid)) {
+        const log = await readFile(join(dir, INSTANCE_FILES.vmmLog), "utf8").catch(() => "");
+        throw new KilnError("VMM_START_FAILED", `QEMU did not start machine ${spec.name}`, {
+          details: [`command: ${argv.join(" ")}`, ...tail(log, 10).map((l) => `  | ${l}`)],
+        });
+      }
+      return {
+        pid,
+        consoleLog: join(dir, INSTANCE_FILES.consoleLog),
+        consoleSocket: socket,
+        accel,
+        argv,
+      };
+    },
+    async stop(dir, pid, { timeoutMs }) {
+      const qmp = join(dir, INSTANCE_FILES.qmpSocket);
+      const gone = () => !processAlive(pid);
+      if (gone()) return;
+      await qmpCommand(qmp, "system_powerdown").catch(() => {});
+      if (await waitUntil(gone, timeoutMs, 50)) return;
+      await qmpCommand(qmp, "quit").catch(() => {});
+      if (await waitUntil(gone, 3000, 20)) return;
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await waitUntil(gone, 3000, 20);
+    },
+    guestExit: qemuGuestExit,
+  };
+}
+
+/**
+ * How a QEMU guest ended. QEMU exits 0 on ACPI power-off and, with
+ * `-no-reboot`, on a guest reset; `isa-debug-exit` makes it exit with
+ * `(code << 1) | 1`; 128+N means QEMU was killed by signal N. A Linux panic
+ * (`panic=-1` resets at once) is recognized in the console log.
+ */
+export function qemuGuestExit(
+  status: { exitCode: number | null; signal: string | null },
+  consoleTail: string,
+): GuestExit {
+  const panic = /Kernel panic - not syncing: ?(.*)/.exec(consoleTail);
+  if (panic) return { exitCode: 1, reason: `kernel panic: ${panic[1]?.trim() ?? ""}`.trim() };
+  const code = status.exitCode;
+  if (status.signal) return { exitCode: 128 + 9, reason: `QEMU was killed by ${status.signal}` };
+  if (code === 0) {
+    if (/reboot: Restarting system/.test(consoleTail)) return { exitCode: 0, reason: "rebooted" };
+    return { exitCode: 0, reason: /Unikraft halted/.test(consoleTail) ? "halted" : "powered off" };
+  }
+  if (code === null) return { exitCode: 1, reason: "ended (status unknown)" };
+  if (code > 128) return { exitCode: code, reason: `QEMU was killed by signal ${code - 128}` };
+  if (code === 1)
+    return {
+      exitCode: 1,
+      reason: "QEMU exited with status 1 (a QEMU error, or the guest wrote 0 to isa-debug-exit)",
+    };
+  if (code % 2 === 1) {
+    const guest = (code - 1) / 2;
+    return { exitCode: guest, reason: `exited with code ${guest}` };
+  }
+  return { exitCode: code, reason: `QEMU exited with status ${code}` };
+}

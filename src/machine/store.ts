@@ -1,0 +1,275 @@
+/**
+ * The instance store: one directory per machine under
+ * `kilnDirs().stateDir/machines/<name>/` holding `spec.json` (what was asked),
+ * `state.json` (what is known, written atomically), the console log, sockets,
+ * the pidfile and the supervisor's `exit-status`. Writers hold a lock
+ * (`proper-lockfile`, a `mkdir` lock that also works across processes and is
+ * reclaimed when stale), so concurrent Kiln commands never corrupt a record;
+ * name allocation holds the store-wide lock so names stay unique.
+ *
+ * Records are reconciled with reality when read: a "running" machine whose
+ * VMM process is gone becomes "exited", with the reason derived from the
+ * recorded exit status and the console log (see {@link reconcile}).
+ */
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import lockfile from "proper-lockfile";
+import { errnoCode, KilnError } from "../core/errors.js";
+import { tail } from "../core/exec.js";
+import { writeFileAtomic } from "../core/fs.js";
+import { kilnDirs } from "../core/paths.js";
+import type { GuestExit, MachineSpec, PortForward } from "./driver.js";
+import { generateName, validateName } from "./spec.js";
+import { INSTANCE_FILES, processAlive, readExitStatus } from "./supervise.js";
+
+export type MachineState = "starting" | "running" | "exited";
+
+/** What Kiln knows about a machine (`state.json`). */
+export interface MachineRecord {
+  name: string;
+  vmm: string;
+  state: MachineState;
+  kernel: string;
+  platform: string;
+  architecture: string;
+  memMiB: number;
+  cpus: number;
+  ports: PortForward[];
+  accel?: "kvm" | "tcg";
+  /** VMM process id. */
+  pid?: number;
+  /** ISO timestamps. */
+  createdAt: string;
+  startedAt?: string;
+  exitedAt?: string;
+  exitCode?: number;
+  reason?: string;
+  /** Remove the machine when it exits (`--rm`). */
+  autoRemove: boolean;
+  /** Whether it was started detached. */
+  detached: boolean;
+  argv?: string[];
+}
+
+/** The directory holding all machines. */
+export function machinesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(kilnDirs(env).stateDir, "machines");
+}
+
+/** A machine's instance directory. */
+export function instanceDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(machinesDir(env), name);
+}
+
+const LOCK_OPTS = {
+  retries: { retries: 100, factor: 1.2, minTimeout: 10, maxTimeout: 200 },
+  stale: 15_000,
+  realpath: false,
+};
+
+/** Run `fn` holding the lock on `dir` (which must exist). */
+export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(dir, { ...LOCK_OPTS, lockfilePath: join(dir, `${INSTANCE_FILES.lock}`) });
+  } catch (e) {
+    throw new KilnError("STORE_LOCKED", `could not lock ${dir}: ${(e as Error).message}`, {
+      cause: e,
+      hint: "another kiln command holds it; retry in a moment",
+    });
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => {});
+  }
+}
+
+/**
+ * Allocate a machine: a unique name (given, or generated) and its directory
+ * with `spec.json` and an initial `state.json`. Throws `NAME_IN_USE`.
+ */
+export async function createInstance(
+  spec: Omit<MachineSpec, "name">,
+  meta: { name?: string; vmm: string; platform: string; autoRemove: boolean; detached: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ dir: string; record: MachineRecord; spec: MachineSpec }> {
+  const root = machinesDir(env);
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  return withLock(root, async () => {
+    let name = meta.name === undefined ? undefined : validateName(meta.name);
+    const existing = new Set(await readdir(root));
+    if (name !== undefined && existing.has(name)) {
+      throw new KilnError("NAME_IN_USE", `a machine named "${name}" already exists`, {
+        hint: `remove it with: kiln rm -f ${name}   (or choose another -n NAME)`,
+      });
+    }
+    for (let i = 0; name === undefined; i++) {
+      const candidate = i < 50 ? generateName() : `${generateName()}_${i}`;
+      if (!existing.has(candidate)) name = candidate;
+    }
+    const dir = join(root, name);
+    await mkdir(dir, { mode: 0o700 });
+    const full: MachineSpec = { ...spec, name };
+    await writeFileAtomic(join(dir, INSTANCE_FILES.spec), `${JSON.stringify(full, null, 2)}\n`);
+    const record: MachineRecord = {
+      name,
+      vmm: meta.vmm,
+      state: "starting",
+      kernel: spec.kernel,
+      platform: meta.platform,
+      architecture: spec.architecture,
+      memMiB: spec.memMiB,
+      cpus: spec.cpus,
+      ports: spec.ports,
+      createdAt: new Date().toISOString(),
+      autoRemove: meta.autoRemove,
+      detached: meta.detached,
+    };
+    await writeRecord(dir, record);
+    return { dir, record, spec: full };
+  });
+}
+
+async function writeRecord(dir: string, record: MachineRecord): Promise<void> {
+  await writeFileAtomic(join(dir, INSTANCE_FILES.state), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Read a machine's record as stored (no reconciliation); throws `MACHINE_NOT_FOUND`. */
+export async function readRecord(name: string, env: NodeJS.ProcessEnv = process.env): Promise<MachineRecord> {
+  try {
+    return JSON.parse(
+      await readFile(join(instanceDir(name, env), INSTANCE_FILES.state), "utf8"),
+    ) as MachineRecord;
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR") {
+      throw new KilnError("MACHINE_NOT_FOUND", `no machine named "${name}"`, {
+        hint: "list machines with: kiln ps -a",
+      });
+    }
+    throw new KilnError(
+      "STORE_CORRUPT",
+      `cannot read the record of machine "${name}": ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/** Read-modify-write a machine's record under its lock. */
+export async function updateRecord(
+  name: string,
+  change: (r: MachineRecord) => MachineRecord | Promise<MachineRecord>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MachineRecord> {
+  const dir = instanceDir(name, env);
+  return withLock(dir, async () => {
+    const next = await change(await readRecord(name, env));
+    await writeRecord(dir, next);
+    return next;
+  });
+}
+
+/** Maps a VMM's exit status and console tail to the guest's exit (the driver's `guestExit`). */
+export type ExitInterpreter = (
+  vmm: string,
+  status: { exitCode: number | null; signal: string | null },
+  consoleTail: string,
+) => GuestExit;
+
+/** Whether `pid` is alive and is this instance's VMM (guards against pid reuse). */
+export async function isInstanceProcess(pid: number, dir: string): Promise<boolean> {
+  if (!processAlive(pid)) return false;
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline.includes(dir);
+  } catch {
+    return processAlive(pid);
+  }
+}
+
+/** The last `lines` lines of a machine's console log ("" if none). */
+export async function consoleTail(dir: string, lines = 20): Promise<string> {
+  try {
+    const text = await readFile(join(dir, INSTANCE_FILES.consoleLog), "utf8");
+    return tail(text.slice(-64 * 1024), lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Bring a record in line with reality: a running (or starting) machine whose
+ * VMM process is gone is marked exited, with the reason from its recorded
+ * exit status and console log. Writes the change under the lock.
+ */
+export async function reconcile(
+  record: MachineRecord,
+  interpret: ExitInterpreter,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MachineRecord> {
+  if (record.state === "exited") return record;
+  const dir = instanceDir(record.name, env);
+  if (record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) return record;
+  if (record.pid === undefined && Date.now() - Date.parse(record.createdAt) < 30_000) return record;
+  return updateRecord(
+    record.name,
+    async (r) => {
+      if (r.state === "exited") return r;
+      // The supervisor writes exit-status just after the VMM ends: allow it a moment.
+      let status = await readExitStatus(dir);
+      for (let i = 0; status === undefined && i < 25; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        status = await readExitStatus(dir);
+      }
+      const exit =
+        status === undefined
+          ? {
+              exitCode: 1,
+              reason: r.pid === undefined ? "never started" : "VMM process ended (exit status unknown)",
+            }
+          : interpret(r.vmm, { exitCode: status, signal: null }, await consoleTail(dir, 40));
+      return {
+        ...r,
+        state: "exited",
+        exitCode: exit.exitCode,
+        reason: exit.reason,
+        exitedAt: new Date().toISOString(),
+      };
+    },
+    env,
+  );
+}
+
+/** All machine records, reconciled, sorted by creation time. */
+export async function listMachines(
+  interpret: ExitInterpreter,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MachineRecord[]> {
+  let names: string[];
+  try {
+    names = await readdir(machinesDir(env));
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return [];
+    throw e;
+  }
+  const out: MachineRecord[] = [];
+  for (const name of names) {
+    if (name.startsWith(".") || name === INSTANCE_FILES.lock) continue;
+    try {
+      out.push(await reconcile(await readRecord(name, env), interpret, env));
+    } catch (e) {
+      // A directory being created or removed right now: skip it.
+      if (e instanceof KilnError && (e.code === "MACHINE_NOT_FOUND" || e.code === "STORE_LOCKED")) continue;
+      throw e;
+    }
+  }
+  return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+/** Remove a machine's directory (the caller has made sure it is not running). */
+export async function removeInstance(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const root = machinesDir(env);
+  await withLock(root, () => rm(join(root, name), { recursive: true, force: true }));
+}
