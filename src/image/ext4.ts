@@ -1,0 +1,229 @@
+/**
+ * ext4 images with e2fsprogs, never a mount, never root.
+ *
+ * `mkfs.ext4 -d DIR` (e2fsprogs' `misc/create_inode.c`) copies the staging
+ * tree, taking owners, modes and times from the host files. Whatever the host
+ * cannot hold — root ownership when Kiln runs unprivileged, owners recorded
+ * from archives, device nodes, modes without u+r, and reproducible
+ * atime/ctime — is fixed afterwards in one `debugfs -w -f CMDS` batch
+ * (`set_inode_field`, `mknod`). Debian 12's e2fsprogs is 1.47.0, which
+ * cannot yet read a tarball for `-d` (that arrived in 1.47.1).
+ */
+import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { KilnError } from "../core/errors.js";
+import { exec, requireTool } from "../core/exec.js";
+import type { Reporter } from "../core/output.js";
+import { type StagedTree, type WalkedEntry, walkTree } from "./tree.js";
+
+export interface MakeExt4Options {
+  tree: StagedTree;
+  /** Where to write the image (a temporary path; the caller renames). */
+  output: string;
+  /** Image size; default: content plus headroom ({@link estimateExt4Size}). */
+  sizeBytes?: number;
+  /** Filesystem UUID; with `epochSec` and none given, derived from the content. */
+  uuid?: string;
+  /** Reproducible build: all timestamps ≤ this, fixed UUID and hash seed. */
+  epochSec?: number;
+  /** For directory sources: keep the host owners instead of root:root. */
+  keepOwner?: boolean;
+  /** Scratch directory for the debugfs command file. */
+  workDir: string;
+  reporter?: Reporter;
+}
+
+export interface Ext4Result {
+  sizeBytes: number;
+  uuid: string | undefined;
+  inodes: number;
+  fixups: number;
+}
+
+/** What the size estimate needs to know about a tree. */
+export interface TreeStats {
+  entries: number;
+  /** 4 KiB blocks of file and directory data (hard links counted once). */
+  dataBlocks: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** Inodes to ask for: entries plus 30 % and a few hundred spare. */
+export function ext4InodeCount(stats: TreeStats): number {
+  return Math.ceil(stats.entries * 1.3) + 256;
+}
+
+/**
+ * Image size for a tree: data (+10 % for extent trees and directory
+ * growth), the inode table (256-byte inodes), the journal mke2fs would
+ * pick (`ext2fs_default_journal_size`: 4 MiB under 128 MiB, 16 MiB under
+ * 1 GiB, then 32/64 MiB) and 16 MiB free for the guest, grown by the 5 %
+ * mke2fs reserves for root; rounded up to whole MiB.
+ */
+export function estimateExt4Size(stats: TreeStats): number {
+  const base = stats.dataBlocks * 4096 * 1.1 + ext4InodeCount(stats) * 256;
+  const journal =
+    base < 128 * MiB ? 4 * MiB : base < 1024 * MiB ? 16 * MiB : base < 2048 * MiB ? 32 * MiB : 64 * MiB;
+  const total = (base + journal + 16 * MiB) / 0.95;
+  return Math.ceil(total / MiB) * MiB;
+}
+
+/** A UUID (RFC 9562 version 4 layout) derived from a digest, for reproducible images. */
+export function uuidFromDigest(digest: Buffer): string {
+  const b = Buffer.from(digest.subarray(0, 16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Check a user-given UUID; throws `ROOTFS_BAD_UUID`. */
+export function checkUuid(uuid: string): string {
+  if (!UUID_RE.test(uuid)) {
+    throw new KilnError(
+      "ROOTFS_BAD_UUID",
+      `UUID "${uuid}" is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`,
+    );
+  }
+  return uuid.toLowerCase();
+}
+
+/** Quote a path for debugfs' command parser (libss: double quotes group words). */
+function q(path: string): string {
+  if (/["\n\r]/.test(path)) {
+    throw new KilnError(
+      "ROOTFS_UNSUPPORTED",
+      `file name "${path}" contains a double quote or a newline, which debugfs cannot address`,
+      { hint: "rename the file, or build as root with --keep-owner so no fix-up is needed" },
+    );
+  }
+  return `"${path}"`;
+}
+
+const TYPE_BITS = {
+  file: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  char: 0o020000,
+  block: 0o060000,
+  fifo: 0o010000,
+};
+
+/**
+ * The debugfs commands that make the image say what the tree means (pure):
+ * owners, modes the host copy could not carry, device nodes, and — when
+ * reproducible — atime/ctime set to the epoch (mke2fs copies the host's).
+ */
+export function planExt4Fixups(
+  entries: readonly WalkedEntry[],
+  tree: Pick<StagedTree, "owners" | "ownersRecorded" | "specials" | "modes">,
+  opts: { keepOwner?: boolean; epochSec?: number },
+): string[] {
+  const cmds: string[] = [];
+  const stamp = (p: string) => {
+    if (opts.epochSec !== undefined)
+      cmds.push(`sif ${p} atime @${opts.epochSec}`, `sif ${p} ctime @${opts.epochSec}`);
+  };
+  for (const e of entries) {
+    const p = q(`/${e.path}`);
+    const want = tree.owners.get(e.path) ?? (!tree.ownersRecorded && opts.keepOwner ? e : { uid: 0, gid: 0 });
+    if (want.uid !== e.uid) cmds.push(`sif ${p} uid ${want.uid}`);
+    if (want.gid !== e.gid) cmds.push(`sif ${p} gid ${want.gid}`);
+    const mode = tree.modes.get(e.path);
+    if (mode !== undefined && e.type !== "other")
+      cmds.push(`sif ${p} mode 0${(TYPE_BITS[e.type] | mode).toString(8)}`);
+    stamp(p);
+  }
+  stamp(q("/"));
+  for (const s of [...tree.specials.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const slash = s.path.lastIndexOf("/");
+    const parent = slash === -1 ? "/" : `/${s.path.slice(0, slash)}`;
+    const name = s.path.slice(slash + 1);
+    const p = q(`/${s.path}`);
+    // debugfs' mknod creates NAME in the current directory, so cd there first.
+    cmds.push(`cd ${q(parent)}`);
+    cmds.push(
+      s.type === "fifo"
+        ? `mknod ${q(name)} p`
+        : `mknod ${q(name)} ${s.type === "char" ? "c" : "b"} ${s.major} ${s.minor}`,
+    );
+    cmds.push(`cd "/"`);
+    cmds.push(`sif ${p} mode 0${(TYPE_BITS[s.type] | s.mode).toString(8)}`);
+    if (s.uid !== 0) cmds.push(`sif ${p} uid ${s.uid}`);
+    if (s.gid !== 0) cmds.push(`sif ${p} gid ${s.gid}`);
+    const t = opts.epochSec === undefined ? s.mtimeSec : Math.min(s.mtimeSec, opts.epochSec);
+    cmds.push(`sif ${p} mtime @${t}`, `sif ${p} atime @${t}`, `sif ${p} ctime @${t}`);
+  }
+  return cmds;
+}
+
+/** Build an ext4 image of `tree` at `output`. */
+export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
+  const mkfs = requireTool("mkfs.ext4", "make an ext4 image");
+  const entries: WalkedEntry[] = [];
+  const seen = new Set<number>();
+  const digest = createHash("sha256");
+  let dataBlocks = 0;
+  for await (const e of walkTree(opts.tree.dir)) {
+    entries.push(e);
+    if (e.type === "dir") dataBlocks++;
+    else if (e.type === "file" && !(e.nlink > 1 && seen.has(e.ino))) {
+      if (e.nlink > 1) seen.add(e.ino);
+      dataBlocks += Math.ceil(e.sizeBytes / 4096);
+    } else if (e.type === "symlink" && e.sizeBytes > 59) dataBlocks++;
+    digest.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${e.mtimeSec}\n`);
+  }
+  const stats = { entries: entries.length + opts.tree.specials.size, dataBlocks };
+  const sizeBytes = opts.sizeBytes ?? estimateExt4Size(stats);
+  const uuid =
+    opts.uuid !== undefined
+      ? checkUuid(opts.uuid)
+      : opts.epochSec !== undefined
+        ? uuidFromDigest(digest.digest())
+        : undefined;
+  const ext = ["root_owner=0:0", ...(uuid ? [`hash_seed=${uuid}`] : [])].join(",");
+  const argv = [mkfs, "-q", "-F", "-T", "default", "-L", "rootfs", "-N", String(ext4InodeCount(stats))];
+  if (uuid) argv.push("-U", uuid);
+  argv.push("-E", ext, "-d", opts.tree.dir, opts.output, `${Math.ceil(sizeBytes / 1024)}k`);
+  // E2FSPROGS_FAKE_TIME fixes the superblock and inode creation times (lib/ext2fs: fs->now).
+  const env =
+    opts.epochSec === undefined
+      ? process.env
+      : { ...process.env, E2FSPROGS_FAKE_TIME: String(opts.epochSec) };
+  const progress = opts.reporter?.progress("ext4");
+  progress?.update(`mkfs.ext4 (${entries.length} entries)`);
+  await exec(argv, {
+    env,
+    hint:
+      opts.sizeBytes === undefined
+        ? "this may be a Kiln size-estimate bug; retry with a larger --size"
+        : "the content may not fit: give a larger --size",
+  });
+  const cmds = planExt4Fixups(entries, opts.tree, { keepOwner: opts.keepOwner, epochSec: opts.epochSec });
+  if (cmds.length > 0) {
+    progress?.update(`debugfs: ${cmds.length} fix-ups`);
+    const debugfs = requireTool("debugfs", "set owners and device nodes in the ext4 image");
+    const cmdFile = join(opts.workDir, "debugfs.cmds");
+    await writeFile(cmdFile, `${cmds.join("\n")}\n`);
+    const r = await exec([debugfs, "-w", "-f", cmdFile, opts.output], { env, cwd: dirname(opts.output) });
+    // debugfs reports failed commands on stderr but still exits 0; any such line is an error.
+    const problems = r.stderr
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !/^debugfs \d/.test(l) && !/^Allocated inode/.test(l));
+    if (problems.length > 0) {
+      throw new KilnError(
+        "ROOTFS_EXT4_FIXUP",
+        `debugfs could not apply ${problems.length} fix-up(s) to the ext4 image`,
+        {
+          details: problems.slice(0, 10).map((l) => `  | ${l}`),
+        },
+      );
+    }
+  }
+  progress?.done(`${entries.length} entries, ${cmds.length} fix-ups`);
+  return { sizeBytes, uuid, inodes: stats.entries, fixups: cmds.length };
+}

@@ -1,0 +1,262 @@
+/**
+ * Linux guest set-up, as Firecracker's rootfs guide (seed 004) does by hand in
+ * an Alpine container: a login on the serial console `ttyS0`, proc/sys/dev
+ * mounted at boot, a hostname, a chosen `/sbin/init` and an SSH key.
+ *
+ * `planGuestSetup` is pure (facts about the tree in, file operations out);
+ * `applyGuestSetup` looks at the tree and performs them. The init system
+ * decides the form: systemd (enable `serial-getty@ttyS0`), OpenRC
+ * (`rc-update add agetty.ttyS0 default`, devfs/procfs/sysfs at boot, as the
+ * guide), BusyBox init or sysvinit (an `/etc/inittab` getty line).
+ */
+import {
+  appendFile,
+  chmod,
+  lstat,
+  mkdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { dirname, join, posix } from "node:path";
+import { KilnError } from "../core/errors.js";
+import type { Reporter } from "../core/output.js";
+
+export interface GuestSetupOptions {
+  /** Hostname written to /etc/hostname (default `kiln`). */
+  hostname?: string;
+  /** Make `/sbin/init` a symlink to this path inside the guest (it must exist there). */
+  init?: string;
+  /** An SSH public key line for /root/.ssh/authorized_keys. */
+  sshPublicKey?: string;
+  /** Serial console device (default `ttyS0`; `ttyAMA0` on Arm). */
+  console?: string;
+}
+
+export type InitSystem = "systemd" | "openrc" | "busybox" | "sysvinit" | "other";
+
+/** What the planner needs to know about a tree. */
+export interface GuestFacts {
+  initSystem: InitSystem;
+  /** Guest path of the busybox binary, when there is one. */
+  busybox?: string;
+  /** Current /etc/inittab, if any. */
+  inittab?: string;
+  /** Which of these exist in the guest. */
+  exists: Set<string>;
+}
+
+export type GuestFileOp =
+  | { op: "mkdir"; path: string; mode: number }
+  | { op: "write"; path: string; content: string; mode: number }
+  | { op: "append"; path: string; content: string }
+  | { op: "symlink"; path: string; target: string };
+
+const HOSTNAME_RE =
+  /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** The operations that set a guest up (pure). Paths are absolute guest paths. */
+export function planGuestSetup(facts: GuestFacts, opts: GuestSetupOptions): GuestFileOp[] {
+  const hostname = opts.hostname ?? "kiln";
+  if (!HOSTNAME_RE.test(hostname) || hostname.length > 253) {
+    throw new KilnError("ROOTFS_BAD_HOSTNAME", `hostname "${hostname}" is not a valid host name (RFC 1123)`);
+  }
+  const tty = opts.console ?? "ttyS0";
+  const ops: GuestFileOp[] = [];
+  for (const d of ["/proc", "/sys", "/dev", "/run", "/etc"]) ops.push({ op: "mkdir", path: d, mode: 0o755 });
+  ops.push({ op: "mkdir", path: "/tmp", mode: 0o1777 }, { op: "mkdir", path: "/root", mode: 0o700 });
+  ops.push({ op: "write", path: "/etc/hostname", content: `${hostname}\n`, mode: 0o644 });
+  if (!facts.exists.has("/etc/hosts")) {
+    ops.push({
+      op: "write",
+      path: "/etc/hosts",
+      content: `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n`,
+      mode: 0o644,
+    });
+  }
+  if (!facts.exists.has("/etc/fstab")) {
+    ops.push({
+      op: "write",
+      path: "/etc/fstab",
+      content: [
+        "# written by kiln rootfs build --guest-setup",
+        "proc\t/proc\tproc\tdefaults\t0 0",
+        "sysfs\t/sys\tsysfs\tdefaults\t0 0",
+        "devtmpfs\t/dev\tdevtmpfs\tdefaults\t0 0",
+        "",
+      ].join("\n"),
+      mode: 0o644,
+    });
+  }
+  switch (facts.initSystem) {
+    case "systemd":
+      // What `systemctl enable serial-getty@ttyS0.service` creates (systemd-getty-generator also does it at boot).
+      ops.push({ op: "mkdir", path: "/etc/systemd/system/getty.target.wants", mode: 0o755 });
+      ops.push({
+        op: "symlink",
+        path: `/etc/systemd/system/getty.target.wants/serial-getty@${tty}.service`,
+        target: "/lib/systemd/system/serial-getty@.service",
+      });
+      break;
+    case "openrc":
+      ops.push({ op: "symlink", path: `/etc/init.d/agetty.${tty}`, target: "agetty" });
+      ops.push({ op: "write", path: "/etc/securetty", content: `${tty}\n`, mode: 0o644 });
+      ops.push({ op: "mkdir", path: "/etc/runlevels/default", mode: 0o755 });
+      ops.push({ op: "mkdir", path: "/etc/runlevels/boot", mode: 0o755 });
+      ops.push({
+        op: "symlink",
+        path: `/etc/runlevels/default/agetty.${tty}`,
+        target: `/etc/init.d/agetty.${tty}`,
+      });
+      for (const s of ["devfs", "procfs", "sysfs"]) {
+        ops.push({ op: "symlink", path: `/etc/runlevels/boot/${s}`, target: `/etc/init.d/${s}` });
+      }
+      break;
+    case "busybox": {
+      const bb = facts.busybox ?? "/bin/busybox";
+      if (facts.inittab === undefined) {
+        // BusyBox's default when there is no inittab (init/init.c parse_inittab) runs /etc/init.d/rcS
+        // and shells on the consoles; Kiln writes the equivalent with mounts and a getty on the serial console.
+        ops.push({
+          op: "write",
+          path: "/etc/inittab",
+          content: [
+            "# written by kiln rootfs build --guest-setup",
+            `::sysinit:${bb} mkdir -p /proc /sys /dev /dev/pts`,
+            `::sysinit:${bb} mount -a`,
+            `::sysinit:${bb} mount -t devpts devpts /dev/pts`,
+            `::sysinit:${bb} hostname -F /etc/hostname`,
+            ...(facts.exists.has("/etc/init.d/rcS") ? ["::sysinit:/etc/init.d/rcS"] : []),
+            `${tty}::respawn:${bb} getty -L 115200 ${tty} vt100`,
+            `::ctrlaltdel:${bb} reboot`,
+            `::shutdown:${bb} umount -a -r`,
+            "",
+          ].join("\n"),
+          mode: 0o644,
+        });
+      } else if (!facts.inittab.split("\n").some((l) => l.startsWith(`${tty}:`))) {
+        ops.push({
+          op: "append",
+          path: "/etc/inittab",
+          content: `${tty}::respawn:${bb} getty -L 115200 ${tty} vt100\n`,
+        });
+      }
+      break;
+    }
+    case "sysvinit":
+      if (!facts.inittab?.split("\n").some((l) => l.includes(` ${tty} `) || l.endsWith(tty))) {
+        ops.push({
+          op: "append",
+          path: "/etc/inittab",
+          content: `T0:2345:respawn:/sbin/getty -L ${tty} 115200 vt100\n`,
+        });
+      }
+      break;
+    case "other":
+      break;
+  }
+  if (opts.sshPublicKey !== undefined) {
+    const key = opts.sshPublicKey.trim();
+    if (!/^(ssh-|ecdsa-|sk-)\S+ \S+/.test(key)) {
+      throw new KilnError("ROOTFS_BAD_SSH_KEY", `SSH key "${key.slice(0, 40)}" is not a public key line`, {
+        hint: "give the .pub file (e.g. ~/.ssh/id_ed25519.pub), not the private key",
+      });
+    }
+    ops.push({ op: "mkdir", path: "/root/.ssh", mode: 0o700 });
+    ops.push({ op: "append", path: "/root/.ssh/authorized_keys", content: `${key}\n` });
+  }
+  return ops;
+}
+
+/** Resolve a guest symlink chain inside the tree (at most 16 hops), returning the guest path. */
+async function resolveInGuest(root: string, guestPath: string): Promise<string | undefined> {
+  let p = guestPath;
+  for (let i = 0; i < 16; i++) {
+    const st = await lstat(join(root, p)).catch(() => undefined);
+    if (!st) return undefined;
+    if (!st.isSymbolicLink()) return p;
+    const t = await readlink(join(root, p));
+    p = posix.resolve(posix.dirname(p), t);
+  }
+  return undefined;
+}
+
+/** Look at a tree: which init system `/sbin/init` is, where busybox is, which files exist. */
+export async function detectGuest(root: string, initOverride?: string): Promise<GuestFacts> {
+  const exists = new Set<string>();
+  for (const p of ["/etc/hosts", "/etc/fstab", "/etc/init.d/rcS", "/sbin/openrc", "/etc/init.d/agetty"]) {
+    if (await lstat(join(root, p)).catch(() => undefined)) exists.add(p);
+  }
+  const init = await resolveInGuest(root, initOverride ?? "/sbin/init");
+  const inittab = await readFile(join(root, "etc/inittab"), "utf8").catch(() => undefined);
+  let busybox: string | undefined;
+  for (const p of ["/bin/busybox", "/usr/bin/busybox", "/sbin/busybox"]) {
+    if (await resolveInGuest(root, p)) {
+      busybox = p;
+      break;
+    }
+  }
+  const base = init ? posix.basename(init) : "";
+  let initSystem: InitSystem = "other";
+  if (base === "systemd") initSystem = "systemd";
+  else if (base.startsWith("busybox")) initSystem = exists.has("/sbin/openrc") ? "openrc" : "busybox";
+  else if (base === "openrc-init") initSystem = "openrc";
+  else if (base === "init" && inittab !== undefined) initSystem = "sysvinit";
+  if (base.startsWith("busybox")) busybox = init;
+  return { initSystem, busybox, inittab, exists };
+}
+
+/**
+ * Set up the tree at `root` as a bootable Linux guest (see the module doc).
+ * Returns the init system found and the operations performed.
+ */
+export async function applyGuestSetup(
+  root: string,
+  opts: GuestSetupOptions,
+  reporter?: Reporter,
+): Promise<{ initSystem: InitSystem; ops: GuestFileOp[] }> {
+  if (opts.init !== undefined) {
+    if (!opts.init.startsWith("/")) {
+      throw new KilnError("ROOTFS_BAD_INIT", `init "${opts.init}" must be an absolute path inside the guest`);
+    }
+    if (!(await resolveInGuest(root, opts.init))) {
+      throw new KilnError("ROOTFS_BAD_INIT", `init "${opts.init}" does not exist in the root filesystem`, {
+        hint: "give the guest path of an executable present in the source (e.g. /bin/busybox)",
+      });
+    }
+  }
+  const facts = await detectGuest(root, opts.init);
+  if (facts.initSystem === "other") {
+    reporter?.warn(
+      "no known init system (systemd, OpenRC, BusyBox, sysvinit) in the root filesystem; no getty set up",
+    );
+  }
+  const ops = planGuestSetup(facts, opts);
+  if (opts.init !== undefined && opts.init !== "/sbin/init")
+    ops.unshift({ op: "symlink", path: "/sbin/init", target: opts.init });
+  for (const op of ops) {
+    const p = join(root, op.path);
+    const parent = await resolveInGuest(root, posix.dirname(op.path));
+    if (parent !== undefined && parent !== posix.dirname(op.path)) {
+      // Never write through a guest symlink that could point anywhere on the host.
+      throw new KilnError("ROOTFS_PATH_ESCAPE", `guest set-up would write ${op.path} through a symlink`);
+    }
+    await mkdir(dirname(p), { recursive: true });
+    // A symlink at the destination could point at the host's files: replace it, never follow it.
+    if (op.op !== "mkdir" && (await lstat(p).catch(() => undefined))?.isSymbolicLink()) await rm(p);
+    if (op.op === "mkdir") {
+      await mkdir(p, { recursive: true });
+      await chmod(p, op.mode); // mkdir's mode is masked by the umask
+    } else if (op.op === "write") {
+      await writeFile(p, op.content);
+      await chmod(p, op.mode);
+    } else if (op.op === "append") await appendFile(p, op.content, { mode: 0o600 });
+    else {
+      await rm(p, { force: true });
+      await symlink(op.target, p);
+    }
+  }
+  return { initSystem: facts.initSystem, ops };
+}

@@ -1,0 +1,85 @@
+/**
+ * Debian and Ubuntu root filesystems from packages with `mmdebstrap`.
+ * mmdebstrap writes a tarball (owners, modes and device nodes kept inside
+ * it), which Kiln then applies like any tarball. Its `auto` mode picks `root`
+ * when run as root and `unshare` (user namespaces, subuid ranges) otherwise,
+ * then `fakechroot`/`proot` when those are missing — so Kiln never needs root
+ * here either (mmdebstrap(1), "MODES").
+ */
+import { KilnError } from "../../core/errors.js";
+import { exec, requireTool } from "../../core/exec.js";
+import type { Reporter } from "../../core/output.js";
+
+export interface DebianOptions {
+  distro: "debian" | "ubuntu";
+  suite: string;
+  /** Tarball to write. */
+  output: string;
+  /** Mirror URL (default deb.debian.org / archive.ubuntu.com via mmdebstrap's defaults). */
+  mirror?: string;
+  /** mmdebstrap variant: extract, custom, essential, apt, required, minbase, buildd, important, debootstrap, standard. */
+  variant?: string;
+  /** Extra packages. */
+  include?: string[];
+  /** mmdebstrap mode (default `auto`). */
+  mode?: string;
+  /** Target architecture (dpkg name, e.g. amd64, arm64). */
+  architecture?: string;
+}
+
+const VARIANTS = new Set([
+  "extract",
+  "custom",
+  "essential",
+  "apt",
+  "required",
+  "minbase",
+  "buildd",
+  "important",
+  "debootstrap",
+  "standard",
+  "-",
+]);
+
+/** mmdebstrap's argv (pure). */
+export function planMmdebstrapArgv(tool: string, o: DebianOptions): string[] {
+  const variant = o.variant ?? "minbase";
+  if (!VARIANTS.has(variant)) {
+    throw new KilnError("ROOTFS_BAD_VARIANT", `variant "${variant}" is not an mmdebstrap variant`, {
+      hint: `one of: ${[...VARIANTS].filter((v) => v !== "-").join(", ")}`,
+    });
+  }
+  const pkgs = (o.include ?? []).flatMap((p) => p.split(",")).filter(Boolean);
+  for (const p of pkgs) {
+    if (!/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?$/.test(p)) {
+      throw new KilnError("ROOTFS_BAD_PACKAGE", `"${p}" is not a Debian package name`);
+    }
+  }
+  const argv = [tool, `--variant=${variant}`, `--mode=${o.mode ?? "auto"}`, "--format=tar"];
+  if (o.architecture) argv.push(`--architectures=${o.architecture}`);
+  if (pkgs.length) argv.push(`--include=${pkgs.join(",")}`);
+  argv.push(o.suite, o.output);
+  if (o.mirror) argv.push(o.mirror);
+  return argv;
+}
+
+/** Run mmdebstrap to produce a root filesystem tarball at `o.output`. */
+export async function buildDebianTarball(
+  o: DebianOptions,
+  opts: { reporter?: Reporter; signal?: AbortSignal },
+) {
+  const tool = requireTool("mmdebstrap", `build a ${o.distro} root filesystem`);
+  const argv = planMmdebstrapArgv(tool, o);
+  const progress = opts.reporter?.progress(`mmdebstrap ${o.suite}`);
+  let last = "";
+  await exec(argv, {
+    // mmdebstrap logs its steps on stderr: show the latest as progress.
+    onStderr: (c) => {
+      const line = c.toString().trim().split("\n").pop() ?? "";
+      if (line && line !== last) progress?.update((last = line).slice(0, 80));
+    },
+    tailLines: 25,
+    hint: "mmdebstrap needs a reachable mirror (--mirror URL); unprivileged runs need user namespaces and /etc/subuid ranges (or fakechroot)",
+  });
+  progress?.done();
+}

@@ -1,0 +1,115 @@
+/**
+ * A staged root filesystem: a host directory holding the tree's files, plus
+ * what an unprivileged process cannot put in a directory — the owners an
+ * archive recorded and its device nodes and FIFOs. Formats (ext4, EROFS, CPIO)
+ * read the directory and apply the metadata their own way (debugfs, CPIO
+ * extra entries), so Kiln never needs root to produce root-owned images.
+ */
+import { lstat, lutimes, readdir } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Owner of an entry inside the image. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** A device node or FIFO recorded from an archive (never created on the host). */
+export interface SpecialEntry {
+  /** Relative path, `/`-separated, no leading `/`. */
+  path: string;
+  type: "char" | "block" | "fifo";
+  /** Permission bits (0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  major: number;
+  minor: number;
+  mtimeSec: number;
+}
+
+/** A root filesystem being assembled in a host directory. */
+export interface StagedTree {
+  /** The host directory holding the files. */
+  dir: string;
+  /**
+   * True when every entry's owner is known from metadata: entries missing
+   * from {@link owners} are root:root (archives). False for a plain directory,
+   * whose host owners say nothing about the image.
+   */
+  ownersRecorded: boolean;
+  /** Owners other than root:root, by relative path. */
+  owners: Map<string, Owner>;
+  /** Device nodes and FIFOs, by relative path. */
+  specials: Map<string, SpecialEntry>;
+  /**
+   * Permission bits the host copy cannot carry (a directory without u+rwx or
+   * a file without u+r would stop an unprivileged builder reading it), by path.
+   */
+  modes: Map<string, number>;
+}
+
+/** A fresh, empty staged tree in `dir` (which must exist). */
+export function emptyTree(dir: string, ownersRecorded = true): StagedTree {
+  return { dir, ownersRecorded, owners: new Map(), specials: new Map(), modes: new Map() };
+}
+
+/** Forget the metadata recorded for `rel` and everything under it. */
+export function forgetMetadata(tree: StagedTree, rel: string): void {
+  const prefix = `${rel}/`;
+  for (const map of [tree.owners, tree.specials, tree.modes] as Map<string, unknown>[]) {
+    for (const k of map.keys()) if (k === rel || k.startsWith(prefix)) map.delete(k);
+  }
+}
+
+/** One entry found by {@link walkTree}. */
+export interface WalkedEntry {
+  /** Relative path, `/`-separated. */
+  path: string;
+  type: "file" | "dir" | "symlink" | "other";
+  mode: number;
+  uid: number;
+  gid: number;
+  sizeBytes: number;
+  mtimeSec: number;
+  ino: number;
+  nlink: number;
+}
+
+/**
+ * Every entry under `dir` (not `dir` itself), parents before children, names
+ * sorted so that walks are deterministic. Symlinks are never followed.
+ */
+export async function* walkTree(dir: string, rel = ""): AsyncGenerator<WalkedEntry> {
+  const names = (await readdir(rel ? join(dir, rel) : dir)).sort();
+  for (const name of names) {
+    const path = rel ? `${rel}/${name}` : name;
+    const st = await lstat(join(dir, path));
+    const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
+    yield {
+      path,
+      type,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      sizeBytes: st.size,
+      mtimeSec: Math.floor(st.mtimeMs / 1000),
+      ino: st.ino,
+      nlink: st.nlink,
+    };
+    if (type === "dir") yield* walkTree(dir, path);
+  }
+}
+
+/**
+ * Clamp every mtime in the tree to `epochSec` (SOURCE_DATE_EPOCH semantics,
+ * https://reproducible-builds.org/specs/source-date-epoch/: timestamps newer
+ * than the epoch are set to it). Children first so directory times stick.
+ */
+export async function clampMtimes(dir: string, epochSec: number): Promise<void> {
+  const entries: WalkedEntry[] = [];
+  for await (const e of walkTree(dir)) entries.push(e);
+  for (const e of entries.reverse()) {
+    if (e.mtimeSec > epochSec) await lutimes(join(dir, e.path), epochSec, epochSec);
+  }
+}
