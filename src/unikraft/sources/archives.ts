@@ -12,7 +12,7 @@
  * and unpacked. So seeding means putting the archive exactly there.
  */
 import { existsSync } from "node:fs";
-import { copyFile, readFile } from "node:fs/promises";
+import { copyFile, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode, KilnError } from "../../core/errors.js";
 import { produceAtomically } from "../../core/fs.js";
@@ -193,6 +193,8 @@ export async function ensureArchiveCached(
       continue;
     }
     if (await checksumMatches(cached, need)) return cached;
+    // Never leave a wrong archive in the cache: the next build would find it first.
+    await rm(cached, { force: true });
     tried.push(`${from} (${need.checksum?.algorithm} differs from ${need.lib.toUpperCase()}_ORIGIN_*)`);
   }
   if (ctx.offline) tried.push(`${need.url} (upstream not contacted (--offline))`);
