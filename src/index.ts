@@ -12,3 +12,4 @@ export * from "./core/units.js";
 export * from "./image/index.js";
 export * from "./kraftfile/index.js";
 export * from "./unikraft/index.js";
+export * from "./machine/index.js";
