@@ -49,6 +49,13 @@ export interface StandinOptions {
   onRequest?: (r: RecordedRequest) => void;
   /** A configuration loaded from `--config-file`: the machine counts as started. */
   preconfigured?: Record<string, unknown>;
+  /**
+   * Open host files as Firecracker does when they are configured (kernel and
+   * initrd on `PUT /boot-source`, `path_on_host` on `PUT /drives/…`) and
+   * answer 400 when one cannot be opened. Default false (in-process tests use
+   * made-up paths); the program mode turns it on.
+   */
+  checkFiles?: boolean;
 }
 
 export interface Standin {
@@ -155,6 +162,19 @@ export function startStandin(options: StandinOptions): Promise<Standin> {
     // Every other accepted operation configures the machine: pre-boot only.
     if (running) return fault(POST_BOOT, body);
     const resource = check.operation.template.split("/")[1]!;
+    if (options.checkFiles) {
+      const missing = (p: unknown) => typeof p === "string" && !existsSync(p);
+      const enoent = "No such file or directory (os error 2)";
+      if (resource === "boot-source" && missing(b.kernel_image_path))
+        return fault(`The kernel file cannot be opened: ${enoent}`, body);
+      if (resource === "boot-source" && missing(b.initrd_path))
+        return fault(
+          `The initrd file cannot be opened due to invalid path or invalid permissions. ${enoent}`,
+          body,
+        );
+      if (resource === "drives" && missing(b.path_on_host))
+        return fault(`Unable to create the block device: ${enoent}: ${String(b.path_on_host)}`, body);
+    }
     if (resource === "drives") config.drives = upsert(config.drives, "drive_id", b);
     else if (resource === "network-interfaces")
       config["network-interfaces"] = upsert(config["network-interfaces"], "iface_id", b);
@@ -248,6 +268,7 @@ async function mainProgram(argv: string[]): Promise<void> {
       api,
       onRequest: record,
       onStart: boot,
+      checkFiles: true,
       ...(fileConfig ? { preconfigured: fileConfig } : {}),
       onCtrlAltDel: () => {
         if (ignoreCad) return;
