@@ -10,7 +10,7 @@
  * depends on gets a newer timestamp.
  */
 import { existsSync } from "node:fs";
-import { readFile, rename, stat, writeFile } from "node:fs/promises";
+import { lstat, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
@@ -24,6 +24,7 @@ import { crossToolchainFor, hostArchitecture, type MakeInvocation, planMake } fr
 import { type BuildLog, openBuildLog, runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
+import { archiveNeeds, seedArchives } from "./sources/index.js";
 
 export interface BuildOptions extends TargetFilter {
   /** Parallel make jobs; default: the number of CPUs. */
@@ -79,7 +80,7 @@ export async function buildProject(project: Project, opts: BuildOptions = {}): P
     });
   }
   const targets = selectTargets(project, opts);
-  const dirs = await projectSourceDirs(project, opts);
+  const dirs = await projectSourceDirs(project, { ...opts, reporter });
   await ensureAppMakefile(project.dir);
   const shared = opts.buildLog ? await openBuildLog(opts.buildLog) : undefined;
   const results: TargetBuildResult[] = [];
@@ -130,7 +131,6 @@ async function buildTarget(
   if (opts.configure !== false) {
     const coreVersion = await readCoreVersion(dirs.core);
     const plan = planKconfig(project, target, coreVersion ? { coreVersion } : {});
-    for (const a of plan.adjustments) reporter.info(`${target.name}: ${a.name}=${a.value} (${a.reason})`);
     const text = defconfigText(plan.options);
     const defconfig = join(art.buildDir, `defconfig.${target.name}`);
     const previous = await readFile(defconfig, "utf8").catch(() => undefined);
@@ -139,6 +139,7 @@ async function buildTarget(
       // a failed configure is retried next time rather than skipped.
       const pending = `${defconfig}.pending`;
       await writeFileAtomic(pending, text);
+      for (const a of plan.adjustments) reporter.info(`${target.name}: ${a.name}=${a.value} (${a.reason})`);
       const progress = reporter.progress(`configure ${target.name}`);
       await runMake(planMake({ ...base, goal: "defconfig", vars: { UK_DEFCONFIG: pending } }), {
         log,
@@ -158,6 +159,19 @@ async function buildTarget(
   } else if (!existsSync(configFile)) {
     throw new KilnError("BUILD_NOT_CONFIGURED", `--no-configure given but ${configFile} does not exist`, {
       hint: "run kiln build once without --no-configure",
+    });
+  }
+
+  // Libraries that download upstream archives at build time (lib-musl's
+  // musl tarball) find them already in place, from the cache or a mirror.
+  for (const libDir of dirs.libraries) {
+    const needs = await archiveNeeds(libDir);
+    if (needs.length === 0) continue;
+    await seedArchives(needs, art.buildDir, opts.mirrors ?? [], {
+      ...(opts.offline !== undefined ? { offline: opts.offline } : {}),
+      env,
+      reporter,
+      cwd: project.dir,
     });
   }
 
@@ -248,6 +262,27 @@ async function packInitrd(
     reporter.warn(`rootfs ${src} is not a directory; Kiln packs only directories at build time`);
     return undefined;
   }
-  reporter.warn(`rootfs ${src}: packing the initrd is not available yet (${initrd})`);
-  return undefined;
+  const packed = await stat(initrd).catch(() => undefined);
+  if (packed && packed.mtimeMs >= (await newestMtimeMs(src))) {
+    return { initrd, initrdSizeBytes: packed.size };
+  }
+  // Unikraft's initrd loader reads plain newc CPIO only (no gzip), as
+  // KraftKit's initramfs-<arch>.cpio is.
+  const { packCpio } = await import("../image/cpio/index.js");
+  await packCpio({ sourceDir: src, output: initrd, reporter });
+  return { initrd, initrdSizeBytes: (await stat(initrd)).size };
+}
+
+/**
+ * The newest modification time in a tree (directories included, so a removed
+ * file counts as a change): the initrd is repacked only when it is older.
+ */
+async function newestMtimeMs(dir: string): Promise<number> {
+  let newest = (await lstat(dir)).mtimeMs;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    const m = e.isDirectory() ? await newestMtimeMs(p) : (await lstat(p)).mtimeMs;
+    if (m > newest) newest = m;
+  }
+  return newest;
 }

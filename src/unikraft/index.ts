@@ -1,2 +1,39 @@
 /** Building Unikraft unikernels: sources, configuration, make, artifacts. */
+
+export { platformShortName, type TargetArtifacts, targetArtifacts } from "./artifacts.js";
+export {
+  type BuildOptions,
+  buildProject,
+  crossCompileFor,
+  type TargetBuildResult,
+  targetConfigFile,
+} from "./build.js";
+export { type CleanOptions, type CleanResult, cleanProject } from "./clean.js";
+export {
+  architectureKconfig,
+  type CoreVersion,
+  defconfigText,
+  envKconfig,
+  type KconfigAdjustment,
+  type KconfigPlan,
+  type MissingOption,
+  missingOptions,
+  parseDotConfig,
+  parseVersionMk,
+  planKconfig,
+  platformKconfig,
+} from "./config.js";
+export {
+  countSteps,
+  crossToolchainFor,
+  firstErrors,
+  hostArchitecture,
+  type MakeEvent,
+  type MakeInvocation,
+  parseMakeLine,
+  planMake,
+} from "./make.js";
+export { type BuildLog, openBuildLog, runMake } from "./run-make.js";
+export { describeTargets, matchTargets, selectTargets, type TargetFilter } from "./select.js";
+export { componentDir, type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 export * from "./sources/index.js";

@@ -7,7 +7,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
+import type { Reporter } from "../core/output.js";
 import type { Component, Project } from "../kraftfile/types.js";
+import { fetchProjectSources } from "./sources/index.js";
 
 export interface ProjectSourceDirs {
   core: string;
@@ -21,6 +23,8 @@ export interface SourceDirOptions {
   offline?: boolean;
   mirrors?: string[];
   env?: NodeJS.ProcessEnv;
+  reporter?: Reporter;
+  signal?: AbortSignal;
 }
 
 /** The directory a component occupies inside the project when not used in place. */
@@ -38,6 +42,16 @@ export async function projectSourceDirs(
 ): Promise<ProjectSourceDirs> {
   const core = project.unikraft;
   if (!core) throw new KilnError("BUILD_NO_CORE", `${project.file} has no unikraft: core`);
+  if (opts.fetch !== false) {
+    const f = await fetchProjectSources(project, {
+      ...(opts.offline !== undefined ? { offline: opts.offline } : {}),
+      ...(opts.mirrors ? { mirrors: opts.mirrors } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.reporter ? { reporter: opts.reporter } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return { core: f.core.dir, libraries: f.libraries.map((l) => l.dir) };
+  }
   const dirs = {
     core: componentDir(project, core, "core"),
     libraries: project.libraries.map((l) => componentDir(project, l, "library")),

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { isKilnError } from "../../src/core/errors.js";
@@ -107,4 +107,24 @@ test("--no-configure without a .config, and sources that are not there, are clea
     assert.match(e.details.join("\n"), /unikraft: .*\.unikraft\/unikraft/);
     return true;
   });
+});
+
+test("a project with rootfs: gets its initrd packed as plain newc CPIO beside the kernel", async (t) => {
+  const root = scratchDir(t);
+  const rootfs = join(root, "rootfs");
+  mkdirSync(join(rootfs, "etc"), { recursive: true });
+  writeFileSync(join(rootfs, "etc", "motd"), "welcome\n");
+  const project = fixtureProject(root, { rootfs: { source: rootfs, format: "cpio" } });
+  const [r] = await buildProject(project);
+  assert.equal(r?.initrd, join(project.outdir, "initramfs-x86_64.cpio"));
+  const listing = execFileSync("bsdcpio", ["-itv", "-I", r.initrd], { encoding: "utf8" });
+  assert.match(listing, /etc\/motd/);
+  assert.equal(readFileSync(r.initrd).subarray(0, 6).toString(), "070701");
+  assert.equal(r.initrdSizeBytes, statSync(r.initrd).size);
+  const packedAt = statSync(r.initrd).mtimeMs;
+  await buildProject(project);
+  assert.equal(statSync(r.initrd).mtimeMs, packedAt, "unchanged rootfs: not repacked");
+  writeFileSync(join(rootfs, "etc", "hostname"), "kiln\n");
+  await buildProject(project);
+  assert.match(execFileSync("bsdcpio", ["-it", "-I", r.initrd], { encoding: "utf8" }), /etc\/hostname/);
 });

@@ -1,0 +1,156 @@
+/**
+ * `kiln build [DIR] [options]`: fetch a project's Unikraft sources, configure
+ * and build its targets with Unikraft's make, and print the artifacts.
+ */
+
+import { resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { usageError } from "../../core/errors.js";
+import { formatBytes, formatDuration } from "../../core/units.js";
+import { loadProject } from "../../kraftfile/index.js";
+import type { Project } from "../../kraftfile/types.js";
+import { type BuildOptions, buildProject } from "../../unikraft/build.js";
+import { describeTargets, matchTargets } from "../../unikraft/select.js";
+import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
+
+function jobsOf(ctx: CommandContext): number | undefined {
+  const j = str(ctx, "jobs");
+  if (j === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(j)) throw usageError(`-j expects a positive number of jobs, got "${j}"`);
+  return Number(j);
+}
+
+/**
+ * kraft asks which target to build when several match; Kiln does the same on
+ * a terminal, and without one leaves the decision to `selectTargets` (an
+ * error listing them).
+ */
+async function promptTarget(
+  ctx: CommandContext,
+  project: Project,
+  opts: BuildOptions,
+): Promise<string | undefined> {
+  if (!ctx.stdinIsTTY || opts.all || opts.name !== undefined) return undefined;
+  const matched = matchTargets(project, opts);
+  if (matched.length < 2) return undefined;
+  const lines = describeTargets(matched).map((l, i) => `${i + 1}) ${l.trim()}`);
+  process.stderr.write(`${project.name} has ${matched.length} targets:\n${lines.join("\n")}\n`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`build which? [1-${matched.length}] `)).trim();
+    const n = Number(answer);
+    const picked = Number.isInteger(n) ? matched[n - 1] : matched.find((t) => t.name === answer);
+    if (!picked) throw usageError(`no target "${answer}"`, "pass -t NAME or --all");
+    return picked.name;
+  } finally {
+    rl.close();
+  }
+}
+
+const command: CommandDef = {
+  name: ["build"],
+  summary: "configure and build a project's Unikraft targets",
+  usage: "build [DIR] [-K FILE] [-t TARGET] [-p PLAT] [-m ARCH] [--all] [-j N] [options]",
+  maxPositionals: 1,
+  options: {
+    kraftfile: {
+      type: "string",
+      short: "K",
+      valueName: "FILE",
+      description: "the Kraftfile (default: found in DIR)",
+    },
+    target: {
+      type: "string",
+      short: "t",
+      valueName: "TARGET",
+      description: "build the target with this name",
+    },
+    plat: {
+      type: "string",
+      short: "p",
+      valueName: "PLAT",
+      description: "only targets for this platform (qemu, fc)",
+    },
+    arch: {
+      type: "string",
+      short: "m",
+      valueName: "ARCH",
+      description: "only targets for this architecture",
+    },
+    all: { type: "boolean", description: "build every matching target" },
+    jobs: { type: "string", short: "j", valueName: "N", description: "parallel make jobs (default: CPUs)" },
+    "no-fetch": { type: "boolean", description: "use the sources already in .unikraft/" },
+    "no-configure": { type: "boolean", description: "keep the existing .config.<target>" },
+    offline: { type: "boolean", description: "fetch from the cache and mirrors only" },
+    "with-mirror": { type: "string", multiple: true, valueName: "M", description: "mirror directory or URL" },
+    dbg: { type: "boolean", description: "report the unstripped .dbg image as the kernel" },
+    "build-log": {
+      type: "string",
+      valueName: "FILE",
+      description: "write make's output here (default: <outdir>/<target>.log)",
+    },
+    json: { type: "boolean", description: "print the results as JSON" },
+  },
+  details: [
+    "DIR defaults to the current directory. For each target Kiln merges the kconfig of the",
+    "core, libraries, target and env into a defconfig, runs `make defconfig` (only when it",
+    "changed) and `make -jN`, and packs the project's rootfs: directory into the initrd.",
+    "Building for another architecture picks the cross compiler itself (arm64 on x86_64:",
+    "aarch64-linux-gnu-, from Debian's gcc-aarch64-linux-gnu).",
+    "",
+    "examples:",
+    "  kiln build                       # the only target, or choose",
+    "  kiln build -p qemu -m arm64",
+    "  kiln build --all --offline --with-mirror /srv/unikraft-mirror",
+  ].join("\n"),
+  async run(ctx) {
+    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
+    const kf = str(ctx, "kraftfile");
+    const { project, diagnostics } = await loadProject(dir, {
+      ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}),
+      env: ctx.env,
+    });
+    for (const d of diagnostics) ctx.reporter.warn(`${d.file}:${d.line}:${d.col}: ${d.message}`);
+    const buildLog = str(ctx, "build-log");
+    const opts: BuildOptions = {
+      ...(str(ctx, "target") !== undefined ? { name: str(ctx, "target")! } : {}),
+      ...(str(ctx, "plat") !== undefined ? { platform: str(ctx, "plat")! } : {}),
+      ...(str(ctx, "arch") !== undefined ? { architecture: str(ctx, "arch")! } : {}),
+      all: bool(ctx, "all"),
+      fetch: !bool(ctx, "no-fetch"),
+      configure: !bool(ctx, "no-configure"),
+      offline: bool(ctx, "offline"),
+      mirrors: list(ctx, "with-mirror"),
+      debug: bool(ctx, "dbg"),
+      ...(buildLog ? { buildLog: resolve(ctx.cwd, buildLog) } : {}),
+      reporter: ctx.reporter,
+      env: ctx.env,
+      signal: ctx.signal,
+    };
+    const jobs = jobsOf(ctx);
+    if (jobs !== undefined) opts.jobs = jobs;
+    const picked = await promptTarget(ctx, project, opts);
+    if (picked) opts.name = picked;
+    const results = await buildProject(project, opts);
+    if (bool(ctx, "json")) {
+      ctx.out(
+        `${JSON.stringify({ project: project.name, file: project.file, targets: results }, null, 2)}\n`,
+      );
+      return undefined;
+    }
+    for (const r of results) {
+      ctx.out(`${r.target}: ${r.steps === 0 ? "up to date" : `built in ${formatDuration(r.durationMs)}`}\n`);
+      ctx.out(`  kernel  ${r.kernel} (${formatBytes(r.kernelSizeBytes)})\n`);
+      if (r.initrd) ctx.out(`  initrd  ${r.initrd} (${formatBytes(r.initrdSizeBytes ?? 0)})\n`);
+      ctx.out(`  config  ${r.configFile}\n  log     ${r.logFile}\n`);
+      if (r.platform === "firecracker") {
+        ctx.out(
+          "  note    a Firecracker image has no PVH note: QEMU cannot boot it; run it with Firecracker\n",
+        );
+      }
+    }
+    return undefined;
+  },
+};
+
+export default command;

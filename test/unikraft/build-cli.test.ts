@@ -1,0 +1,80 @@
+/**
+ * `kiln build` and `kiln clean` from the command line, on a Kraftfile whose
+ * core is the fixture core and whose library is a local directory.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runKiln, scratchDir } from "../helpers/kiln.js";
+import { FIXTURE_CORE, fixtureProject } from "./fixture-project.js";
+
+function writeKraftfile(root: string): string {
+  const p = fixtureProject(root);
+  writeFileSync(
+    p.file,
+    [
+      "spec: v0.6",
+      "name: hello",
+      "unikraft:",
+      `  source: ${FIXTURE_CORE}`,
+      "libraries:",
+      "  foo:",
+      `    source: ${join(root, "lib-foo")}`,
+      "    kconfig:",
+      "      CONFIG_LIBFOO: 'y'",
+      "targets:",
+      "  - qemu/x86_64",
+      "  - fc/x86_64",
+      "",
+    ].join("\n"),
+  );
+  return p.dir;
+}
+
+test("kiln build: ambiguous and unmatched filters are errors listing the targets", async (t) => {
+  const dir = writeKraftfile(scratchDir(t));
+  const env = { KILN_HOME: join(dir, "home") };
+  const amb = await runKiln(["build", dir], { env });
+  assert.equal(amb.code, 1);
+  assert.match(amb.stderr, /error: 2 targets are defined in .*Kraftfile; choose one or pass --all/);
+  assert.match(amb.stderr, /hello_fc-x86_64 \(firecracker\/x86_64\)/);
+  const none = await runKiln(["build", dir, "-m", "arm64"], { env });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /error: no target of hello matches -m arm64/);
+  assert.doesNotMatch(none.stderr + amb.stderr, /\n\s+at /, "no stack trace");
+});
+
+test("kiln build --json, a no-op rebuild, then kiln clean and clean --proper", async (t) => {
+  const dir = writeKraftfile(scratchDir(t));
+  const env = { KILN_HOME: join(dir, "home") };
+  const r = await runKiln(["build", dir, "-p", "qemu", "-j", "2", "--json"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { targets: { kernel: string; steps: number; logFile: string }[] };
+  assert.equal(out.targets.length, 1);
+  assert.equal(out.targets[0]!.kernel, join(dir, ".unikraft/build/hello_qemu-x86_64"));
+  assert.ok(out.targets[0]!.steps > 0);
+  assert.match(readFileSync(out.targets[0]!.logFile, "utf8"), /LD {6}hello_qemu-x86_64\.dbg/);
+
+  const again = await runKiln(["build", dir, "-t", "hello_qemu-x86_64", "--build-log", join(dir, "b.log")], {
+    env,
+  });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^hello_qemu-x86_64: up to date$/m);
+  assert.match(again.stdout, /kernel {2}.*hello_qemu-x86_64 \(\d+(\.\d+)? KiB\)/);
+  assert.match(readFileSync(join(dir, "b.log"), "utf8"), /Nothing to be done/);
+
+  const fc = await runKiln(["build", dir, "-p", "fc"], { env });
+  assert.equal(fc.code, 0, fc.stderr);
+  assert.match(fc.stdout, /hello_fc-x86_64/);
+  assert.match(fc.stdout, /QEMU cannot boot it; run it with Firecracker/);
+
+  const clean = await runKiln(["clean", dir], { env });
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.match(clean.stdout, /cleaned hello_qemu-x86_64/);
+  assert.equal(existsSync(out.targets[0]!.kernel), false);
+  assert.ok(existsSync(join(dir, ".config.hello_qemu-x86_64")), "configuration kept");
+  const proper = await runKiln(["clean", dir, "--proper"], { env });
+  assert.match(proper.stdout, /removed .*\.unikraft\/build/);
+  assert.equal(existsSync(join(dir, ".unikraft/build")), false);
+});
