@@ -257,7 +257,7 @@ function readSpec(r: Reader, p: Map<string, Pair<Node, Node | null>>): SpecVersi
   if (a && b) {
     r.sink.error(
       "conflicting-keys",
-      b.key,
+      ((a.key as Node).range?.[0] ?? 0) > ((b.key as Node).range?.[0] ?? 0) ? a.key : b.key,
       "both `spec` and `specification` are given; they are the same key",
       "keep one",
     );

@@ -1,0 +1,384 @@
+/**
+ * Malformed Kraftfiles: one fixture per mistake under
+ * test/fixtures/kraftfile/bad/, each with every diagnostic it must produce
+ * (severity, code, line:column and message). A file whose table lists only
+ * warnings must still load; any error means no project.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { formatDiagnostic, readProject } from "../../src/kraftfile/index.js";
+import { REPO_ROOT } from "../helpers/kiln.js";
+
+const BAD = join(REPO_ROOT, "test/fixtures/kraftfile/bad");
+
+type Expected = [severity: "error" | "warning", code: string, at: string, message: string];
+
+/** Messages are matched as prefixes (a few go on to name absolute paths). */
+const CASES: Record<string, Expected[]> = {
+  "bad-indent.yaml": [
+    ["error", "yaml-syntax", "4:1", "invalid YAML: All mapping items must start at the same column"],
+  ],
+  "binary.bin": [
+    ["error", "not-text", "1:1", "not a text file: found a NUL byte at byte 7; a Kraftfile is UTF-8 YAML"],
+  ],
+  "cmd-map.yaml": [
+    ["error", "invalid-type", "6:3", "`cmd` must be a list of arguments or a command string, got a mapping"],
+  ],
+  "cmd-unterminated.yaml": [["error", "invalid-cmd", "5:29", "unterminated single quote in command"]],
+  "comments-only.yaml": [
+    [
+      "error",
+      "empty-file",
+      "1:1",
+      "the Kraftfile is empty: it must be a YAML mapping with at least `spec` and `unikraft`, `template` or `runtime`",
+    ],
+  ],
+  "duplicate-kconfig-key.yaml": [
+    [
+      "error",
+      "duplicate-key",
+      "5:5",
+      "duplicate key `CONFIG_LIBUKDEBUG` with a different value than on line 4",
+    ],
+  ],
+  "duplicate-key.yaml": [
+    ["error", "duplicate-key", "4:1", "duplicate key `name` with a different value than on line 2"],
+  ],
+  "duplicate-target-names.yaml": [
+    [
+      "error",
+      "duplicate-target",
+      "7:5",
+      "target name `one` is used twice (first on line 4); target names must be unique",
+    ],
+  ],
+  "duplicate-targets.yaml": [
+    [
+      "error",
+      "duplicate-target",
+      "7:5",
+      "target name `app_qemu-x86_64` is used twice (first on line 5); target names must be unique",
+    ],
+  ],
+  "empty-targets.yaml": [
+    ["error", "missing-target", "3:1", "`targets` is empty: a project needs at least one target"],
+  ],
+  "empty.yaml": [
+    [
+      "error",
+      "empty-file",
+      "1:1",
+      "the Kraftfile is empty: it must be a YAML mapping with at least `spec` and `unikraft`, `template` or `runtime`",
+    ],
+  ],
+  "env-string.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "5:6",
+      "`env` must be a mapping (KEY: value) or a list (- KEY=value), got a string (`HOME=/root`)",
+    ],
+  ],
+  "interpolation-bad-name.yaml": [
+    [
+      "error",
+      "invalid-interpolation",
+      "6:19",
+      "invalid variable reference `${1ST}`: `1ST` is not a variable name",
+    ],
+  ],
+  "interpolation-unterminated.yaml": [
+    [
+      "error",
+      "invalid-interpolation",
+      "5:26",
+      "unterminated variable reference `${PORT`: `${` needs a closing `}`",
+    ],
+  ],
+  "invalid-utf8.bin": [
+    [
+      "error",
+      "not-text",
+      "1:1",
+      "not a text file: found invalid UTF-8 at byte 20; a Kraftfile is UTF-8 YAML",
+    ],
+  ],
+  "kconfig-conflict.yaml": [
+    [
+      "error",
+      "duplicate-kconfig",
+      "9:9",
+      'kconfig option `CONFIG_LIBVFSCORE_ROOTFS` is set twice in target 1 with different values: `"9pfs"` (line 8) and `"initrd"`',
+    ],
+  ],
+  "kconfig-empty-value.yaml": [
+    [
+      "error",
+      "invalid-kconfig",
+      "4:7",
+      "kconfig entries must be `CONFIG_NAME=value`, got `CONFIG_LIBUKDEBUG=` in `unikraft`",
+    ],
+  ],
+  "kconfig-list-value.yaml": [
+    [
+      "error",
+      "invalid-kconfig",
+      "4:24",
+      "kconfig option `CONFIG_LIBUKDEBUG` in `unikraft` needs a single value (y, n, a number or a string), got a list",
+    ],
+  ],
+  "kconfig-lowercase.yaml": [
+    [
+      "error",
+      "invalid-kconfig",
+      "6:7",
+      "kconfig option names must match CONFIG_[A-Z0-9_]+, got `config_libposix_sysinfo` in `unikraft`",
+    ],
+  ],
+  "kconfig-no-equals.yaml": [
+    [
+      "error",
+      "invalid-kconfig",
+      "4:7",
+      "kconfig entries must be `CONFIG_NAME=value`, got `CONFIG_LIBUKDEBUG` in `unikraft`",
+    ],
+  ],
+  "kconfig-no-prefix.yaml": [
+    [
+      "error",
+      "invalid-kconfig",
+      "4:5",
+      "kconfig option names must match CONFIG_[A-Z0-9_]+, got `LIBUKDEBUG` in `unikraft`",
+    ],
+  ],
+  "kconfig-null-value.yaml": [
+    [
+      "error",
+      "invalid-kconfig",
+      "4:5",
+      "kconfig option `CONFIG_LIBUKDEBUG` in `unikraft` needs a single value (y, n, a number or a string), got nothing (null)",
+    ],
+  ],
+  "kconfig-string.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "3:12",
+      "kconfig in `unikraft` must be a mapping (CONFIG_X: y) or a list (- CONFIG_X=y), got a string (`CONFIG_LIBUKDEBUG=y`)",
+    ],
+  ],
+  "libraries-list.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "6:3",
+      "`libraries` must be a mapping of library names (e.g. `musl: stable`), got a list",
+    ],
+  ],
+  "library-bad-name.yaml": [
+    [
+      "error",
+      "invalid-key",
+      "6:3",
+      "library names must be letters, digits, `.`, `_` or `-`, got a string (`lib/musl`)",
+    ],
+  ],
+  "library-bad-type.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "6:9",
+      "library `musl` must be a version, a source, or a mapping with source/version/kconfig, got a list",
+    ],
+  ],
+  "list-top.yaml": [
+    ["error", "invalid-type", "1:1", "a Kraftfile must be a YAML mapping of keys, got a list"],
+  ],
+  "name-with-space.yaml": [
+    [
+      "error",
+      "invalid-name",
+      "2:7",
+      "`name` must be one word without spaces, slashes, quotes or `$` (it names files and CONFIG_UK_NAME), got `my app`",
+    ],
+  ],
+  "no-targets.yaml": [
+    [
+      "error",
+      "missing-target",
+      "1:1",
+      "no `targets`: a project that builds Unikraft needs at least one target",
+    ],
+  ],
+  "not-yaml.yaml": [
+    [
+      "error",
+      "yaml-syntax",
+      "3:1",
+      "invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ],
+  ],
+  "outdir-list.yaml": [["error", "invalid-type", "5:9", "`outdir` must be a string, got a list"]],
+  "rootfs-format.yaml": [
+    ["error", "invalid-value", "7:11", "`rootfs.format` must be cpio or erofs, got `ext4`"],
+  ],
+  "rootfs-list.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "5:9",
+      "`rootfs` must be a path, an image reference or a mapping {source, format, type}, got a list",
+    ],
+  ],
+  "rootfs-no-source.yaml": [["error", "missing-required", "6:3", "`rootfs` has no `source`"]],
+  "runtime-and-unikraft.yaml": [
+    [
+      "error",
+      "conflicting-keys",
+      "3:1",
+      "`unikraft` cannot be combined with `runtime`: a runtime is a prebuilt kernel",
+    ],
+  ],
+  "runtime-in-v05.yaml": [
+    [
+      "error",
+      "conflicting-keys",
+      "2:1",
+      "`unikraft` cannot be combined with `runtime`: a runtime is a prebuilt kernel",
+    ],
+    ["error", "newer-key", "3:1", "`runtime` needs Kraftfile spec v0.6 or later, got v0.5"],
+  ],
+  "runtime-list.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "2:10",
+      "`runtime` must be an image reference such as `base:latest`, got a list",
+    ],
+  ],
+  "scalar-top.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "1:1",
+      "a Kraftfile must be a YAML mapping of keys, got a string (`just some words`)",
+    ],
+  ],
+  "source-missing-dir.yaml": [
+    ["error", "invalid-source", "3:11", "source `./no-such-unikraft` is neither an existing directory"],
+  ],
+  "spec-list.yaml": [["error", "invalid-type", "1:7", "`spec` must be a string, got a list"]],
+  "spec-twice.yaml": [
+    ["error", "conflicting-keys", "2:1", "both `spec` and `specification` are given; they are the same key"],
+  ],
+  "target-arch-twice.yaml": [
+    [
+      "error",
+      "conflicting-keys",
+      "5:5",
+      "target 1 gives both `architecture` and `arch`; they are the same key",
+    ],
+  ],
+  "target-format.yaml": [
+    ["error", "invalid-target", "5:5", "target 2 must be written `platform/architecture`, got `qemu-x86_64`"],
+  ],
+  "target-no-arch.yaml": [["error", "missing-required", "4:5", "target 1 has no `architecture`"]],
+  "target-number.yaml": [
+    ["error", "invalid-target", "4:5", "target 1 must be written `platform/architecture`, got `42`"],
+  ],
+  "target-typo.yaml": [
+    ["warning", "unknown-key", "4:5", "unknown key `platfrom` in target 1; did you mean `platform`?"],
+    ["error", "missing-required", "4:5", "target 1 has no `platform`"],
+  ],
+  "targets-string.yaml": [
+    [
+      "error",
+      "invalid-type",
+      "3:10",
+      "`targets` must be a list of `platform/architecture` entries (e.g. `- qemu/x86_64`), got a string (`qemu/x86_64`)",
+    ],
+  ],
+  "unknown-arch.yaml": [
+    ["error", "unknown-architecture", "5:19", "unknown architecture `x86-64`; did you mean `x86_64`?"],
+  ],
+  "unknown-key.yaml": [
+    ["warning", "unknown-key", "5:1", "unknown key `librarys` in the Kraftfile; did you mean `libraries`?"],
+  ],
+  "unknown-platform.yaml": [
+    ["error", "unknown-platform", "4:5", "unknown platform `qemuu`; did you mean `qemu`?"],
+  ],
+  "unknown-spec.yaml": [
+    [
+      "error",
+      "unknown-spec",
+      "1:7",
+      "unsupported Kraftfile specification `v0.9`; Kiln reads v0.5, v0.6 and v0.7",
+    ],
+  ],
+  "unset-variable.yaml": [
+    ["warning", "unset-variable", "3:12", "variable `UK_VERSION` is not set; using an empty string"],
+    ["error", "invalid-value", "3:12", "`unikraft` version must not be empty"],
+  ],
+  "v05-no-unikraft.yaml": [
+    ["error", "missing-required", "1:1", "a spec v0.5 Kraftfile must have a `unikraft` key"],
+  ],
+  "v06-nothing.yaml": [
+    [
+      "error",
+      "missing-required",
+      "1:1",
+      "a Kraftfile needs one of `unikraft`, `template` or `runtime`; found none",
+    ],
+  ],
+  "version-conflict.yaml": [
+    [
+      "error",
+      "conflicting-version",
+      "4:12",
+      "`unikraft` names two versions: `v0.17.0` in its source URL and `v0.16.0` in `version`",
+    ],
+  ],
+  "volume-mode.yaml": [["error", "invalid-volume", "6:5", "volume 1 mode must be `ro` or `rw`, got `rx`"]],
+  "volume-no-destination.yaml": [["error", "missing-required", "6:5", "volume 1 has no `destination`"]],
+  "volume-readonly-string.yaml": [
+    ["error", "invalid-type", "8:15", "volume 1 readonly must be true or false, got a string (`yes`)"],
+  ],
+  "volume-relative-dest.yaml": [
+    [
+      "error",
+      "invalid-volume",
+      "6:5",
+      "volume 1 destination must be an absolute path in the guest, got `data`",
+    ],
+  ],
+};
+
+test("the table covers every bad fixture, and there are at least forty", () => {
+  assert.deepEqual(Object.keys(CASES).sort(), readdirSync(BAD).sort());
+  assert.ok(Object.keys(CASES).length >= 40);
+});
+
+for (const [name, expected] of Object.entries(CASES)) {
+  test(`bad Kraftfile ${name}`, async () => {
+    const file = join(BAD, name);
+    const r = await readProject(file, { env: {} });
+    const got = r.diagnostics.map((d) => [d.severity, d.code, `${d.line}:${d.col}`, d.message]);
+    assert.equal(got.length, expected.length, `diagnostics: ${JSON.stringify(got, null, 1)}`);
+    expected.forEach(([severity, code, at, message], i) => {
+      const g = got[i]!;
+      assert.deepEqual(g.slice(0, 3), [severity, code, at], `diagnostic ${i + 1}`);
+      assert.ok(String(g[3]).startsWith(message), `message ${i + 1}: ${g[3]}`);
+    });
+    const hasError = expected.some(([s]) => s === "error");
+    assert.equal(r.project === undefined, hasError);
+    for (const d of r.diagnostics) {
+      assert.equal(d.file, file);
+      // Every diagnostic prints its position, and a caret when the line has text.
+      const text = formatDiagnostic(d);
+      assert.ok(text.startsWith(`${file}:${d.line}:${d.col}: ${d.severity}: `), text);
+      if (d.sourceLine !== undefined) assert.match(text, /\n\s*\| *\^/);
+    }
+  });
+}
