@@ -17,17 +17,17 @@ type Expected = [severity: "error" | "warning", code: string, at: string, messag
 
 /** Messages are matched as prefixes (a few go on to name absolute paths). */
 const CASES: Record<string, Expected[]> = {
-  "bad-indent.yaml": [
+  "bad-indent.Kraftfile": [
     ["error", "yaml-syntax", "4:1", "invalid YAML: All mapping items must start at the same column"],
   ],
   "binary.bin": [
     ["error", "not-text", "1:1", "not a text file: found a NUL byte at byte 7; a Kraftfile is UTF-8 YAML"],
   ],
-  "cmd-map.yaml": [
+  "cmd-map.Kraftfile": [
     ["error", "invalid-type", "6:3", "`cmd` must be a list of arguments or a command string, got a mapping"],
   ],
-  "cmd-unterminated.yaml": [["error", "invalid-cmd", "5:29", "unterminated single quote in command"]],
-  "comments-only.yaml": [
+  "cmd-unterminated.Kraftfile": [["error", "invalid-cmd", "5:29", "unterminated single quote in command"]],
+  "comments-only.Kraftfile": [
     [
       "error",
       "empty-file",
@@ -35,7 +35,7 @@ const CASES: Record<string, Expected[]> = {
       "the Kraftfile is empty: it must be a YAML mapping with at least `spec` and `unikraft`, `template` or `runtime`",
     ],
   ],
-  "duplicate-kconfig-key.yaml": [
+  "duplicate-kconfig-key.Kraftfile": [
     [
       "error",
       "duplicate-key",
@@ -43,10 +43,10 @@ const CASES: Record<string, Expected[]> = {
       "duplicate key `CONFIG_LIBUKDEBUG` with a different value than on line 4",
     ],
   ],
-  "duplicate-key.yaml": [
+  "duplicate-key.Kraftfile": [
     ["error", "duplicate-key", "4:1", "duplicate key `name` with a different value than on line 2"],
   ],
-  "duplicate-target-names.yaml": [
+  "duplicate-target-names.Kraftfile": [
     [
       "error",
       "duplicate-target",
@@ -54,7 +54,7 @@ const CASES: Record<string, Expected[]> = {
       "target name `one` is used twice (first on line 4); target names must be unique",
     ],
   ],
-  "duplicate-targets.yaml": [
+  "duplicate-targets.Kraftfile": [
     [
       "error",
       "duplicate-target",
@@ -62,10 +62,10 @@ const CASES: Record<string, Expected[]> = {
       "target name `app_qemu-x86_64` is used twice (first on line 5); target names must be unique",
     ],
   ],
-  "empty-targets.yaml": [
+  "empty-targets.Kraftfile": [
     ["error", "missing-target", "3:1", "`targets` is empty: a project needs at least one target"],
   ],
-  "empty.yaml": [
+  "empty.Kraftfile": [
     [
       "error",
       "empty-file",
@@ -73,7 +73,7 @@ const CASES: Record<string, Expected[]> = {
       "the Kraftfile is empty: it must be a YAML mapping with at least `spec` and `unikraft`, `template` or `runtime`",
     ],
   ],
-  "env-string.yaml": [
+  "env-string.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -81,20 +81,20 @@ const CASES: Record<string, Expected[]> = {
       "`env` must be a mapping (KEY: value) or a list (- KEY=value), got a string (`HOME=/root`)",
     ],
   ],
-  "interpolation-bad-name.yaml": [
+  "interpolation-bad-name.Kraftfile": [
     [
       "error",
       "invalid-interpolation",
       "6:19",
-      "invalid variable reference `${1ST}`: `1ST` is not a variable name",
+      "invalid variable reference `$" + "{1ST}`: `1ST` is not a variable name",
     ],
   ],
-  "interpolation-unterminated.yaml": [
+  "interpolation-unterminated.Kraftfile": [
     [
       "error",
       "invalid-interpolation",
       "5:26",
-      "unterminated variable reference `${PORT`: `${` needs a closing `}`",
+      "unterminated variable reference `$" + "{PORT`: `$" + "{` needs a closing `}`",
     ],
   ],
   "invalid-utf8.bin": [
@@ -105,7 +105,7 @@ const CASES: Record<string, Expected[]> = {
       "not a text file: found invalid UTF-8 at byte 20; a Kraftfile is UTF-8 YAML",
     ],
   ],
-  "kconfig-conflict.yaml": [
+  "kconfig-conflict.Kraftfile": [
     [
       "error",
       "duplicate-kconfig",
@@ -113,7 +113,7 @@ const CASES: Record<string, Expected[]> = {
       'kconfig option `CONFIG_LIBVFSCORE_ROOTFS` is set twice in target 1 with different values: `"9pfs"` (line 8) and `"initrd"`',
     ],
   ],
-  "kconfig-empty-value.yaml": [
+  "kconfig-empty-value.Kraftfile": [
     [
       "error",
       "invalid-kconfig",
@@ -121,7 +121,7 @@ const CASES: Record<string, Expected[]> = {
       "kconfig entries must be `CONFIG_NAME=value`, got `CONFIG_LIBUKDEBUG=` in `unikraft`",
     ],
   ],
-  "kconfig-list-value.yaml": [
+  "kconfig-list-value.Kraftfile": [
     [
       "error",
       "invalid-kconfig",
@@ -129,7 +129,7 @@ const CASES: Record<string, Expected[]> = {
       "kconfig option `CONFIG_LIBUKDEBUG` in `unikraft` needs a single value (y, n, a number or a string), got a list",
     ],
   ],
-  "kconfig-lowercase.yaml": [
+  "kconfig-lowercase.Kraftfile": [
     [
       "error",
       "invalid-kconfig",
@@ -137,7 +137,7 @@ const CASES: Record<string, Expected[]> = {
       "kconfig option names must match CONFIG_[A-Z0-9_]+, got `config_libposix_sysinfo` in `unikraft`",
     ],
   ],
-  "kconfig-no-equals.yaml": [
+  "kconfig-no-equals.Kraftfile": [
     [
       "error",
       "invalid-kconfig",
@@ -145,7 +145,7 @@ const CASES: Record<string, Expected[]> = {
       "kconfig entries must be `CONFIG_NAME=value`, got `CONFIG_LIBUKDEBUG` in `unikraft`",
     ],
   ],
-  "kconfig-no-prefix.yaml": [
+  "kconfig-no-prefix.Kraftfile": [
     [
       "error",
       "invalid-kconfig",
@@ -153,7 +153,7 @@ const CASES: Record<string, Expected[]> = {
       "kconfig option names must match CONFIG_[A-Z0-9_]+, got `LIBUKDEBUG` in `unikraft`",
     ],
   ],
-  "kconfig-null-value.yaml": [
+  "kconfig-null-value.Kraftfile": [
     [
       "error",
       "invalid-kconfig",
@@ -161,7 +161,7 @@ const CASES: Record<string, Expected[]> = {
       "kconfig option `CONFIG_LIBUKDEBUG` in `unikraft` needs a single value (y, n, a number or a string), got nothing (null)",
     ],
   ],
-  "kconfig-string.yaml": [
+  "kconfig-string.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -169,7 +169,7 @@ const CASES: Record<string, Expected[]> = {
       "kconfig in `unikraft` must be a mapping (CONFIG_X: y) or a list (- CONFIG_X=y), got a string (`CONFIG_LIBUKDEBUG=y`)",
     ],
   ],
-  "libraries-list.yaml": [
+  "libraries-list.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -177,7 +177,7 @@ const CASES: Record<string, Expected[]> = {
       "`libraries` must be a mapping of library names (e.g. `musl: stable`), got a list",
     ],
   ],
-  "library-bad-name.yaml": [
+  "library-bad-name.Kraftfile": [
     [
       "error",
       "invalid-key",
@@ -185,7 +185,7 @@ const CASES: Record<string, Expected[]> = {
       "library names must be letters, digits, `.`, `_` or `-`, got a string (`lib/musl`)",
     ],
   ],
-  "library-bad-type.yaml": [
+  "library-bad-type.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -193,10 +193,10 @@ const CASES: Record<string, Expected[]> = {
       "library `musl` must be a version, a source, or a mapping with source/version/kconfig, got a list",
     ],
   ],
-  "list-top.yaml": [
+  "list-top.Kraftfile": [
     ["error", "invalid-type", "1:1", "a Kraftfile must be a YAML mapping of keys, got a list"],
   ],
-  "name-with-space.yaml": [
+  "name-with-space.Kraftfile": [
     [
       "error",
       "invalid-name",
@@ -204,7 +204,7 @@ const CASES: Record<string, Expected[]> = {
       "`name` must be one word without spaces, slashes, quotes or `$` (it names files and CONFIG_UK_NAME), got `my app`",
     ],
   ],
-  "no-targets.yaml": [
+  "no-targets.Kraftfile": [
     [
       "error",
       "missing-target",
@@ -212,7 +212,7 @@ const CASES: Record<string, Expected[]> = {
       "no `targets`: a project that builds Unikraft needs at least one target",
     ],
   ],
-  "not-yaml.yaml": [
+  "not-yaml.Kraftfile": [
     [
       "error",
       "yaml-syntax",
@@ -220,11 +220,11 @@ const CASES: Record<string, Expected[]> = {
       "invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
     ],
   ],
-  "outdir-list.yaml": [["error", "invalid-type", "5:9", "`outdir` must be a string, got a list"]],
-  "rootfs-format.yaml": [
+  "outdir-list.Kraftfile": [["error", "invalid-type", "5:9", "`outdir` must be a string, got a list"]],
+  "rootfs-format.Kraftfile": [
     ["error", "invalid-value", "7:11", "`rootfs.format` must be cpio or erofs, got `ext4`"],
   ],
-  "rootfs-list.yaml": [
+  "rootfs-list.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -232,8 +232,8 @@ const CASES: Record<string, Expected[]> = {
       "`rootfs` must be a path, an image reference or a mapping {source, format, type}, got a list",
     ],
   ],
-  "rootfs-no-source.yaml": [["error", "missing-required", "6:3", "`rootfs` has no `source`"]],
-  "runtime-and-unikraft.yaml": [
+  "rootfs-no-source.Kraftfile": [["error", "missing-required", "6:3", "`rootfs` has no `source`"]],
+  "runtime-and-unikraft.Kraftfile": [
     [
       "error",
       "conflicting-keys",
@@ -241,7 +241,7 @@ const CASES: Record<string, Expected[]> = {
       "`unikraft` cannot be combined with `runtime`: a runtime is a prebuilt kernel",
     ],
   ],
-  "runtime-in-v05.yaml": [
+  "runtime-in-v05.Kraftfile": [
     [
       "error",
       "conflicting-keys",
@@ -250,7 +250,7 @@ const CASES: Record<string, Expected[]> = {
     ],
     ["error", "newer-key", "3:1", "`runtime` needs Kraftfile spec v0.6 or later, got v0.5"],
   ],
-  "runtime-list.yaml": [
+  "runtime-list.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -258,7 +258,7 @@ const CASES: Record<string, Expected[]> = {
       "`runtime` must be an image reference such as `base:latest`, got a list",
     ],
   ],
-  "scalar-top.yaml": [
+  "scalar-top.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -266,14 +266,14 @@ const CASES: Record<string, Expected[]> = {
       "a Kraftfile must be a YAML mapping of keys, got a string (`just some words`)",
     ],
   ],
-  "source-missing-dir.yaml": [
+  "source-missing-dir.Kraftfile": [
     ["error", "invalid-source", "3:11", "source `./no-such-unikraft` is neither an existing directory"],
   ],
-  "spec-list.yaml": [["error", "invalid-type", "1:7", "`spec` must be a string, got a list"]],
-  "spec-twice.yaml": [
+  "spec-list.Kraftfile": [["error", "invalid-type", "1:7", "`spec` must be a string, got a list"]],
+  "spec-twice.Kraftfile": [
     ["error", "conflicting-keys", "2:1", "both `spec` and `specification` are given; they are the same key"],
   ],
-  "target-arch-twice.yaml": [
+  "target-arch-twice.Kraftfile": [
     [
       "error",
       "conflicting-keys",
@@ -281,18 +281,18 @@ const CASES: Record<string, Expected[]> = {
       "target 1 gives both `architecture` and `arch`; they are the same key",
     ],
   ],
-  "target-format.yaml": [
+  "target-format.Kraftfile": [
     ["error", "invalid-target", "5:5", "target 2 must be written `platform/architecture`, got `qemu-x86_64`"],
   ],
-  "target-no-arch.yaml": [["error", "missing-required", "4:5", "target 1 has no `architecture`"]],
-  "target-number.yaml": [
+  "target-no-arch.Kraftfile": [["error", "missing-required", "4:5", "target 1 has no `architecture`"]],
+  "target-number.Kraftfile": [
     ["error", "invalid-target", "4:5", "target 1 must be written `platform/architecture`, got `42`"],
   ],
-  "target-typo.yaml": [
+  "target-typo.Kraftfile": [
     ["warning", "unknown-key", "4:5", "unknown key `platfrom` in target 1; did you mean `platform`?"],
     ["error", "missing-required", "4:5", "target 1 has no `platform`"],
   ],
-  "targets-string.yaml": [
+  "targets-string.Kraftfile": [
     [
       "error",
       "invalid-type",
@@ -300,16 +300,16 @@ const CASES: Record<string, Expected[]> = {
       "`targets` must be a list of `platform/architecture` entries (e.g. `- qemu/x86_64`), got a string (`qemu/x86_64`)",
     ],
   ],
-  "unknown-arch.yaml": [
+  "unknown-arch.Kraftfile": [
     ["error", "unknown-architecture", "5:19", "unknown architecture `x86-64`; did you mean `x86_64`?"],
   ],
-  "unknown-key.yaml": [
+  "unknown-key.Kraftfile": [
     ["warning", "unknown-key", "5:1", "unknown key `librarys` in the Kraftfile; did you mean `libraries`?"],
   ],
-  "unknown-platform.yaml": [
+  "unknown-platform.Kraftfile": [
     ["error", "unknown-platform", "4:5", "unknown platform `qemuu`; did you mean `qemu`?"],
   ],
-  "unknown-spec.yaml": [
+  "unknown-spec.Kraftfile": [
     [
       "error",
       "unknown-spec",
@@ -317,14 +317,14 @@ const CASES: Record<string, Expected[]> = {
       "unsupported Kraftfile specification `v0.9`; Kiln reads v0.5, v0.6 and v0.7",
     ],
   ],
-  "unset-variable.yaml": [
+  "unset-variable.Kraftfile": [
     ["warning", "unset-variable", "3:12", "variable `UK_VERSION` is not set; using an empty string"],
     ["error", "invalid-value", "3:12", "`unikraft` version must not be empty"],
   ],
-  "v05-no-unikraft.yaml": [
+  "v05-no-unikraft.Kraftfile": [
     ["error", "missing-required", "1:1", "a spec v0.5 Kraftfile must have a `unikraft` key"],
   ],
-  "v06-nothing.yaml": [
+  "v06-nothing.Kraftfile": [
     [
       "error",
       "missing-required",
@@ -332,7 +332,7 @@ const CASES: Record<string, Expected[]> = {
       "a Kraftfile needs one of `unikraft`, `template` or `runtime`; found none",
     ],
   ],
-  "version-conflict.yaml": [
+  "version-conflict.Kraftfile": [
     [
       "error",
       "conflicting-version",
@@ -340,12 +340,14 @@ const CASES: Record<string, Expected[]> = {
       "`unikraft` names two versions: `v0.17.0` in its source URL and `v0.16.0` in `version`",
     ],
   ],
-  "volume-mode.yaml": [["error", "invalid-volume", "6:5", "volume 1 mode must be `ro` or `rw`, got `rx`"]],
-  "volume-no-destination.yaml": [["error", "missing-required", "6:5", "volume 1 has no `destination`"]],
-  "volume-readonly-string.yaml": [
+  "volume-mode.Kraftfile": [
+    ["error", "invalid-volume", "6:5", "volume 1 mode must be `ro` or `rw`, got `rx`"],
+  ],
+  "volume-no-destination.Kraftfile": [["error", "missing-required", "6:5", "volume 1 has no `destination`"]],
+  "volume-readonly-string.Kraftfile": [
     ["error", "invalid-type", "8:15", "volume 1 readonly must be true or false, got a string (`yes`)"],
   ],
-  "volume-relative-dest.yaml": [
+  "volume-relative-dest.Kraftfile": [
     [
       "error",
       "invalid-volume",
