@@ -68,4 +68,9 @@ export const COMMANDS: CommandEntry[] = [
     summary: "remove a project's Unikraft build outputs",
     load: () => import("./clean.js"),
   },
+  {
+    name: ["fetch"],
+    summary: "fetch a project's Unikraft sources into .unikraft/ and write kiln.lock",
+    load: () => import("./fetch.js"),
+  },
 ];
