@@ -4,9 +4,13 @@
  */
 import { KilnError } from "../core/errors.js";
 import type { GuestExit, VmmDriver } from "./driver.js";
+import { firecrackerDriver } from "./firecracker/driver.js";
 import { qemuDriver, qemuGuestExit } from "./qemu/driver.js";
 
-const registry = new Map<string, () => VmmDriver>([["qemu", () => qemuDriver()]]);
+const registry = new Map<string, () => VmmDriver>([
+  ["qemu", () => qemuDriver()],
+  ["firecracker", () => firecrackerDriver],
+]);
 
 /** Register a driver factory under `name` (used by `firecracker/`). */
 export function registerDriver(name: string, factory: () => VmmDriver): void {

@@ -6,6 +6,7 @@
 export * from "./console.js";
 export * from "./driver.js";
 export * from "./drivers.js";
+export * from "./firecracker/index.js";
 export * from "./kernel-detect.js";
 export * from "./launch.js";
 export * from "./ports.js";

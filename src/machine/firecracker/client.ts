@@ -21,7 +21,7 @@ export interface FirecrackerClientOptions {
 }
 
 /** Format a request for messages: `PUT /drives/rootfs {"drive_id":…}`. */
-export function formatRequest(req: FirecrackerRequest): string {
+export function formatFirecrackerRequest(req: FirecrackerRequest): string {
   return `${req.method} ${req.path}${req.body === undefined ? "" : ` ${JSON.stringify(req.body)}`}`;
 }
 
@@ -72,7 +72,7 @@ export class FirecrackerClient {
               resolve({ statusCode, ...(body === undefined ? {} : { body }) });
               return;
             }
-            reject(apiError(req, statusCode, body));
+            reject(firecrackerApiError(req, statusCode, body));
           });
         },
       );
@@ -102,7 +102,7 @@ export class FirecrackerClient {
 }
 
 /** The KilnError for an error answer: Firecracker's own words first, then the request. */
-export function apiError(req: FirecrackerRequest, statusCode: number, body: unknown): KilnError {
+export function firecrackerApiError(req: FirecrackerRequest, statusCode: number, body: unknown): KilnError {
   const fault =
     typeof body === "object" && body !== null && "fault_message" in body
       ? String((body as { fault_message: unknown }).fault_message)
@@ -110,6 +110,6 @@ export function apiError(req: FirecrackerRequest, statusCode: number, body: unkn
         ? body
         : `HTTP ${statusCode} without a fault message`;
   return new KilnError("FIRECRACKER_API_ERROR", `Firecracker rejected ${req.method} ${req.path}: ${fault}`, {
-    details: [`request: ${formatRequest(req)}`, `status: ${statusCode}`],
+    details: [`request: ${formatFirecrackerRequest(req)}`, `status: ${statusCode}`],
   });
 }

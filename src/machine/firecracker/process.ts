@@ -32,7 +32,7 @@ export const FIRECRACKER_FILES = {
   vsock: "vsock.sock",
 } as const;
 
-export interface LaunchOptions {
+export interface FirecrackerLaunchOptions {
   /** Path of the `firecracker` binary. */
   binary: string;
   /** `api` configures over the socket; `config-file` writes `firecracker.json` and boots at once. */
@@ -79,7 +79,7 @@ async function readPid(instanceDir: string): Promise<number | undefined> {
 export async function launchFirecracker(
   spec: FirecrackerVmSpec,
   instanceDir: string,
-  options: LaunchOptions,
+  options: FirecrackerLaunchOptions,
 ): Promise<LaunchedFirecracker> {
   const mode = options.mode ?? "api";
   // Plan first: invalid input fails here, before any process exists.

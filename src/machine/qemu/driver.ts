@@ -11,6 +11,7 @@ import { KilnError } from "../../core/errors.js";
 import { requireTool, tail } from "../../core/exec.js";
 import { silentReporter } from "../../core/output.js";
 import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
+import { assertQemuCanLoadElf } from "../firecracker/elf-notes.js";
 import { INSTANCE_FILES, processAlive, spawnSupervised } from "../supervise.js";
 import { resolveAccel } from "./accel.js";
 import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
@@ -72,6 +73,9 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
     name: "qemu",
     async available(spec: MachineSpec) {
       requireTool(options.binary ?? qemuBinary(spec.architecture), `run ${spec.architecture} machines`);
+      // An x86 ELF with neither Multiboot nor the PVH note (Unikraft's fc images) fails obscurely in QEMU.
+      if (spec.kernelKind === "elf" && spec.architecture === "x86_64")
+        await assertQemuCanLoadElf(spec.kernel);
       if (spec.network === "tap" || spec.network === "bridge") {
         const root = process.getuid?.() === 0;
         throw new KilnError(
