@@ -4,7 +4,7 @@
  * `ukcpio` needs the archive uncompressed), and rename into place.
  */
 import { createWriteStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -12,10 +12,11 @@ import { errnoCode, KilnError } from "../../core/errors.js";
 import { produceAtomically } from "../../core/fs.js";
 import { type Reporter, silentReporter } from "../../core/output.js";
 import { formatBytes } from "../../core/units.js";
+import { fdSink, streamSink } from "./sink.js";
 import { parseDeviceSpec, type SpecEntry } from "./spec.js";
 import type { CpioEntry } from "./types.js";
 import { walkDirectorySync } from "./walk.js";
-import { writeCpio } from "./writer.js";
+import { writeCpioTo } from "./writer.js";
 
 export interface PackCpioOptions {
   /** Directory whose content becomes the archive root. */
@@ -167,27 +168,30 @@ export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
       sourceDateEpoch: epoch,
       exclude: (abs) => abs === tmp || abs === output,
     });
-    const file = createWriteStream(tmp, { highWaterMark: 8 * 1024 * 1024 });
-    const head = opts.gzip ? createGzip({ level: 6 }) : file;
-    const piped = opts.gzip ? pipeline(head as NodeJS.ReadableStream, file) : undefined;
-    const closed = new Promise<void>((res, rej) => {
-      file.once("close", res);
-      file.once("error", rej);
-    });
+    const onProgress = (n: number, bytes: number) => progress.update(formatBytes(bytes), n);
+    const entries = mergeEntries(tree, overlay, specMtime);
+    const fh = await open(tmp, "w", 0o644);
     try {
-      const written = await writeCpio(mergeEntries(tree, overlay, specMtime), head, {
-        signal: opts.signal,
-        end: true,
-        onProgress: (n, bytes) => progress.update(formatBytes(bytes), n),
-      });
-      await piped;
-      await closed;
-      return written;
-    } catch (e) {
-      file.destroy();
-      if (head !== file) (head as NodeJS.ReadWriteStream & { destroy(): void }).destroy();
-      await Promise.allSettled([piped, closed]);
-      throw e;
+      if (!opts.gzip) return await writeCpioTo(entries, fdSink(fh.fd), { signal: opts.signal, onProgress });
+      const gz = createGzip({ level: 6 });
+      const piped = pipeline(
+        gz,
+        createWriteStream("", { fd: fh.fd, autoClose: false, highWaterMark: 1 << 20 }),
+      );
+      try {
+        const written = await writeCpioTo(entries, streamSink(gz, { recycles: true, end: true }), {
+          signal: opts.signal,
+          onProgress,
+        });
+        await piped;
+        return written;
+      } catch (e) {
+        gz.destroy();
+        await piped.catch(() => {});
+        throw e;
+      }
+    } finally {
+      await fh.close();
     }
   });
   const sizeBytes = (await stat(output)).size;

@@ -9,13 +9,16 @@
  * data padded to a multiple of 4. The archive ends with a member named
  * `TRAILER!!!`, and, as gen_init_cpio and GNU cpio do, is padded to 512 bytes.
  *
- * Memory stays constant: headers and file data go into one reusable chunk
- * that is handed to the output when full, honouring back-pressure. Files
- * named by `sourcePath` are read synchronously straight into that chunk,
- * which avoids a stream and three thread-pool round trips per small file.
+ * Memory stays constant: headers and file data go into a chunk that is
+ * handed to the sink when full; with a recycling sink (a file, zlib) a pool
+ * of four chunks is reused, which also bounds what is in flight. Files named
+ * by `sourcePath` are read synchronously straight into the chunk, which
+ * avoids a stream and three thread-pool round trips per small file, while the
+ * previous chunk is written on the thread pool.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { errnoCode, KilnError } from "../../core/errors.js";
+import { type CpioSink, streamSink } from "./sink.js";
 import { type CpioEntry, NEWC_FIELD_MAX, TYPE_BITS } from "./types.js";
 
 export interface WriteCpioOptions {
@@ -23,7 +26,7 @@ export interface WriteCpioOptions {
   signal?: AbortSignal;
   /** Called after each chunk is handed to the output. */
   onProgress?: (entries: number, sizeBytes: number) => void;
-  /** Size of the output chunks (default 4 MiB). */
+  /** Size of the output chunks (default 1 MiB). */
   chunkBytes?: number;
   /** End `out` after the trailer (default false: the caller ends it). */
   end?: boolean;
@@ -37,6 +40,7 @@ export interface WriteCpioResult {
 }
 
 const HEADER_BYTES = 110;
+const POOL_CHUNKS = 4;
 const HEX = Buffer.from("0123456789ABCDEF", "latin1");
 const MAGIC = Buffer.from("070701", "latin1");
 
@@ -60,27 +64,51 @@ function tooLarge(path: string, field: string, value: number): KilnError {
 class NewcEncoder {
   private chunk: Buffer;
   private pos = 0;
+  private readonly pool: Buffer[] = [];
+  private allocated = 1;
+  private waiting: (() => void) | undefined;
   private nextIno = 1;
   entries = 0;
   sizeBytes = 0;
 
   constructor(
     private readonly chunkBytes: number,
-    private readonly sink: (chunk: Buffer) => Promise<void>,
+    private readonly sink: CpioSink,
     private readonly opts: WriteCpioOptions,
   ) {
-    this.chunk = Buffer.allocUnsafe(chunkBytes);
+    this.chunk = Buffer.allocUnsafeSlow(chunkBytes);
   }
 
-  /** Hand the filled part of the chunk to the sink; a new chunk is allocated since the sink keeps it. */
+  private release(buf: Buffer): void {
+    this.pool.push(buf);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  /** A free chunk: from the pool, a new one while the pool is below 4, else wait for a release. */
+  private async nextChunk(): Promise<Buffer> {
+    if (!this.sink.recycles) return Buffer.allocUnsafe(this.chunkBytes);
+    const free = this.pool.pop();
+    if (free) return free;
+    if (this.allocated < POOL_CHUNKS) {
+      this.allocated++;
+      return Buffer.allocUnsafeSlow(this.chunkBytes);
+    }
+    await new Promise<void>((r) => (this.waiting = r));
+    return this.pool.pop()!;
+  }
+
+  /** Hand the filled part of the chunk to the sink and continue in a free chunk. */
   async flush(): Promise<void> {
     if (this.opts.signal?.aborted)
       throw new KilnError("CPIO_ABORTED", "writing the CPIO archive was interrupted");
     if (this.pos === 0) return;
-    const full = this.chunk.subarray(0, this.pos);
-    this.chunk = Buffer.allocUnsafe(this.chunkBytes);
+    const owner = this.chunk;
+    const full = owner.subarray(0, this.pos);
     this.pos = 0;
-    await this.sink(full);
+    await this.sink.write(full, () => this.release(owner));
+    this.chunk = await this.nextChunk();
     this.opts.onProgress?.(this.entries, this.sizeBytes);
   }
 
@@ -312,42 +340,6 @@ function checkPath(path: string): void {
   }
 }
 
-/** A sink that writes to a Node stream, waiting for `drain` when its buffer is full. */
-function streamSink(out: NodeJS.WritableStream): { write: (c: Buffer) => Promise<void>; check: () => void } {
-  let failure: unknown;
-  out.on("error", (e) => {
-    failure ??= e;
-  });
-  const check = () => {
-    if (failure !== undefined) {
-      throw new KilnError("CPIO_WRITE_FAILED", `cannot write the CPIO archive: ${String(failure)}`, {
-        cause: failure,
-      });
-    }
-  };
-  return {
-    check,
-    write: (c) =>
-      new Promise<void>((resolve, reject) => {
-        check();
-        if (out.write(c)) {
-          resolve();
-          return;
-        }
-        const done = () => {
-          out.off("drain", done);
-          out.off("error", done);
-          failure === undefined ? resolve() : reject(failure);
-        };
-        out.on("drain", done);
-        out.on("error", done);
-      }).catch((e) => {
-        check();
-        throw e;
-      }),
-  };
-}
-
 /**
  * Stream `entries` to `out` as a newc archive, in the order given (callers
  * sort; {@link walkDirectory} yields parents before children). Memory is
@@ -357,36 +349,43 @@ function streamSink(out: NodeJS.WritableStream): { write: (c: Buffer) => Promise
  * `CPIO_FILE_CHANGED`, `CPIO_WRITE_FAILED`, `CPIO_ABORTED`). Does not end `out`
  * unless `opts.end`.
  */
-export async function writeCpio(
+export function writeCpio(
   entries: AsyncIterable<CpioEntry> | Iterable<CpioEntry>,
   out: NodeJS.WritableStream,
   opts: WriteCpioOptions = {},
 ): Promise<WriteCpioResult> {
-  const sink = streamSink(out);
-  const enc = new NewcEncoder(opts.chunkBytes ?? 4 * 1024 * 1024, sink.write, opts);
-  const groups = new Map<string, CpioEntry[]>();
-  for await (const e of entries) {
-    if (e.hardlinkKey === undefined || e.type !== "file") {
-      await enc.entry(e);
-      continue;
+  return writeCpioTo(entries, streamSink(out, { end: opts.end }), opts);
+}
+
+/** {@link writeCpio} into any {@link CpioSink} (e.g. a file descriptor); finishes the sink. */
+export async function writeCpioTo(
+  entries: AsyncIterable<CpioEntry> | Iterable<CpioEntry>,
+  sink: CpioSink,
+  opts: WriteCpioOptions = {},
+): Promise<WriteCpioResult> {
+  const enc = new NewcEncoder(opts.chunkBytes ?? 1024 * 1024, sink, opts);
+  try {
+    const groups = new Map<string, CpioEntry[]>();
+    for await (const e of entries) {
+      if (e.hardlinkKey === undefined || e.type !== "file") {
+        await enc.entry(e);
+        continue;
+      }
+      const group = groups.get(e.hardlinkKey) ?? [];
+      group.push(e);
+      groups.set(e.hardlinkKey, group);
+      if (e.linkCount !== undefined && group.length >= e.linkCount) {
+        groups.delete(e.hardlinkKey);
+        await enc.linkGroup(group);
+      }
     }
-    const group = groups.get(e.hardlinkKey) ?? [];
-    group.push(e);
-    groups.set(e.hardlinkKey, group);
-    if (e.linkCount !== undefined && group.length >= e.linkCount) {
-      groups.delete(e.hardlinkKey);
-      await enc.linkGroup(group);
-    }
+    // Links whose other names lie outside the tree: written last, like GNU cpio's final defers.
+    for (const group of groups.values()) await enc.linkGroup(group);
+    await enc.trailer();
+    await sink.finish();
+  } catch (e) {
+    await sink.settle().catch(() => {});
+    throw e;
   }
-  // Links whose other names lie outside the tree: written last, like GNU cpio's final defers.
-  for (const group of groups.values()) await enc.linkGroup(group);
-  await enc.trailer();
-  if (opts.end) {
-    await new Promise<void>((resolve, reject) => {
-      out.once("error", reject);
-      out.end(() => resolve());
-    });
-  }
-  sink.check();
   return { entries: enc.entries, sizeBytes: enc.sizeBytes };
 }
