@@ -164,7 +164,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
           });
           uuid = r.uuid;
         } else {
-          if (uuid === undefined && epochSec !== undefined) uuid = await treeUuid(tree.dir);
+          if (uuid === undefined && epochSec !== undefined) uuid = await treeUuid(tree.dir, epochSec);
           await makeErofs({ tree, output: tmp, uuid, epochSec, keepOwner: opts.keepOwner, reporter });
         }
         if (opts.signal?.aborted) throw new KilnError("INTERRUPTED", "interrupted");
@@ -187,11 +187,12 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
   }
 }
 
-/** A UUID derived from the tree's listing (names, types, modes, sizes, mtimes). */
-async function treeUuid(dir: string): Promise<string> {
+/** A UUID derived from the tree's listing (names, types, modes, sizes, clamped mtimes). */
+async function treeUuid(dir: string, epochSec: number): Promise<string> {
   const h = createHash("sha256");
-  for await (const e of walkTree(dir))
-    h.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${e.mtimeSec}\n`);
+  for await (const e of walkTree(dir)) {
+    h.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${Math.min(e.mtimeSec, epochSec)}\n`);
+  }
   return uuidFromDigest(h.digest());
 }
 

@@ -189,7 +189,11 @@ class LayerApplier {
         return;
       }
       case "link": {
-        const linkRel = normaliseEntryName(h.linkname ?? "", this.opts.label);
+        const linkname = h.linkname ?? "";
+        if (linkname.startsWith("/") || linkname.split("/").includes("..")) {
+          throw escapeError(h.name, this.opts.label, `is a hard link to "${linkname}", outside the root`);
+        }
+        const linkRel = normaliseEntryName(linkname, this.opts.label);
         const from = join(this.tree.dir, linkRel);
         const st = await lstat(from).catch(() => undefined);
         const lslash = linkRel.lastIndexOf("/");

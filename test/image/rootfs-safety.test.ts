@@ -1,0 +1,105 @@
+/**
+ * Archive entries that would land outside the root are rejected, naming the
+ * entry; nothing is written outside the output, and no partial image is left.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runKiln, scratchDir } from "../helpers/kiln.js";
+import { makeTar, type TarEntry } from "./rootfs-helpers.js";
+
+const CASES: { what: string; entries: TarEntry[]; entry: string; why: RegExp }[] = [
+  {
+    what: "a ../ path",
+    entries: [
+      { name: "ok", content: "fine" },
+      { name: "../escaped", content: "pwned" },
+    ],
+    entry: "../escaped",
+    why: /contains '\.\.'/,
+  },
+  {
+    what: "a deeper ../ path",
+    entries: [{ name: "a/b/../../../escaped", content: "pwned" }],
+    entry: "a/b/../../../escaped",
+    why: /contains '\.\.'/,
+  },
+  {
+    what: "an absolute path",
+    entries: [{ name: "/escaped", content: "pwned" }],
+    entry: "/escaped",
+    why: /is an absolute path/,
+  },
+  {
+    what: "a write through a symlink to /etc",
+    entries: [
+      { name: "a", type: "symlink", linkname: "OUTSIDE" },
+      { name: "a/escaped", content: "pwned" },
+    ],
+    entry: "a/escaped",
+    why: /would be written through the symlink "a"/,
+  },
+  {
+    what: "a write through a relative symlink chain",
+    entries: [
+      { name: "b", type: "symlink", linkname: "c" },
+      { name: "c", type: "symlink", linkname: "../.." },
+      { name: "b/escaped", content: "pwned" },
+    ],
+    entry: "b/escaped",
+    why: /would be written through the symlink "b"/,
+  },
+  {
+    what: "a hard link to a file outside",
+    entries: [{ name: "h", type: "link", linkname: "../../etc/passwd" }],
+    entry: "h",
+    why: /is a hard link to "\.\.\/\.\.\/etc\/passwd", outside the root/,
+  },
+];
+
+for (const c of CASES) {
+  for (const fmt of ["ext4", "cpio"]) {
+    test(`tar with ${c.what} is rejected (${fmt})`, async (t) => {
+      const dir = scratchDir(t);
+      const outside = join(dir, "outside");
+      mkdirSync(outside);
+      const work = join(dir, "work", "deep");
+      mkdirSync(work, { recursive: true });
+      const entries = c.entries.map((e) => (e.linkname === "OUTSIDE" ? { ...e, linkname: outside } : e));
+      const tar = join(work, "evil.tar");
+      writeFileSync(tar, await makeTar(entries));
+      const outDir = join(work, "out");
+      const r = await runKiln(["rootfs", "build", tar, "-o", join(outDir, `img.${fmt}`)]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(r.stderr.includes(`entry "${c.entry}"`), r.stderr);
+      assert.match(r.stderr, c.why);
+      assert.match(r.stderr, /^error: /m);
+      assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
+      // Nothing escaped, and nothing (no image, no staging, no temp file) was left behind.
+      assert.deepEqual(readdirSync(outside), []);
+      assert.ok(!existsSync(join(dir, "escaped")) && !existsSync(join(dir, "work", "escaped")));
+      assert.ok(!existsSync(join(work, "escaped")));
+      assert.deepEqual(readdirSync(outDir), []);
+    });
+  }
+}
+
+test("not an archive, missing source, unknown output extension: clear errors", async (t) => {
+  const dir = scratchDir(t);
+  const junk = join(dir, "junk.tar");
+  writeFileSync(junk, "this is not a tar archive at all, just text".repeat(20));
+  const a = await runKiln(["rootfs", "build", junk, "-o", join(dir, "x.ext4")]);
+  assert.equal(a.code, 1);
+  assert.match(a.stderr, /error: source ".*junk\.tar" is neither a directory nor a tar or tar\.gz archive/);
+  const b = await runKiln(["rootfs", "build", join(dir, "nope"), "-o", join(dir, "x.ext4")]);
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /error: source ".*nope" does not exist/);
+  const c = await runKiln(["rootfs", "build", dir, "-o", join(dir, "x.bin")]);
+  assert.equal(c.code, 1);
+  assert.match(c.stderr, /cannot tell the image format from the output name ".*x\.bin"/);
+  const d = await runKiln(["rootfs", "build", dir, "-o", join(dir, "x.img"), "--format", "zip"]);
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /--format "zip" is not one of cpio, ext4, erofs/);
+  assert.deepEqual(readdirSync(dir).sort(), ["junk.tar"]);
+});
