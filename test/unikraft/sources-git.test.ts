@@ -178,3 +178,22 @@ test("the lock file pins commits until --update", async (t) => {
   assert.equal(read(updated.libraries[0]!.dir), "retagged");
   assert.match(readFileSync(updated.lockFile, "utf8"), new RegExp(`commit: ${newer}`));
 });
+
+test("two fetches sharing the cache at once take turns; a template goes to .unikraft/apps/", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.17.0"] });
+  makeRepo(join(tmp, "up/app-hello"), { releases: ["RELEASE-0.17.0"], files: { "main.c": "int main;\n" } });
+  const env = isolatedEnv(join(tmp, "home"));
+  const projects = ["a", "b"].map((n) =>
+    makeProject(join(tmp, n), gitSource(join(tmp, "up/unikraft"), "stable")),
+  );
+  projects[0]!.template = {
+    name: "hello",
+    source: gitSource(join(tmp, "up/app-hello"), "stable"),
+    kconfig: {},
+  };
+  const [a, b] = await Promise.all(projects.map((p) => fetchProjectSources(p, { env })));
+  assert.equal(a!.core.commit, b!.core.commit);
+  assert.equal(a!.template?.dir, join(tmp, "a/.unikraft/apps/hello"));
+  assert.equal(readFileSync(join(tmp, "a/.unikraft/apps/hello/main.c"), "utf8"), "int main;\n");
+});

@@ -13,7 +13,7 @@ import { type TestContext, test } from "node:test";
 import { isKilnError } from "../../src/core/errors.js";
 import { archiveNeeds, fetchProjectSources, seedArchives } from "../../src/unikraft/sources/index.js";
 import { scratchDir } from "../helpers/kiln.js";
-import { isolatedEnv, makeProject } from "./sources-fixtures.js";
+import { git, gitSource, isolatedEnv, makeProject, makeRepo } from "./sources-fixtures.js";
 
 /** Serve files of `root` over HTTP on 127.0.0.1; returns the base URL and a request log. */
 async function serve(
@@ -165,4 +165,31 @@ test("a Debian .orig tarball in a mirror serves the upstream name; a wrong check
     return true;
   });
   assert.equal(existsSync(join(tmp, "build2/libbar/bar-2.1.tar.gz")), false);
+});
+
+test("an URL mirror: git over plain HTTP at <base>/<repo>.git, archives at <base>/archives/", async (t) => {
+  const tmp = scratchDir(t);
+  const www = join(tmp, "www");
+  mkdirSync(join(www, "archives"), { recursive: true });
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.17.0"], files: { FROM: "http mirror\n" } });
+  // A "dumb" HTTP git server is static files plus the info/refs index update-server-info writes.
+  git(tmp, "clone", "-q", "--bare", join(tmp, "up/unikraft"), join(www, "unikraft.git"));
+  git(join(www, "unikraft.git"), "update-server-info");
+  const lib = join(tmp, "lib-foo");
+  mkdirSync(lib);
+  writeFileSync(join(lib, "Makefile.uk"), "$(eval $(call fetch,libfoo,http://127.0.0.1:9/foo-1.0.tar.gz))\n");
+  packTree(join(tmp, "foo"), "foo-1.0", "foo", join(www, "archives/foo-1.0.tar.gz"));
+  const { base, hits } = await serve(t, www);
+  const project = makeProject(join(tmp, "app"), gitSource("https://example.invalid/unikraft", "stable"), {
+    foo: { type: "directory", path: lib },
+  });
+  const env = { ...isolatedEnv(join(tmp, "home")), KILN_MIRRORS: base };
+  const f = await fetchProjectSources(project, { env, offline: true });
+  assert.equal(readFileSync(join(f.core.dir, "FROM"), "utf8"), "http mirror\n");
+  assert.equal(f.core.resolvedRef, "RELEASE-0.17.0");
+  assert.ok(
+    hits.some((h) => h.startsWith("/unikraft.git/info/refs")),
+    hits.join(" "),
+  );
+  assert.ok(hits.includes("/archives/foo-1.0.tar.gz"), hits.join(" "));
 });

@@ -8,6 +8,9 @@
  * the first place that has the repository and the version.
  */
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import lockfile from "proper-lockfile";
 import { KilnError } from "../../core/errors.js";
 import { gitCachePath } from "./cache.js";
 import type { SourceContext } from "./context.js";
@@ -65,6 +68,24 @@ function places(ctx: SourceContext, url: string): { from: string; note?: string 
  */
 export async function fetchGitComponent(ctx: SourceContext, req: GitRequest): Promise<GitResult | undefined> {
   const cache = gitCachePath(req.url, ctx.env);
+  // Two kiln processes filling one cache entry would race on its refs; take turns.
+  await mkdir(dirname(cache), { recursive: true });
+  const release = await lockfile.lock(cache, {
+    realpath: false,
+    retries: { retries: 600, minTimeout: 200, maxTimeout: 1000 },
+  });
+  try {
+    return await fetchLocked(ctx, req, cache);
+  } finally {
+    await release();
+  }
+}
+
+async function fetchLocked(
+  ctx: SourceContext,
+  req: GitRequest,
+  cache: string,
+): Promise<GitResult | undefined> {
   const tried: string[] = [];
   const inCache = async (rev: string) =>
     existsSync(cache) ? revParseCommit(cache, rev, ctx.env) : Promise.resolve(undefined);
