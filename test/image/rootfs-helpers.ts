@@ -24,9 +24,7 @@ export interface TarEntry {
 /** A tar archive (Buffer) holding `entries`, in order. */
 export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
   const p = pack();
-  const chunks: Buffer[] = [];
-  p.on("data", (c: Buffer) => chunks.push(c));
-  const ended = new Promise((r) => p.on("end", r));
+  const collected = collect(p);
   for (const e of entries) {
     const type = e.type ?? "file";
     const header = {
@@ -40,11 +38,19 @@ export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
       ...(e.devmajor !== undefined ? { devmajor: e.devmajor, devminor: e.devminor ?? 0 } : {}),
     };
     await new Promise<void>((res, rej) =>
-      p.entry(header, type === "file" ? (e.content ?? "") : undefined, (err) => (err ? rej(err) : res())),
+      type === "file"
+        ? p.entry(header, e.content ?? "", (err) => (err ? rej(err) : res()))
+        : p.entry(header, (err) => (err ? rej(err) : res())),
     );
   }
   p.finalize();
-  await ended;
+  return collected;
+}
+
+/** All bytes of a stream (start it before writing to the stream). */
+export async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 

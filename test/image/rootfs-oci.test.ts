@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
-import { makeOciLayout, makeTar, type TarEntry } from "./rootfs-helpers.js";
+import { collect, makeOciLayout, makeTar, type TarEntry } from "./rootfs-helpers.js";
 
 /** Lower layer: a base tree. */
 const LOWER: TarEntry[] = [
@@ -95,9 +95,7 @@ test("docker save archive (manifest.json, layer.tar files, a symlinked layer) â†
   // (Layers are binary, so entries are added with Buffers rather than through makeTar.)
   const { pack } = await import("tar-stream");
   const p = pack();
-  const chunks: Buffer[] = [];
-  p.on("data", (c: Buffer) => chunks.push(c));
-  const done = new Promise((res) => p.on("end", res));
+  const collected = collect(p);
   const add = (name: string, body: Buffer | string, extra: object = {}) =>
     new Promise<void>((res, rej) => p.entry({ name, ...extra }, body, (e) => (e ? rej(e) : res())));
   for (const [layer, file] of [
@@ -119,9 +117,8 @@ test("docker save archive (manifest.json, layer.tar files, a symlinked layer) â†
     ]),
   );
   p.finalize();
-  await done;
   const tar = join(dir, "saved.tar");
-  writeFileSync(tar, Buffer.concat(chunks));
+  writeFileSync(tar, await collected);
   const out = join(dir, "img.ext4");
   const r = await runKiln(["rootfs", "build", tar, "-o", out, "--json"]);
   assert.equal(r.code, 0, r.stderr);
