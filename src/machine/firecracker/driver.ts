@@ -10,6 +10,7 @@ import { which } from "../../core/exec.js";
 import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
 import { kernelCommandLine } from "../qemu/argv.js";
 import { INSTANCE_FILES } from "../supervise.js";
+import { elfHasPvhNote } from "./elf-notes.js";
 import { FIRECRACKER_DEFAULT_BOOT_ARGS, type FirecrackerVmSpec } from "./plan.js";
 import { FIRECRACKER_FILES, launchFirecracker, stopFirecracker } from "./process.js";
 
@@ -102,11 +103,20 @@ export function createFirecrackerDriver(options: FirecrackerDriverOptions = {}):
   const available = async (spec: MachineSpec, env: NodeJS.ProcessEnv = process.env): Promise<string> => {
     const bin = which("firecracker", env.PATH ?? "");
     if (!bin) {
+      // The QEMU alternative only holds if QEMU can load the image: Unikraft's
+      // fc images (no PVH note) need the project's qemu target instead.
+      const qemuCannot =
+        spec.kernelKind === "elf" &&
+        spec.architecture === "x86_64" &&
+        (await elfHasPvhNote(spec.kernel).catch(() => undefined)) === false;
+      const alternative = qemuCannot
+        ? "this image has no PVH entry note, so QEMU cannot boot it either: build and run the project's qemu target (--plat qemu)"
+        : USE_QEMU;
       throw new KilnError(
         "TOOL_MISSING",
         "firecracker not found on PATH (needed to run machines with --vmm firecracker)",
         {
-          hint: `${USE_QEMU}; or install Firecracker (https://github.com/firecracker-microvm/firecracker/releases) and put it on PATH`,
+          hint: `${alternative}; or install Firecracker (https://github.com/firecracker-microvm/firecracker/releases) and put it on PATH`,
         },
       );
     }

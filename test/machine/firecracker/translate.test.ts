@@ -22,6 +22,7 @@ import {
   translateFirecrackerArgs,
 } from "../../../src/machine/firecracker/translate.js";
 import { SHARED_DATA, scratchDir } from "../../helpers/kiln.js";
+import { buildTestElf } from "./elf-fixture.js";
 
 const FC_CONFIG = join(SHARED_DATA, "firecracker/guest_configs/microvm-kernel-ci-x86_64-6.1.config");
 
@@ -98,41 +99,6 @@ test("IKCONFIG: the configuration embedded in a vmlinux is found and read", (t) 
   return readKernelFeatures(file).then((f) => assert.equal(planLinuxMachine(f).machine, "microvm"));
 });
 
-/** Assemble a tiny 32-bit-entry ELF with gcc, optionally with Xen's PVH entry note. */
-function buildElf(dir: string, name: string, pvh: boolean): string {
-  const src = join(dir, `${name}.S`);
-  const out = join(dir, name);
-  writeFileSync(
-    src,
-    [
-      ".globl _start",
-      ".text",
-      ".code32",
-      // Write 1 to isa-debug-exit: QEMU exits with (1 << 1) | 1 = 3.
-      "_start: mov $0xf4, %dx",
-      "  mov $1, %al",
-      "  out %al, (%dx)",
-      "  hlt",
-      ...(pvh
-        ? [
-            '.pushsection .note.Xen, "a", @note',
-            ".align 4",
-            ".long 4, 4, 18", // namesz, descsz, XEN_ELFNOTE_PHYS32_ENTRY
-            '.asciz "Xen"',
-            ".long _start",
-            ".popsection",
-          ]
-        : []),
-      "",
-    ].join("\n"),
-  );
-  const r = spawnSync("gcc", ["-nostdlib", "-static", "-Wl,--build-id=none", "-o", out, src], {
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return out;
-}
-
 function qemuBoot(kernel: string) {
   return spawnSync(
     "qemu-system-x86_64",
@@ -156,8 +122,8 @@ function qemuBoot(kernel: string) {
 test("an ELF without the PVH note (like Unikraft's fc images) is refused clearly; with it, QEMU boots it", async (t) => {
   const started = Date.now();
   const dir = scratchDir(t);
-  const bare = buildElf(dir, "fc-like.elf", false);
-  const pvh = buildElf(dir, "pvh.elf", true);
+  const bare = buildTestElf(dir, "fc-like.elf", false);
+  const pvh = buildTestElf(dir, "pvh.elf", true);
   assert.equal(await elfHasPvhNote(bare), false);
   assert.equal(await elfHasPvhNote(pvh), true);
   assert.equal(await elfHasPvhNote(FC_CONFIG), undefined, "a text file is not an ELF");
