@@ -127,15 +127,12 @@ export async function stopMachine(
       hint: `its VMM process is ${record.pid}; kill it and run: kiln rm -f ${name}`,
     });
   }
-  // A guest that ignored the power button was ended by Kiln: say so rather than "killed by signal".
-  if (after.exitCode !== 0 || /killed/.test(after.reason ?? "")) {
-    return updateRecord(
-      name,
-      (r) => ({ ...r, exitCode: 0, reason: opts.reason ?? "stopped by kiln stop" }),
-      env,
-    );
-  }
-  return after;
+  // Record that Kiln ended it (the VMM's own status would say "powered off" or "killed").
+  return updateRecord(
+    name,
+    (r) => ({ ...r, exitCode: 0, reason: opts.reason ?? "stopped by kiln stop" }),
+    env,
+  );
 }
 
 /** Remove a machine; a running one only with `force` (stopped first, without waiting for the guest). */

@@ -1,0 +1,131 @@
+/**
+ * Golden tests for the QEMU argv planner: each case's argv is compared with
+ * `test/golden/qemu/<case>.argv` (one argument per line). Regenerate after an
+ * intended change with `KILN_UPDATE_GOLDEN=1 npm run test:only -- src/machine/qemu/argv.test.ts`
+ * and review the diff.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { REPO_ROOT } from "../../../test/helpers/kiln.js";
+import { isKilnError } from "../../core/errors.js";
+import type { MachineSpec } from "../driver.js";
+import { buildQemuArgv, kernelCommandLine, type QemuHost, translateKernelArgs } from "./argv.js";
+
+const GOLDEN = join(REPO_ROOT, "test/golden/qemu");
+const host: QemuHost = { accel: "tcg", instanceDir: "/state/machines/m1" };
+
+function spec(over: Partial<MachineSpec>): MachineSpec {
+  return {
+    name: "m1",
+    kernel: "/k/vmlinuz",
+    kernelKind: "bzimage",
+    guest: "linux",
+    architecture: "x86_64",
+    memMiB: 256,
+    cpus: 1,
+    kernelArgs: [],
+    appArgs: [],
+    env: {},
+    volumes: [],
+    ports: [],
+    network: "none",
+    accel: "auto",
+    ...over,
+  };
+}
+
+const CASES: Record<string, { spec: MachineSpec; host?: Partial<QemuHost> }> = {
+  "linux-bzimage-minimal": { spec: spec({ initrd: "/k/initrd.cpio" }) },
+  "linux-bzimage-full": {
+    spec: spec({
+      cpus: 2,
+      memMiB: 512,
+      initrd: "/k/initrd.cpio",
+      rootfs: "/k/root.ext4",
+      kernelArgs: ["quiet", "reboot=k"],
+      appArgs: ["sh", "-c", "echo hi there"],
+      env: { GREETING: "hello world" },
+      volumes: [{ hostPath: "/srv/data", guestPath: "/data", readonly: true, tag: "fs0" }],
+      ports: [{ hostIp: "127.0.0.1", hostPort: 8080, guestPort: 80, protocol: "tcp" }],
+      network: "user",
+    }),
+  },
+  "linux-kvm": { spec: spec({ initrd: "/k/initrd.cpio" }), host: { accel: "kvm" } },
+  "linux-microvm": {
+    spec: spec({ kernelKind: "elf", rootfs: "/k/root.ext4", network: "user" }),
+    host: { machine: "microvm" },
+  },
+  "unikraft-multiboot": {
+    spec: spec({
+      kernel: "/app/.unikraft/build/nginx_qemu-x86_64",
+      kernelKind: "multiboot",
+      guest: "unikraft",
+      memMiB: 64,
+      initrd: "/app/.unikraft/build/initramfs-x86_64.cpio",
+      appArgs: ["-c", "/nginx/conf/nginx.conf"],
+      env: { PATH: "/bin" },
+      volumes: [{ hostPath: "/app/fs0", guestPath: "/", readonly: false, tag: "fs0" }],
+      ports: [{ hostIp: "0.0.0.0", hostPort: 8080, guestPort: 80, protocol: "tcp" }],
+      network: "user",
+    }),
+  },
+  "arm64-linux": {
+    spec: spec({ kernel: "/k/Image", kernelKind: "arm64-image", architecture: "arm64", initrd: "/k/initrd" }),
+  },
+};
+
+for (const [name, c] of Object.entries(CASES)) {
+  test(`argv golden: ${name}`, () => {
+    const argv = buildQemuArgv(c.spec, { ...host, ...c.host });
+    const text = `${argv.join("\n")}\n`;
+    const file = join(GOLDEN, `${name}.argv`);
+    if (process.env.KILN_UPDATE_GOLDEN || !existsSync(file)) {
+      if (!process.env.KILN_UPDATE_GOLDEN)
+        assert.fail(`missing golden file ${file}; run with KILN_UPDATE_GOLDEN=1`);
+      writeFileSync(file, text);
+    }
+    assert.equal(text, readFileSync(file, "utf8"));
+  });
+}
+
+test("Linux command line: console, panic, env as K=V, app args after --", () => {
+  const line = kernelCommandLine(
+    spec({ kernelArgs: ["quiet"], env: { A: "1", B: "two words" }, appArgs: ["sh", "-c", "echo hi"] }),
+  );
+  assert.equal(line, 'console=ttyS0 panic=-1 quiet A=1 B="two words" -- sh -c "echo hi"');
+});
+
+test("user-given console= and panic= are kept, not duplicated", () => {
+  assert.equal(kernelCommandLine(spec({ kernelArgs: ["console=hvc0", "panic=5"] })), "console=hvc0 panic=5");
+});
+
+test("Unikraft command line: env.vars and vfs.fstab as KraftKit writes them, then -- and app args", () => {
+  const line = kernelCommandLine(
+    spec({
+      guest: "unikraft",
+      env: { K: "V" },
+      volumes: [
+        { hostPath: "/a", guestPath: "/data", readonly: false, tag: "fs0" },
+        { hostPath: "/b", guestPath: "/ro", readonly: true, tag: "fs1" },
+      ],
+      appArgs: ["x"],
+    }),
+  );
+  assert.equal(
+    line,
+    'env.vars=[ "K=V" ] vfs.fstab=[ "fs0:/data:9pfs:::mkmp" "fs1:/ro:9pfs:0x1::mkmp" ] -- x',
+  );
+});
+
+test("reboot=k (Firecracker) becomes reboot=t on QEMU", () => {
+  assert.deepEqual(translateKernelArgs(["reboot=k", "panic=1"]), ["reboot=t", "panic=1"]);
+});
+
+test("tap networking is refused by the planner with a hint", () => {
+  assert.throws(
+    () => buildQemuArgv(spec({ network: "tap" }), host),
+    (e) => isKilnError(e, "NETWORK_UNSUPPORTED") && /--network user/.test(e.hint ?? ""),
+  );
+});

@@ -1,0 +1,61 @@
+/**
+ * `kiln run` on a Multiboot kernel (a stand-in for a Unikraft image): real
+ * QEMU under TCG, `-M pc` planning, the command line Kiln builds, and the
+ * exit code mapped back from `isa-debug-exit`.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runKiln, scratchDir } from "../helpers/kiln.js";
+import { buildMultibootStandin } from "./guests.js";
+
+test("multiboot stand-in: marker printed, args passed, guest exit code returned", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  const env = { KILN_HOME: dir };
+  const started = Date.now();
+  const r = await runKiln(
+    ["run", "-n", "mb1", kernel, "-a", "exit=3", "-e", "GREETING=hi", "--", "app-arg"],
+    { env },
+  );
+  t.diagnostic(`boot took ${Date.now() - started} ms (including tsx start-up)`);
+  assert.match(r.stdout, /KILN-MULTIBOOT-OK/);
+  assert.match(r.stdout, /cmdline: \S*standin_qemu-x86_64 exit=3 env\.vars=\[ "GREETING=hi" \] -- app-arg/);
+  assert.equal(r.code, 3, r.stderr);
+  // Exactly one line about acceleration, and only when KVM was tried and is unusable here.
+  const notices = r.stderr.split("\n").filter((l) => /KVM/.test(l));
+  assert.ok(notices.length <= 1, r.stderr);
+  const ps = await runKiln(["ps", "-a", "--json"], { env });
+  const [m] = JSON.parse(ps.stdout) as { name: string; state: string; exitCode: number; reason: string }[];
+  assert.deepEqual([m?.name, m?.state, m?.exitCode, m?.reason], ["mb1", "exited", 3, "exited with code 3"]);
+});
+
+test("-W skips the KVM probe: no acceleration notice; --rm removes the machine", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  const env = { KILN_HOME: dir };
+  const r = await runKiln(["run", "-W", "--rm", kernel, "-a", "exit=0"], { env });
+  assert.match(r.stdout, /KILN-MULTIBOOT-OK/);
+  assert.doesNotMatch(r.stderr, /KVM/);
+  assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
+});
+
+test("a name already taken is refused before anything starts", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  const env = { KILN_HOME: dir };
+  await runKiln(["run", "-W", "-n", "same", kernel], { env });
+  const r = await runKiln(["run", "-W", "-n", "same", kernel], { env });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error: a machine named "same" already exists/);
+  assert.match(r.stderr, /hint: remove it with: kiln rm -f same/);
+});
+
+test("a file that is not a kernel: clear error, no machine left behind", async (t) => {
+  const dir = scratchDir(t);
+  const env = { KILN_HOME: dir };
+  const r = await runKiln(["run", "package.json"], { env });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error: \S*package\.json is not a kernel Kiln can boot/);
+  assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+  assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
+});
