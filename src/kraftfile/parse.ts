@@ -81,7 +81,11 @@ export function parseKraftfile(text: string, file: string, host: ParseHost): Par
   });
   const sink = new DiagnosticSink(file, text, lineCounter);
   for (const e of doc.errors) {
-    sink.addAt("error", "yaml-syntax", e.pos[0], `invalid YAML: ${firstLine(e.message)}`);
+    const message =
+      e.code === "MULTIPLE_DOCS"
+        ? "a Kraftfile is one YAML document, but a second one starts here (`---`)"
+        : `invalid YAML: ${firstLine(e.message)}`;
+    sink.addAt("error", "yaml-syntax", e.pos[0], message);
   }
   for (const w of doc.warnings) {
     sink.addAt("warning", "yaml-warning", w.pos[0], `YAML: ${firstLine(w.message)}`);

@@ -355,6 +355,12 @@ const CASES: Record<string, Expected[]> = {
       "volume 1 destination must be an absolute path in the guest, got `data`",
     ],
   ],
+  "two-documents.Kraftfile": [
+    ["error", "yaml-syntax", "4:1", "a Kraftfile is one YAML document, but a second one starts here (`---`)"],
+  ],
+  "tab-indent.Kraftfile": [
+    ["error", "yaml-syntax", "4:1", "invalid YAML: Tabs are not allowed as indentation"],
+  ],
 };
 
 test("the table covers every bad fixture, and there are at least forty", () => {

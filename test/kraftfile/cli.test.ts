@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the Kraftfile written here uses `${VAR}` interpolation
 /**
  * `kiln validate` and `kiln inspect` as a user runs them: exit codes, what
  * is printed where, and the JSON shapes scripts read.
