@@ -121,7 +121,7 @@ class RegistryClient {
       throw new KilnError(
         "ROOTFS_REGISTRY",
         res.status === 404
-          ? `${what}: ${path.includes("/manifests/") ? `no image "${this.ref.reference}"` : "blob not found"} (HTTP 404)`
+          ? `${what}: ${path.startsWith("manifests/") ? `no image "${this.ref.reference}"` : "blob not found"} (HTTP 404)`
           : `${what}: GET ${path} answered HTTP ${res.status}`,
         {
           hint:
