@@ -4,7 +4,7 @@
  * the lock file.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { isKilnError } from "../../src/core/errors.js";
@@ -171,6 +171,16 @@ test("the lock file pins commits until --update", async (t) => {
   assert.equal(locked.core.commit, first.core.commit);
   assert.equal(read(locked.core.dir), "staging");
   assert.equal(read(locked.libraries[0]!.dir), "RELEASE-0.17.0");
+
+  // Local edits in .unikraft/ are never thrown away.
+  writeFileSync(join(locked.core.dir, "VERSION"), "my edit\n");
+  await assert.rejects(fetchProjectSources(project, { env, update: true }), (e) => {
+    assert.ok(isKilnError(e, "SOURCE_DIRTY"), String(e));
+    assert.match(e.message, /unikraft: .*\.unikraft\/unikraft has uncommitted changes/);
+    assert.deepEqual(e.details, ["  |  M VERSION"]);
+    return true;
+  });
+  git(locked.core.dir, "checkout", "--", "VERSION");
 
   const updated = await fetchProjectSources(project, { env, update: true });
   assert.equal(updated.core.commit, newer);

@@ -22,6 +22,7 @@ import {
   headCommit,
   localRefs,
   revParseCommit,
+  updateWorkTree,
 } from "./git.js";
 import type { LockedComponent } from "./lockfile.js";
 import { describeMirror, mirrorRepoCandidates, repoName } from "./mirrors.js";
@@ -164,9 +165,9 @@ async function fetchLocked(
     }
   }
   if (!result) return undefined;
-  if ((await headCommit(req.dest, ctx.env)) !== result.commit) {
-    await checkoutFromCache(cache, result.commit, req.dest, req.url, ctx.env);
-  }
+  const head = await headCommit(req.dest, ctx.env);
+  if (head === undefined) await checkoutFromCache(cache, result.commit, req.dest, req.url, ctx.env);
+  else if (head !== result.commit) await updateWorkTree(req.dest, cache, result.commit, req.label, ctx.env);
   return result;
 }
 

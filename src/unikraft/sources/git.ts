@@ -9,7 +9,8 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { KilnError } from "../../core/errors.js";
 import { exec } from "../../core/exec.js";
 import { produceAtomically } from "../../core/fs.js";
 import { parseRefs, type RepoRefs } from "./resolve.js";
@@ -113,7 +114,8 @@ export async function revParseCommit(
 
 /** HEAD's commit of a work tree, or undefined when it is no git work tree. */
 export async function headCommit(dir: string, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (!existsSync(dir)) return undefined;
+  // Only the directory's own repository counts, not one it happens to sit in.
+  if (!existsSync(join(dir, ".git"))) return undefined;
   return revParseCommit(dir, "HEAD", env);
 }
 
@@ -138,4 +140,37 @@ export async function checkoutFromCache(
     // produceAtomically renames over `dest` only when it is absent or an empty directory.
     await rm(dest, { recursive: true, force: true });
   });
+}
+
+/**
+ * Move an existing work tree at `dest` to `commit` of the cache repository,
+ * in place, so local branches and commits there survive. Refuses
+ * (`SOURCE_DIRTY`) when the tree has uncommitted changes: Kiln never throws
+ * away someone's edits to `.unikraft/`.
+ */
+export async function updateWorkTree(
+  dest: string,
+  cachePath: string,
+  commit: string,
+  label: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<void> {
+  const e = env ?? process.env;
+  const status = await git(["status", "--porcelain", "--untracked-files=no"], { cwd: dest, env: e });
+  if (status.stdout.trim() !== "") {
+    throw new KilnError(
+      "SOURCE_DIRTY",
+      `${label}: ${dest} has uncommitted changes, and the lock or version asks for commit ${commit.slice(0, 12)}`,
+      {
+        details: status.stdout
+          .trimEnd()
+          .split("\n")
+          .slice(0, 10)
+          .map((l) => `  | ${l}`),
+        hint: "commit or stash them there (or point the Kraftfile at a local directory to use it in place); delete the directory to re-fetch",
+      },
+    );
+  }
+  await git(["fetch", "--quiet", cachePath, commit], { cwd: dest, env: e });
+  await git(["checkout", "--quiet", "--detach", commit], { cwd: dest, env: e });
 }
