@@ -17,6 +17,20 @@ export interface ParseHost {
 
 const KCONFIG_NAME = /^CONFIG_[A-Z0-9_]+$/;
 
+/**
+ * A value as a `.config` line needs it: `y`/`n`/`m`, decimal and hex numbers
+ * and already-quoted strings stay as they are; anything else is a string and
+ * becomes a Kconfig string literal. The Unikraft catalog writes string
+ * options as YAML strings (`CONFIG_LIBVFSCORE_AUTOMOUNT_FB0_DEV: "embedded"`);
+ * passed through unquoted (as KraftKit's `KeyValue.String` does), Kconfig
+ * would drop them, since a string symbol's value must be quoted in `.config`.
+ */
+export function kconfigValue(v: string): string {
+  if (/^[ynm]$/.test(v) || /^-?\d+$/.test(v) || /^0x[0-9a-f]+$/i.test(v) || /^"(?:[^"\\]|\\.)*"$/s.test(v))
+    return v;
+  return `"${v.replace(/[\\"]/g, "\\$&")}"`;
+}
+
 export class Reader {
   constructor(
     readonly sink: DiagnosticSink,
@@ -134,9 +148,10 @@ export class Reader {
   /**
    * `kconfig:` as a mapping (`CONFIG_X: y`) or a list (`- CONFIG_X=y`), as
    * KraftKit's `NewKeyValueMapFromMap`/`FromSlice` read them. Mapping values
-   * are the YAML value (quotes are YAML syntax and go; booleans become
-   * `y`/`n`; numbers keep their spelling); list values are the text after `=`
-   * exactly (`CONFIG_X="initrd"` keeps its quotes, as a .config line would).
+   * are the YAML value (YAML quotes go; booleans become `y`/`n`; numbers keep
+   * their spelling); list values are the text after `=` (`CONFIG_X="initrd"`
+   * keeps its quotes, as a .config line would). Either way strings end up as
+   * Kconfig string literals ({@link kconfigValue}).
    * Names must be `CONFIG_[A-Z0-9_]+`: KraftKit passes other keys through to
    * .config where Kconfig silently ignores them, so Kiln rejects them.
    */
@@ -206,7 +221,7 @@ export class Reader {
             : typeof v.value === "string"
               ? this.interpolated(v)
               : this.raw(v);
-        put(name, value, key);
+        put(name, kconfigValue(value), key);
       }
       return out;
     }
@@ -236,7 +251,7 @@ export class Reader {
         }
         const name = text.slice(0, eq).trim();
         if (!checkName(name, item)) continue;
-        put(name, text.slice(eq + 1).trim(), item);
+        put(name, kconfigValue(text.slice(eq + 1).trim()), item);
       }
       return out;
     }

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings test `${VAR}` interpolation
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { kconfigValue } from "./reader.js";
 import { interpolate, splitShellWords } from "./text.js";
 
 test("interpolate: ${VAR}, ${VAR:-default}, $$ and bare $NAME", () => {
@@ -32,4 +33,16 @@ test("splitShellWords: quotes, escapes and errors as a POSIX shell reads them", 
   assert.match(bad.error?.message ?? "", /unterminated single quote/);
   assert.match(splitShellWords(`a "b`).error?.message ?? "", /unterminated double quote/);
   assert.match(splitShellWords("a\\").error?.message ?? "", /trailing backslash/);
+});
+
+test("kconfigValue: y/n/m and numbers as written, strings quoted once", () => {
+  assert.equal(kconfigValue("y"), "y");
+  assert.equal(kconfigValue("m"), "m");
+  assert.equal(kconfigValue("-12"), "-12");
+  assert.equal(kconfigValue("0x400000000"), "0x400000000");
+  assert.equal(kconfigValue('"initrd"'), '"initrd"');
+  assert.equal(kconfigValue("embedded"), '"embedded"');
+  assert.equal(kconfigValue("PATH=/bin"), '"PATH=/bin"');
+  assert.equal(kconfigValue('say "hi" \\o/'), '"say \\"hi\\" \\\\o/"');
+  assert.equal(kconfigValue(""), '""');
 });

@@ -16,8 +16,12 @@ export type Platform = "qemu" | "firecracker" | "xen" | "linuxu";
 export type Architecture = "x86_64" | "arm64" | "arm";
 
 /**
- * Kconfig assignments, `CONFIG_NAME` → value exactly as written after `=`
- * (`y`, `n`, `42`, `"initrd"` with its quotes). Insertion order is kept.
+ * Kconfig assignments, `CONFIG_NAME` → the value as a `.config` line writes
+ * it after `=`: `y`, `n`, `m`, numbers (`42`, `0x400000000`) as written, and
+ * strings as Kconfig string literals with their double quotes (`"initrd"`).
+ * A string written without quotes (YAML `CONFIG_X: embedded` or
+ * `- CONFIG_X=embedded`) is quoted by the parser, since Kconfig ignores an
+ * unquoted value for a string symbol. Insertion order is kept.
  */
 export type KconfigMap = Record<string, string>;
 

@@ -95,10 +95,12 @@ test("catalog: a template project (caddy 2.10) resolves template, core, librarie
   const k = p.unikraft!.kconfig;
   assert.equal(k.CONFIG_APPELFLOADER_STACK_NBPAGES, "128");
   assert.equal(k.CONFIG_APPELFLOADER_VFSEXEC_EXECBIT, "n");
-  // Unquoted hex and quoted strings keep their spelling / lose only YAML quotes.
+  // Numbers keep their spelling; strings become Kconfig string literals, as .config needs them.
   assert.equal(k.CONFIG_LIBUKBOOT_HEAP_BASE, "0x400000000");
-  assert.equal(k.CONFIG_LIBPOSIX_USER_USERNAME, "root");
-  assert.equal(k.CONFIG_LIBPOSIX_ENVIRON_ENVP2, "HOME=/");
+  assert.equal(k.CONFIG_LIBUKVMEM_DEFAULT_BASE, "0x0000001000000000");
+  assert.equal(k.CONFIG_LIBPOSIX_USER_USERNAME, '"root"');
+  assert.equal(k.CONFIG_LIBPOSIX_ENVIRON_ENVP2, '"HOME=/"');
+  assert.equal(k.CONFIG_LIBPOSIX_USER_UID, "0");
   assert.equal(k.CONFIG_STACK_SIZE_PAGE_ORDER, "4");
   assert.deepEqual(
     p.libraries.map((l) => [
@@ -154,7 +156,7 @@ test("catalog: a kconfig key repeated with the same value is a warning (lua 5.4)
   assert.equal(w[0]!.severity, "warning");
   assert.equal(`${w[0]!.line}:${w[0]!.col}`, "27:5");
   assert.match(w[0]!.message, /duplicate key `CONFIG_LIBUK9P` repeats the value it has on line 13/);
-  assert.equal(r.project.unikraft!.kconfig.CONFIG_LIBVFSCORE_AUTOMOUNT_FB0_DEV, "embedded");
+  assert.equal(r.project.unikraft!.kconfig.CONFIG_LIBVFSCORE_AUTOMOUNT_FB0_DEV, '"embedded"');
   assert.deepEqual(r.project.libraries[0]!.source, {
     type: "git",
     url: "https://github.com/unikraft/lib-musl",
