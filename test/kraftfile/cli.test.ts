@@ -188,3 +188,15 @@ test("kiln inspect: an invalid Kraftfile prints every error and exits 1", async 
   );
   assert.doesNotMatch(r.stderr, /internal error/);
 });
+
+test("kiln validate: usage errors and a missing -K file", async () => {
+  const missing = await runKiln(["validate", "-K", "no/such/Kraftfile"]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, `error: Kraftfile ${join(REPO_ROOT, "no/such/Kraftfile")} does not exist\n`);
+  const extra = await runKiln(["validate", "a", "b"]);
+  assert.equal(extra.code, 2);
+  assert.match(extra.stderr, /^error: too many arguments: b\n/);
+  const help = await runKiln(["inspect", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /usage: kiln inspect \[DIR\] \[-K FILE\] \[--json\]/);
+});
