@@ -66,7 +66,6 @@ test("real lib-musl: its musl archive comes from a mirror directory and is seede
   const project = makeProject(join(tmp, "app"), gitSource("https://github.com/unikraft/unikraft", "stable"), {
     musl: gitSource("https://github.com/unikraft/lib-musl", "stable"),
   });
-  writeFileSync(project.file, "spec: v0.6\nname: app\nunikraft: stable\nlibraries:\n  musl: stable\n");
   const env = isolatedEnv(join(tmp, "home"));
   const f = await fetchProjectSources(project, { env, offline: true, mirrors: [mirror] });
   assert.match(f.libraries[0]!.resolvedRef ?? "", /^RELEASE-\d+\.\d+\.\d+$/);
