@@ -136,6 +136,9 @@ test("not newc, truncated or empty input are clear errors", async () => {
     (e) => isKilnError(e, "CPIO_TRUNCATED") && /at byte \d+/.test(e.message),
   );
   await assert.rejects(drain(Buffer.alloc(0)), (e) => isKilnError(e, "CPIO_CORRUPT"));
+  // Shorter than one header: still judged by its magic.
+  await assert.rejects(drain(Buffer.from("root:x:0:0\n")), (e) => isKilnError(e, "CPIO_BAD_MAGIC"));
+  await assert.rejects(drain(Buffer.from("0707010000")), (e) => isKilnError(e, "CPIO_TRUNCATED"));
   await assert.rejects(
     drain(gzipSync(bytes).subarray(0, 100)),
     (e) => isKilnError(e, "CPIO_CORRUPT") || isKilnError(e, "CPIO_TRUNCATED"),

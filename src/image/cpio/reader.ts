@@ -55,6 +55,11 @@ class ByteSource {
     return out;
   }
 
+  /** What remains buffered (after a short read at the end of input). */
+  leftover(): Buffer {
+    return this.buf.subarray(this.off);
+  }
+
   /** Skip NUL padding between concatenated archives; false at end of input. */
   async skipZeros(): Promise<boolean> {
     for (;;) {
@@ -132,14 +137,15 @@ export async function* readCpio(
   for (;;) {
     const at = src.offset;
     const header = await src.read(HEADER_BYTES);
-    if (!header) {
-      if (src.offset === at && !sawAny) throw new KilnError("CPIO_CORRUPT", "the CPIO archive is empty");
-      throw truncated(at, sawAny ? "a header (no TRAILER!!! found)" : "the first header");
-    }
-    sawAny = true;
-    const magic = header.toString("latin1", 0, 6);
-    if (magic !== "070701" && magic !== "070702") {
-      const printable = JSON.stringify(header.toString("latin1", 0, 6));
+    const head = header ?? src.leftover();
+    if (head.length === 0 && !sawAny) throw new KilnError("CPIO_CORRUPT", "the CPIO archive is empty");
+    const magic = head.toString("latin1", 0, 6);
+    if (
+      head.length > 0 &&
+      magic !== "070701".slice(0, head.length) &&
+      magic !== "070702".slice(0, head.length)
+    ) {
+      const printable = JSON.stringify(magic);
       throw new KilnError("CPIO_BAD_MAGIC", `not a newc CPIO archive: magic ${printable} at byte ${at}`, {
         hint:
           magic === "070707"
@@ -147,6 +153,8 @@ export async function* readCpio(
             : "Kiln reads newc archives (070701), plain or gzip-compressed",
       });
     }
+    if (!header) throw truncated(at, sawAny ? "a header (no TRAILER!!! found)" : "the first header");
+    sawAny = true;
     const f: number[] = [];
     for (let i = 0; i < 13; i++) {
       const s = header.toString("latin1", 6 + i * 8, 14 + i * 8);
