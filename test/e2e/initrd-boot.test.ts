@@ -1,0 +1,107 @@
+/**
+ * Boot: Debian's stock kernel (linux-image-amd64) under qemu-system-x86_64
+ * (TCG) with an initrd packed by Kiln's `packCpio` from a directory whose
+ * init is busybox (busybox-static). `/dev/console` comes from a device spec,
+ * as an unprivileged user would provide it. The marker is computed by the
+ * guest's shell, so it can only appear if /init really ran.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { exec, which } from "../../src/core/exec.js";
+import { packCpio } from "../../src/image/cpio/index.js";
+import { scratchDir } from "../helpers/kiln.js";
+
+/** The newest readable /boot/vmlinuz-*, or why there is none. */
+function findKernel(): { kernel?: string; skip?: string } {
+  let names: string[] = [];
+  try {
+    names = readdirSync("/boot").filter((n) => n.startsWith("vmlinuz-"));
+  } catch {
+    // no /boot
+  }
+  const kernel = names.sort().reverse()[0];
+  if (!kernel) return { skip: "no /boot/vmlinuz-* (install linux-image-amd64)" };
+  const path = join("/boot", kernel);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    return { skip: `${path} is not readable by this user` };
+  }
+  return { kernel: path };
+}
+
+const { kernel, skip: noKernel } = findKernel();
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const skip =
+  noKernel ??
+  (which("qemu-system-x86_64") ? undefined : "qemu-system-x86_64 not found (install qemu-system-x86)") ??
+  (executable("/bin/busybox") ? undefined : "/bin/busybox not found (install busybox-static)");
+
+function busyboxTree(root: string, token: string): void {
+  for (const d of ["bin", "proc", "sys"]) mkdirSync(join(root, d), { recursive: true });
+  copyFileSync("/bin/busybox", join(root, "bin/busybox"));
+  chmodSync(join(root, "bin/busybox"), 0o755);
+  for (const applet of ["sh", "mount", "poweroff", "uname"])
+    symlinkSync("busybox", join(root, "bin", applet));
+  writeFileSync(
+    join(root, "init"),
+    [
+      "#!/bin/sh",
+      "export PATH=/bin",
+      "mount -t proc proc /proc",
+      // Arithmetic by the guest shell: the script text never contains the marker itself.
+      `echo "KILN-INITRD-$((6 * 7))-${token} kernel $(uname -r)"`,
+      "poweroff -f",
+      "",
+    ].join("\n"),
+  );
+  chmodSync(join(root, "init"), 0o755);
+}
+
+for (const gzip of [false, true]) {
+  test(`Debian kernel boots a Kiln initrd (${gzip ? "gzip" : "plain newc"}) and runs its busybox /init`, {
+    skip,
+  }, async (t) => {
+    const dir = scratchDir(t);
+    const root = join(dir, "root");
+    const token = randomBytes(6).toString("hex");
+    busyboxTree(root, token);
+    const spec = join(dir, "devices");
+    writeFileSync(spec, "/dev/console c 5 1 0600 0 0\n/dev/null c 1 3 0666 0 0\n");
+    const initrd = join(dir, gzip ? "initrd.cpio.gz" : "initrd.cpio");
+    const packed = await packCpio({ sourceDir: root, output: initrd, gzip, deviceSpec: spec });
+    t.diagnostic(`initrd: ${packed.entries} entries, ${packed.sizeBytes} bytes`);
+
+    const started = Date.now();
+    const argv = ["qemu-system-x86_64", "-M", "pc", "-accel", "tcg", "-m", "256", "-nographic", "-no-reboot"];
+    argv.push("-kernel", kernel!, "-initrd", initrd, "-append", "console=ttyS0 panic=-1 quiet");
+    const r = await exec(argv, { timeoutMs: 120_000, allowFailure: true });
+    t.diagnostic(`boot to poweroff took ${((Date.now() - started) / 1000).toFixed(1)} s under TCG`);
+    assert.match(
+      r.stdout,
+      new RegExp(`KILN-INITRD-42-${token} kernel \\d+\\.`),
+      `marker missing; serial tail:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-1000)}`,
+    );
+    assert.equal(r.exitCode, 0, "QEMU exits cleanly after poweroff -f");
+  });
+}
