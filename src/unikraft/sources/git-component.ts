@@ -16,9 +16,8 @@ import { gitCachePath } from "./cache.js";
 import type { SourceContext } from "./context.js";
 import {
   checkoutFromCache,
-  ensureCacheRepo,
   fetchCommitIntoCache,
-  fetchIntoCache,
+  fillCache,
   headCommit,
   localRefs,
   revParseCommit,
@@ -103,8 +102,7 @@ async function fetchLocked(
           continue;
         }
         ctx.signal?.throwIfAborted();
-        await ensureCacheRepo(cache, ctx.env);
-        const err = await fetchIntoCache(cache, p.from, ctx.env);
+        const err = await fillCache(cache, p.from, ctx.env);
         commit = await inCache(lockedCommit);
         if (!commit && !err && (await fetchCommitIntoCache(cache, p.from, lockedCommit, ctx.env))) {
           commit = await inCache(lockedCommit);
@@ -130,8 +128,7 @@ async function fetchLocked(
         continue;
       }
       ctx.signal?.throwIfAborted();
-      await ensureCacheRepo(cache, ctx.env);
-      const err = await fetchIntoCache(cache, p.from, ctx.env);
+      const err = await fillCache(cache, p.from, ctx.env);
       if (err) {
         tried.push(`${p.from} (${err})`);
         continue;

@@ -64,6 +64,35 @@ export async function fetchIntoCache(
   return lastLine(r.stderr) ?? `git fetch exited with code ${r.exitCode}`;
 }
 
+/**
+ * Fill the cache repository from `from`: the first time from a local
+ * repository, `git clone --bare` (which hard-links the objects: a fraction of
+ * a second for Unikraft's core, where a fetch packs and copies them for
+ * seconds); otherwise {@link fetchIntoCache}. Resolves to an error message or
+ * undefined.
+ */
+export async function fillCache(
+  cachePath: string,
+  from: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const e = env ?? process.env;
+  if (!existsSync(cachePath) && existsSync(from)) {
+    await mkdir(dirname(cachePath), { recursive: true });
+    try {
+      await produceAtomically(cachePath, async (tmp) => {
+        await git(["clone", "--quiet", "--bare", from, tmp], { env: e });
+      });
+      return undefined;
+    } catch (err) {
+      if (err instanceof KilnError) return lastLine(err.details.slice(1).join("\n")) ?? err.message;
+      throw err;
+    }
+  }
+  await ensureCacheRepo(cachePath, e);
+  return fetchIntoCache(cachePath, from, e);
+}
+
 /** Fetch a single commit (for a locked commit no ref points to any more). */
 export async function fetchCommitIntoCache(
   cachePath: string,
