@@ -243,6 +243,12 @@ async function mainProgram(argv: string[]): Promise<void> {
       `stand-in guest booted: kernel=${String(bs.kernel_image_path)} args=${String(bs.boot_args ?? "")}\n`,
     );
   };
+  const id = argValue(argv, "--id");
+  if (id !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(id)) {
+    // Firecracker's validate_instance_id: alphanumeric and hyphens, 1-64 characters.
+    process.stderr.write(`Invalid instance ID: ${id}\n`);
+    process.exit(1);
+  }
   const noApi = argv.includes("--no-api");
   const socketPath = argValue(argv, "--api-sock") ?? "/run/firecracker.socket";
   const configFile = argValue(argv, "--config-file");

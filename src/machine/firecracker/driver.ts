@@ -4,6 +4,7 @@
  * (9p volumes, user-mode port forwards, compressed or Multiboot kernels) with
  * the QEMU alternative named, and runs the process (`process.ts`).
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
@@ -69,6 +70,15 @@ export function checkFirecrackerSupport(spec: MachineSpec): void {
   }
 }
 
+/**
+ * Firecracker's `--id` for a machine name: Firecracker accepts only letters,
+ * digits and `-`, 1 to 64 characters (its `validate_instance_id`), while Kiln
+ * names such as `odd_wick` have underscores.
+ */
+export function instanceIdFor(name: string): string {
+  return name.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 64) || "kiln";
+}
+
 /** Name of the tap device Kiln gives an instance (Linux caps interface names at 15 characters). */
 export function tapNameFor(name: string): string {
   return `kt-${name.replace(/[^A-Za-z0-9_-]/g, "")}`.slice(0, 15);
@@ -121,6 +131,16 @@ export function createFirecrackerDriver(options: FirecrackerDriverOptions = {}):
       );
     }
     checkFirecrackerSupport(spec);
+    if (spec.network === "tap" || spec.network === "bridge") {
+      const tap = tapNameFor(spec.name);
+      if (!existsSync(`/sys/class/net/${tap}`)) {
+        throw new KilnError(
+          "NETWORK_PRIVILEGES",
+          `--network ${spec.network} with Firecracker needs the tap device ${tap}, which does not exist; creating one requires CAP_NET_ADMIN and Kiln does not do it`,
+          { hint: `as root: ip tuntap add ${tap} mode tap && ip link set ${tap} up; or use --network none` },
+        );
+      }
+    }
     return bin;
   };
   return {
@@ -136,7 +156,7 @@ export function createFirecrackerDriver(options: FirecrackerDriverOptions = {}):
         binary: bin,
         mode: options.mode ?? "api",
         env,
-        id: spec.name,
+        id: instanceIdFor(spec.name),
       });
       return {
         pid: launched.pid,

@@ -11,14 +11,19 @@ import { type TestContext, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isKilnError } from "../../../src/core/errors.js";
 import type { MachineSpec } from "../../../src/machine/driver.js";
-import { createFirecrackerDriver, firecrackerDriver } from "../../../src/machine/firecracker/driver.js";
+import {
+  createFirecrackerDriver,
+  firecrackerDriver,
+  firecrackerVmSpecFor,
+} from "../../../src/machine/firecracker/driver.js";
+import { launchFirecracker } from "../../../src/machine/firecracker/process.js";
 import { processAlive, readExitStatus } from "../../../src/machine/supervise.js";
 import { installFakeFirecracker } from "../../fakes/firecracker-standin.js";
 import { scratchDir } from "../../helpers/kiln.js";
 
 function machine(dir: string, patch: Partial<MachineSpec> = {}): MachineSpec {
   return {
-    name: "fc-test",
+    name: "fc_test",
     kernel: join(dir, "vmlinux"),
     kernelKind: "elf",
     guest: "linux",
@@ -87,6 +92,8 @@ test("start configures the machine over the API socket and stop ends it with Sen
   });
   assert.ok(processAlive(m.pid));
   assert.deepEqual(m.argv.slice(1, 3), ["--api-sock", join(instanceDir, "fc.sock")]);
+  // Kiln names have underscores; Firecracker ids allow only letters, digits and "-".
+  assert.deepEqual(m.argv.slice(3, 5), ["--id", "fc-test"]);
   const console = await waitFor(m.consoleLog, /stand-in guest booted/);
   assert.match(
     console,
@@ -170,6 +177,41 @@ test("an API error during configuration kills the process and quotes Firecracker
   assert.ok(err.details.some((d) => d.startsWith('request: PUT /drives/rootfs {"drive_id":"rootfs"')));
   const pid = Number(readFileSync(join(instanceDir, "vmm.pid"), "utf8"));
   assert.ok(!processAlive(pid), "firecracker left running after a failed start");
+});
+
+test("a firecracker that exits before its socket is ready: the error shows its output", async (t) => {
+  const { dir, instanceDir, env } = setup(t);
+  const fc = firecrackerVmSpecFor(machine(dir), instanceDir);
+  const binary = join(dir, "bin", "firecracker");
+  const err = await launchFirecracker(fc, instanceDir, {
+    binary,
+    env: { ...process.env, ...env },
+    id: "bad_id",
+  }).then(
+    () => assert.fail("started with an invalid --id"),
+    (e: unknown) => e,
+  );
+  assert.ok(isKilnError(err, "VMM_FAILED"), String(err));
+  assert.match(err.message, /firecracker exited with status 1 before its API socket was ready/);
+  assert.ok(
+    err.details.some((d) => d.includes("Invalid instance ID: bad_id")),
+    err.details.join("\n"),
+  );
+});
+
+test("--network tap without the tap device is refused, naming what is missing", async (t) => {
+  const { dir, env } = setup(t);
+  const saved = process.env.PATH;
+  process.env.PATH = env.PATH;
+  try {
+    await assert.rejects(firecrackerDriver.available(machine(dir, { network: "tap" })), (e: unknown) => {
+      assert.ok(isKilnError(e, "NETWORK_PRIVILEGES"), String(e));
+      assert.match(e.message, /needs the tap device kt-fc_test, which does not exist/);
+      return true;
+    });
+  } finally {
+    process.env.PATH = saved;
+  }
 });
 
 test("without a firecracker binary: a clear error naming --vmm qemu", async (t) => {
