@@ -58,6 +58,13 @@ test("tag, branch and commit versions; a directory source is used in place", asy
   });
   makeRepo(join(tmp, "up/lib-a"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0"], staging: true });
   makeRepo(join(tmp, "up/lib-b"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0"] });
+  // A commit on no branch or tag (as a pull request's): fetched by its id.
+  const lone = join(tmp, "up/lib-c");
+  makeRepo(lone, { releases: ["RELEASE-0.17.0"] });
+  git(lone, "checkout", "-q", "--detach");
+  const dangling = commit(lone, { VERSION: "dangling\n" });
+  git(lone, "checkout", "-q", "main");
+  git(lone, "config", "uploadpack.allowAnySHA1InWant", "true");
   const localLib = join(tmp, "local-lib");
   mkdirSync(localLib);
   const old = commits.get("RELEASE-0.16.0")!;
@@ -65,6 +72,7 @@ test("tag, branch and commit versions; a directory source is used in place", asy
     a: gitSource(join(tmp, "up/lib-a"), "staging"),
     b: gitSource(join(tmp, "up/lib-b"), "RELEASE-0.16.0"),
     mine: { type: "directory", path: localLib },
+    c: gitSource(lone, dangling),
   });
   const f = await fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")) });
   assert.equal(f.core.commit, old);
@@ -74,6 +82,8 @@ test("tag, branch and commit versions; a directory source is used in place", asy
   assert.equal(read(f.libraries[1]!.dir), "RELEASE-0.16.0");
   assert.equal(f.libraries[2]!.dir, localLib);
   assert.equal(existsSync(join(project.dir, ".unikraft/libs/mine")), false);
+  assert.equal(read(f.libraries[3]!.dir), "dangling");
+  assert.equal(f.libraries[3]!.resolvedRef, dangling);
 });
 
 test("a version the repository lacks is an error naming it and what exists", async (t) => {

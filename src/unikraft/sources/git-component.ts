@@ -25,7 +25,7 @@ import {
 } from "./git.js";
 import type { LockedComponent } from "./lockfile.js";
 import { describeMirror, mirrorRepoCandidates, repoName } from "./mirrors.js";
-import { type Release, type Resolution, resolveVersion } from "./resolve.js";
+import { isCommitLike, type Release, type Resolution, resolveVersion } from "./resolve.js";
 
 export interface GitRequest {
   /** For messages: `unikraft`, `lib musl`. */
@@ -119,7 +119,7 @@ async function fetchLocked(
       });
   } else {
     // A bare commit already cached needs no network either.
-    const cachedCommit = /^[0-9a-f]{7,64}$/.test(req.version) ? await inCache(req.version) : undefined;
+    const cachedCommit = isCommitLike(req.version) ? await inCache(req.version) : undefined;
     if (cachedCommit) result = { ref: req.version, commit: cachedCommit };
     let lastError: KilnError | undefined;
     for (const p of cachedCommit ? [] : places(ctx, req.url)) {
@@ -133,7 +133,13 @@ async function fetchLocked(
         tried.push(`${p.from} (${err})`);
         continue;
       }
-      const r = await resolveIn(cache, req, p.from, ctx.env);
+      let r = await resolveIn(cache, req, p.from, ctx.env);
+      // A commit no branch or tag reaches (a pull request's, say) can still be fetched by id.
+      if (r instanceof KilnError && isCommitLike(req.version)) {
+        if (await fetchCommitIntoCache(cache, p.from, req.version, ctx.env)) {
+          r = await resolveIn(cache, req, p.from, ctx.env);
+        }
+      }
       if (r instanceof KilnError) {
         lastError = r;
         tried.push(`${p.from} (${r.message})`);
