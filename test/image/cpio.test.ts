@@ -214,3 +214,54 @@ test("a missing source directory is a clear error", async (t) => {
   );
   assert.equal(spawnSync("ls", [dir]).stdout.toString(), "");
 });
+
+test("extra entries are added with their parents; an interrupted pack leaves nothing behind", async (t) => {
+  const dir = scratchDir(t);
+  const src = join(dir, "src");
+  makeSourceTree(src);
+  const out = join(dir, "x.cpio");
+  const init = "#!/bin/sh\necho generated\n";
+  await packCpio({
+    sourceDir: src,
+    output: out,
+    extraEntries: [
+      {
+        path: "/init",
+        type: "file",
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtimeSec: 0,
+        sizeBytes: init.length,
+        open: async function* () {
+          yield Buffer.from(init);
+        },
+      },
+      {
+        path: "/opt/app/config",
+        type: "symlink",
+        mode: 0o777,
+        uid: 0,
+        gid: 0,
+        mtimeSec: 0,
+        linkTarget: "/etc/odd",
+      },
+    ],
+  });
+  const x = join(dir, "x");
+  mkdirSync(x);
+  sh(`cpio -idm --quiet < '${out}'`, x);
+  assert.equal(readFileSync(join(x, "init"), "utf8"), init);
+  assert.match(
+    sh(`cpio -itv --quiet < '${out}'`, dir),
+    /^drwxr-xr-x .* opt\/app\n.*opt\/app\/config -> \/etc\/odd$/m,
+  );
+
+  const ac = new AbortController();
+  const reporter = { info() {}, warn() {}, progress: () => ({ update: () => ac.abort(), done() {} }) };
+  const partial = join(dir, "partial.cpio");
+  await assert.rejects(packCpio({ sourceDir: src, output: partial, reporter, signal: ac.signal }), (e) =>
+    isKilnError(e, "CPIO_ABORTED"),
+  );
+  assert.deepEqual(readdirSync(dir).sort(), ["src", "x", "x.cpio"], "no partial archive, no temporary file");
+});

@@ -31,7 +31,7 @@ export interface PackCpioOptions {
   sourceDateEpoch?: number;
   /** Path of a device/ownership spec (see {@link parseDeviceSpec}). */
   deviceSpec?: string;
-  /** Entries added to (or replacing) the tree's, e.g. a generated `/init`. */
+  /** Entries added to (or replacing) the tree's, e.g. a generated `/init` (a leading `/` or `./` is dropped). */
   extraEntries?: CpioEntry[];
   reporter?: Reporter;
   signal?: AbortSignal;
@@ -158,7 +158,9 @@ export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
   const specMtime = epoch ?? 0;
   const overlay = opts.deviceSpec ? await loadSpec(opts.deviceSpec, specMtime) : [];
   for (const e of opts.extraEntries ?? []) {
-    overlay.push(epoch !== undefined && e.mtimeSec > epoch ? { ...e, mtimeSec: epoch } : e);
+    // Callers often write archive paths as absolute ("/init"); the archive stores them relative.
+    const path = e.path.replace(/^(\.?\/)+/, "");
+    overlay.push({ ...e, path, mtimeSec: epoch !== undefined && e.mtimeSec > epoch ? epoch : e.mtimeSec });
   }
   const output = resolve(opts.output);
   const progress = reporter.progress(`Packing ${opts.output}`);
