@@ -15,7 +15,16 @@
  * layers name files by their real paths, so it does not bite in practice.
  * Device nodes and FIFOs are recorded in the tree's metadata, never created.
  */
-import { createReadStream } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  fchmodSync,
+  futimesSync,
+  lstatSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { chmod, link, lstat, mkdir, open, readdir, rm, symlink, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -176,16 +185,18 @@ class LayerApplier {
       case "contiguous-file":
       case null:
       case undefined: {
-        await this.clear(target, rel);
-        const fh = await open(target, "wx", 0o600);
+        this.clearSync(target, rel);
+        // Synchronous calls: one file is a handful of syscalls, and a thread-pool round trip
+        // for each made unpacking several times slower (measured on a 3,000-file tarball).
+        const fd = openSync(target, "wx", 0o600);
         try {
-          for await (const chunk of data) await fh.write(chunk as Uint8Array);
+          for await (const chunk of data) writeAll(fd, chunk as Uint8Array);
+          fchmodSync(fd, mode | 0o400);
+          futimesSync(fd, mtimeOf(h), mtimeOf(h));
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
-        await chmod(target, mode | 0o400);
         if ((mode & 0o400) === 0) this.tree.modes.set(rel, mode);
-        await utimes(target, mtimeOf(h), mtimeOf(h));
         return;
       }
       case "link": {
@@ -261,9 +272,19 @@ class LayerApplier {
   }
 
   /** Remove whatever is at `target` so a new entry can take its place. */
+  private clearSync(target: string, rel: string): void {
+    const st = lstatSync(target, { throwIfNoEntry: false });
+    if (!st) return;
+    rmSync(target, { recursive: st.isDirectory(), force: true });
+    if (st.isDirectory()) this.dropSafe(rel);
+  }
+
   private async clear(target: string, rel: string): Promise<void> {
-    await rm(target, { recursive: true, force: true });
-    this.dropSafe(rel);
+    // lstat first: most entries are new, and a recursive rm of nothing is not free.
+    const st = await lstat(target).catch(() => undefined);
+    if (!st) return;
+    await rm(target, { recursive: st.isDirectory(), force: true });
+    if (st.isDirectory()) this.dropSafe(rel);
   }
 
   private async remove(rel: string): Promise<void> {
@@ -294,6 +315,10 @@ class LayerApplier {
       if (k.startsWith(dir ? `${dir}/` : "") && !this.written.has(k)) this.tree.specials.delete(k);
     }
   }
+}
+
+function writeAll(fd: number, buf: Uint8Array): void {
+  for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 function mtimeOf(h: Headers): number {
