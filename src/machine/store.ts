@@ -193,7 +193,12 @@ export async function isInstanceProcess(pid: number, dir: string): Promise<boole
 export async function consoleTail(dir: string, lines = 20): Promise<string> {
   try {
     const text = await readFile(join(dir, INSTANCE_FILES.consoleLog), "utf8");
-    return tail(text.slice(-64 * 1024), lines).join("\n");
+    // For humans: no carriage returns or terminal control sequences (SeaBIOS clears the screen).
+    const plain = text
+      .slice(-64 * 1024)
+      .replace(/\x1b(\[[0-9;?]*[a-zA-Z]|c)/g, "")
+      .replace(/\r/g, "");
+    return tail(plain, lines).join("\n");
   } catch {
     return "";
   }

@@ -59,3 +59,36 @@ test("a file that is not a kernel: clear error, no machine left behind", async (
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
   assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
 });
+
+test("--wait-for exits 0 on a match and stops the VM; --timeout fails with the last console lines", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  const env = { KILN_HOME: dir };
+  const w = await runKiln(["run", "-W", "-n", "w", kernel, "-a", "hang", "--wait-for", "still-wait[a-z]+"], {
+    env,
+  });
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stderr, /kiln: console matched \/still-wait\[a-z\]\+\/m; stopped machine w/);
+  const to = await runKiln(
+    ["run", "-W", "-n", "t", kernel, "-a", "hang", "--timeout", "2", "--wait-for", "NEVER"],
+    { env },
+  );
+  assert.equal(to.code, 1);
+  assert.match(
+    to.stderr,
+    /error: machine t ran for 2 s without its console matching \/NEVER\/m \(--timeout\)/,
+  );
+  assert.match(to.stderr, /last console lines:\n(.*\n)*\s+\| still-waiting\n/);
+  const machines = JSON.parse((await runKiln(["ps", "-a", "--json"], { env })).stdout) as {
+    name: string;
+    state: string;
+    reason: string;
+  }[];
+  assert.deepEqual(
+    machines.map((m) => [m.name, m.state, m.reason]),
+    [
+      ["w", "exited", '--wait-for matched "still-waiting"'],
+      ["t", "exited", "--timeout reached"],
+    ],
+  );
+});

@@ -129,3 +129,10 @@ test("tap networking is refused by the planner with a hint", () => {
     (e) => isKilnError(e, "NETWORK_UNSUPPORTED") && /--network user/.test(e.hint ?? ""),
   );
 });
+
+test("a Linux argument with a double quote is refused (the kernel cannot carry it)", () => {
+  assert.throws(
+    () => kernelCommandLine(spec({ appArgs: ["sh", "-c", 'echo "x"'] })),
+    (e) => isKilnError(e, "ARG_UNREPRESENTABLE") && e.message.includes('echo \\"x\\"'),
+  );
+});

@@ -59,8 +59,21 @@ export function translateKernelArgs(args: readonly string[]): string[] {
   return args.map((a) => (a === "reboot=k" ? "reboot=t" : a));
 }
 
-/** Quote a kernel-command-line value if it has spaces (the kernel honours `"…"`). */
+/**
+ * Quote a kernel-command-line word if it has spaces. The kernel's parser
+ * (lib/cmdline.c `next_arg`) knows double quotes but no escapes, so a word
+ * holding a `"` cannot be passed: refuse it rather than pass something else.
+ */
 function kq(value: string): string {
+  if (value.includes('"')) {
+    throw new KilnError(
+      "ARG_UNREPRESENTABLE",
+      `argument ${JSON.stringify(value)} contains a double quote, which a Linux kernel command line cannot carry`,
+      {
+        hint: "use single quotes inside the argument (sh -c 'echo 'a b''), or put the command in a script in the initrd",
+      },
+    );
+  }
   return /\s/.test(value) ? `"${value}"` : value;
 }
 

@@ -1,0 +1,282 @@
+/**
+ * End-to-end: Debian's stock kernel under QEMU/TCG with a busybox initrd
+ * directory that Kiln packs on the fly. Covers foreground runs (exit status,
+ * app args, env, --wait-for, --timeout, panic), a guest HTTP server reached
+ * through -p, a 9p volume, the ps/logs/stop/rm lifecycle, four machines at
+ * once, and `kill -9` of Kiln during a run. One initrd directory is shared by
+ * the whole file; each test prints its duration.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
+import { debianKernel, prepareLinuxRootfs } from "../machine/guests.js";
+
+const { kernel, skip } = debianKernel();
+let rootfs = "";
+let shared = "";
+
+interface Machine {
+  name: string;
+  state: string;
+  exitCode?: number;
+  reason?: string;
+  pid?: number;
+  ports: { hostPort: number }[];
+}
+
+async function ps(env: NodeJS.ProcessEnv): Promise<Machine[]> {
+  const r = await runKiln(["ps", "-a", "--json"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Machine[];
+}
+
+function consoleLog(home: string, name: string): string {
+  try {
+    return readFileSync(join(home, "state/machines", name, "console.log"), "utf8");
+  } catch {
+    return "";
+  }
+}
+
+async function waitForLog(home: string, name: string, re: RegExp, timeoutMs = 90_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (re.test(consoleLog(home, name))) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`console of ${name} never matched ${re}; log tail:\n${consoleLog(home, name).slice(-2000)}`);
+}
+
+function qemuPidsUnder(home: string): number[] {
+  // QEMU processes themselves (not their supervisor shell) whose command line names this KILN_HOME.
+  const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(\S+)(.*)$/.exec(l))
+    .filter(
+      (m): m is RegExpExecArray => m !== null && /(^|\/)qemu-system-/.test(m[2]!) && m[3]!.includes(home),
+    )
+    .map((m) => Number(m[1]));
+}
+
+function freePort(): number {
+  return 20000 + Math.floor(Math.random() * 20000);
+}
+
+describe("kiln run: Debian kernel + busybox initrd", { skip }, () => {
+  before(() => {
+    shared = mkdtempSync(join(tmpdir(), "kiln-e2e-linux-"));
+    rootfs = prepareLinuxRootfs(join(shared, "rootfs"), kernel!);
+  });
+  after(() => rmSync(shared, { recursive: true, force: true }));
+
+  test("foreground: app args and env reach init, poweroff exits 0, ps -a says why", async (t) => {
+    const home = scratchDir(t);
+    const started = Date.now();
+    const r = await runKiln(
+      [
+        "run",
+        "-W",
+        "-n",
+        "fg",
+        kernel!,
+        "--initrd",
+        rootfs,
+        "-a",
+        "quiet",
+        "-e",
+        "GREETING=hi there",
+        "--",
+        "sh",
+        "-c",
+        "echo guest says $GREETING",
+      ],
+      { env: { KILN_HOME: home } },
+    );
+    t.diagnostic(`boot to poweroff took ${Date.now() - started} ms`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /hello from Linux \S+ in a Kiln microVM/);
+    assert.match(r.stdout, /guest says hi there/);
+    const [m] = await ps({ KILN_HOME: home });
+    assert.deepEqual([m?.name, m?.state, m?.exitCode, m?.reason], ["fg", "exited", 0, "powered off"]);
+    const logs = await runKiln(["logs", "fg"], { env: { KILN_HOME: home } });
+    assert.match(logs.stdout, /guest says hi there/);
+  });
+
+  test("a kernel panic is a non-zero exit with the panic as reason", async (t) => {
+    const home = scratchDir(t);
+    const started = Date.now();
+    const r = await runKiln(
+      ["run", "-W", "-n", "p", kernel!, "--initrd", rootfs, "-a", "quiet", "-a", "rdinit=/does-not-exist"],
+      {
+        env: { KILN_HOME: home },
+      },
+    );
+    t.diagnostic(`panic run took ${Date.now() - started} ms`);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /Kernel panic - not syncing/);
+    assert.match(r.stderr, /kiln: machine p kernel panic: /);
+  });
+
+  test("detached web server via -p, 9p volume, port conflict, ps/logs/stop/rm", async (t) => {
+    const home = scratchDir(t);
+    const env = { KILN_HOME: home };
+    const share = join(home, "share");
+    mkdirSync(share);
+    const port = freePort();
+    const started = Date.now();
+    const script = [
+      "mkdir -p /www /mnt/share",
+      "echo hello-over-http > /www/index.html",
+      "mount -t 9p -o trans=virtio fs0 /mnt/share && echo written-by-guest > /mnt/share/from-guest.txt",
+      "httpd -p 80 -h /www",
+      "echo HTTPD-READY",
+      "sleep 1000",
+    ].join("; ");
+    const d = await runKiln(
+      [
+        "run",
+        "-W",
+        "-d",
+        "-n",
+        "web",
+        "-p",
+        `${port}:80`,
+        "-v",
+        `${share}:/mnt/share`,
+        kernel!,
+        "--initrd",
+        rootfs,
+        "-a",
+        "quiet",
+        "--",
+        "sh",
+        "-c",
+        script,
+      ],
+      { env },
+    );
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(d.stdout, "web\n");
+    await waitForLog(home, "web", /HTTPD-READY/);
+    t.diagnostic(`detached boot to HTTPD-READY took ${Date.now() - started} ms`);
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(await res.text(), "hello-over-http\n");
+    assert.equal(readFileSync(join(share, "from-guest.txt"), "utf8"), "written-by-guest\n");
+
+    const clash = await runKiln(["run", "-W", "-d", "-p", `${port}:80`, kernel!, "--initrd", rootfs], {
+      env,
+    });
+    assert.equal(clash.code, 1);
+    assert.match(
+      clash.stderr,
+      new RegExp(`error: host port 127\\.0\\.0\\.1:${port}/tcp is held by Kiln machine "web"`),
+    );
+
+    const table = await runKiln(["ps"], { env });
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `^web\\s+vmlinuz-\\S+\\s+running\\s+\\S+ s\\s+256 MiB\\s+127\\.0\\.0\\.1:${port}->80/tcp\\s+qemu/x86_64`,
+        "m",
+      ),
+    );
+    const logs = await runKiln(["logs", "web"], { env });
+    assert.match(logs.stdout, /HTTPD-READY/);
+    const rmRunning = await runKiln(["rm", "web"], { env });
+    assert.equal(rmRunning.code, 1);
+    assert.match(rmRunning.stderr, /machine "web" is running/);
+
+    const stop = await runKiln(["stop", "-t", "1", "web"], { env });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(qemuPidsUnder(home), []);
+    const [m] = await ps(env);
+    assert.deepEqual([m?.state, m?.reason], ["exited", "stopped by kiln stop"]);
+    assert.equal((await runKiln(["rm", "web"], { env })).code, 0);
+    assert.deepEqual(await ps(env), []);
+    assert.equal(existsSync(join(home, "state/machines/web")), false);
+  });
+
+  test("four machines started and stopped concurrently leave no QEMU and a consistent store", async (t) => {
+    const home = scratchDir(t);
+    const env = { KILN_HOME: home };
+    const names = ["m1", "m2", "m3", "m4"];
+    const started = Date.now();
+    const runs = await Promise.all(
+      names.map((n) =>
+        runKiln(
+          ["run", "-W", "-d", "-n", n, kernel!, "--initrd", rootfs, "-a", "quiet", "--", "sleep", "1000"],
+          { env },
+        ),
+      ),
+    );
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      (await ps(env)).map((m) => m.state),
+      ["running", "running", "running", "running"],
+    );
+    assert.equal(qemuPidsUnder(home).length, 4);
+    const stops = await Promise.all(names.map((n) => runKiln(["stop", "-t", "1", n], { env })));
+    for (const r of stops) assert.equal(r.code, 0, r.stderr);
+    t.diagnostic(`4 machines started and stopped in ${Date.now() - started} ms`);
+    assert.deepEqual(qemuPidsUnder(home), []);
+    const all = await ps(env);
+    assert.deepEqual(
+      all.map((m) => [m.name, m.state]).sort(),
+      names.map((n) => [n, "exited"]),
+    );
+    const rm = await runKiln(["rm", ...names], { env });
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.deepEqual(await ps(env), []);
+  });
+
+  test("kill -9 of Kiln during a foreground run: ps tells the truth before and after the VM ends", async (t) => {
+    const home = scratchDir(t);
+    const env = { KILN_HOME: home };
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(REPO_ROOT, "src/cli/main.ts"),
+        "run",
+        "-W",
+        "-n",
+        "orphan",
+        kernel!,
+        "--initrd",
+        rootfs,
+        "-a",
+        "quiet",
+        "--",
+        "sh",
+        "-c",
+        "echo ORPHAN-UP; sleep 1000",
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, KILN_HOME: home, NO_COLOR: "1" },
+        stdio: ["pipe", "ignore", "ignore"],
+      },
+    );
+    t.after(() => child.kill("SIGKILL"));
+    await waitForLog(home, "orphan", /ORPHAN-UP/);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const [m] = await ps(env);
+    assert.equal(m?.state, "running");
+    assert.deepEqual(qemuPidsUnder(home), [m?.pid]);
+    const logs = await runKiln(["logs", "orphan"], { env });
+    assert.match(logs.stdout, /ORPHAN-UP/);
+    // The VMM dies behind Kiln's back: ps reports it exited, with the reason.
+    process.kill(m!.pid!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 300));
+    const [after9] = await ps(env);
+    assert.deepEqual([after9?.state, after9?.reason], ["exited", "QEMU was killed by signal 9"]);
+    assert.equal((await runKiln(["rm", "orphan"], { env })).code, 0);
+  });
+});
