@@ -206,7 +206,7 @@ class NewcEncoder {
     if (seen !== sizeBytes) {
       throw new KilnError(
         "CPIO_SIZE_MISMATCH",
-        `${entry.path}: content has ${seen > sizeBytes ? "more than" : ""} ${seen} bytes, but sizeBytes is ${sizeBytes}`,
+        `${entry.path}: content has ${seen > sizeBytes ? `more than ${sizeBytes}` : seen} bytes, but sizeBytes is ${sizeBytes}`,
       );
     }
   }
@@ -254,6 +254,12 @@ class NewcEncoder {
           `${e.path}: ${field} must be an integer in 0..${NEWC_FIELD_MAX}, got ${v}`,
         );
       }
+    }
+    if (!Number.isFinite(e.mtimeSec)) {
+      throw new KilnError(
+        "CPIO_BAD_ENTRY",
+        `${e.path}: mtimeSec must be a number of seconds, got ${e.mtimeSec}`,
+      );
     }
     // Open before the header so a missing or unreadable file fails cleanly.
     let fd: number | undefined;
