@@ -128,7 +128,11 @@ test("--offline names each missing component and the places tried", async (t) =>
     x: gitSource("https://example.invalid/lib-x", "stable"),
   });
   await assert.rejects(
-    fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")), offline: true, mirrors: [mirror] }),
+    fetchProjectSources(project, {
+      env: isolatedEnv(join(tmp, "home")),
+      offline: true,
+      mirrors: [join(tmp, "gone"), mirror],
+    }),
     (e) => {
       assert.ok(isKilnError(e, "SOURCES_MISSING"), String(e));
       assert.match(
@@ -137,6 +141,7 @@ test("--offline names each missing component and the places tried", async (t) =>
       );
       const details = e.details.join("\n");
       assert.match(details, new RegExp(`tried: ${join(mirror, "lib-x.git")} \\(absent\\)`));
+      assert.match(details, new RegExp(`tried: ${join(tmp, "gone")} \\(mirror directory absent\\)`));
       assert.match(
         details,
         /tried: https:\/\/example\.invalid\/lib-x \(upstream not contacted \(--offline\)\)/,

@@ -24,7 +24,7 @@ import {
   updateWorkTree,
 } from "./git.js";
 import type { LockedComponent } from "./lockfile.js";
-import { describeMirror, mirrorRepoCandidates, repoName } from "./mirrors.js";
+import { mirrorRepoCandidates, repoName } from "./mirrors.js";
 import { isCommitLike, type Release, type Resolution, resolveVersion } from "./resolve.js";
 
 export interface GitRequest {
@@ -50,12 +50,13 @@ function places(ctx: SourceContext, url: string): { from: string; note?: string 
   const name = repoName(url);
   const out: { from: string; note?: string }[] = [];
   for (const m of ctx.mirrors) {
-    for (const c of mirrorRepoCandidates(m, name)) {
-      if (m.kind === "dir" && !existsSync(c)) out.push({ from: c, note: "absent" });
-      else out.push({ from: c });
+    if (m.kind === "dir" && !existsSync(m.path)) {
+      out.push({ from: m.path, note: "mirror directory absent" });
+      continue;
     }
-    if (m.kind === "dir" && !existsSync(describeMirror(m)))
-      out.splice(-2, 2, { from: m.path, note: "absent" });
+    for (const c of mirrorRepoCandidates(m, name)) {
+      out.push(m.kind === "dir" && !existsSync(c) ? { from: c, note: "absent" } : { from: c });
+    }
   }
   if (ctx.offline) out.push({ from: url, note: "upstream not contacted (--offline)" });
   else out.push({ from: url });

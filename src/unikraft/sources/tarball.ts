@@ -17,7 +17,7 @@ import { tarballCachePath } from "./cache.js";
 import type { SourceContext } from "./context.js";
 import { downloadTo, isUrl, sha256File } from "./download.js";
 import type { LockedComponent } from "./lockfile.js";
-import { describeMirror, mirrorArchiveCandidates } from "./mirrors.js";
+import { mirrorArchiveCandidates } from "./mirrors.js";
 
 /** Stamp file in an unpacked tarball source: the archive's SHA-256. */
 const STAMP = ".kiln-source";
@@ -75,10 +75,7 @@ async function obtainArchive(ctx: SourceContext, req: TarballRequest): Promise<s
   if (existsSync(cached)) return cached;
   const tried: string[] = [];
   const name = basename(new URL(req.location).pathname);
-  const candidates = ctx.mirrors.flatMap((m) =>
-    mirrorArchiveCandidates(m, [name]).map((c) => ({ c, m: describeMirror(m) })),
-  );
-  for (const { c } of candidates) {
+  for (const c of ctx.mirrors.flatMap((m) => mirrorArchiveCandidates(m, [name]))) {
     const err = await downloadTo(c, cached, ctx.signal);
     if (!err) return cached;
     tried.push(`${c} (${err})`);
