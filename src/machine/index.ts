@@ -4,6 +4,7 @@
  * `firecracker/`.)
  */
 export * from "./console.js";
+export * from "./describe.js";
 export * from "./driver.js";
 export * from "./drivers.js";
 export * from "./firecracker/index.js";

@@ -27,6 +27,11 @@ test("multiboot stand-in: marker printed, args passed, guest exit code returned"
   const ps = await runKiln(["ps", "-a", "--json"], { env });
   const [m] = JSON.parse(ps.stdout) as { name: string; state: string; exitCode: number; reason: string }[];
   assert.deepEqual([m?.name, m?.state, m?.exitCode, m?.reason], ["mb1", "exited", 3, "exited with code 3"]);
+  const inspect = await runKiln(["inspect", "mb1"], { env });
+  assert.equal(inspect.code, 0, inspect.stderr);
+  assert.match(inspect.stdout, /^state: +exited \(3\): exited with code 3$/m);
+  assert.match(inspect.stdout, /^kernel: +\S+standin_qemu-x86_64 \(multiboot, unikraft, x86_64\)$/m);
+  assert.match(inspect.stdout, /^command: +qemu-system-x86_64 .*-machine pc .*-device isa-debug-exit/m);
 });
 
 test("-W skips the KVM probe: no acceleration notice; --rm removes the machine", async (t) => {

@@ -2,11 +2,13 @@
  * `kiln inspect [DIR] [-K FILE] [--json]`: print a project's normalized
  * form (every short form expanded), as aligned text or JSON.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { useColor } from "../../core/output.js";
 import { formatDiagnostic } from "../../kraftfile/diagnostics.js";
 import { loadProject } from "../../kraftfile/load.js";
 import { describeProject } from "../../kraftfile/summary.js";
+import { formatMachine, inspectMachine } from "../../machine/describe.js";
 import { bool, type CommandDef, str } from "../command.js";
 
 const command: CommandDef = {
@@ -34,6 +36,13 @@ const command: CommandDef = {
   async run(ctx) {
     const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
     const kf = str(ctx, "kraftfile");
+    // `kiln inspect NAME`: an argument that is not a path but names a machine shows the machine.
+    const arg = ctx.positionals[0];
+    const machine = arg && !kf && !existsSync(dir) ? await inspectMachine(arg, ctx.env) : undefined;
+    if (machine) {
+      ctx.out(bool(ctx, "json") ? `${JSON.stringify(machine, null, 2)}\n` : `${formatMachine(machine)}\n`);
+      return undefined;
+    }
     const color = useColor(process.stderr, ctx.env);
     const { project, diagnostics } = await loadProject(dir, {
       ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}),
