@@ -7,13 +7,13 @@
  */
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { KilnError } from "../core/errors.js";
 import { produceAtomically } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { kilnDirs } from "../core/paths.js";
-import type { CpioEntry } from "./cpio/types.js";
+import { cpioSpecFor } from "./cpio-metadata.js";
 import { makeErofs } from "./erofs.js";
 import { makeExt4, uuidFromDigest } from "./ext4.js";
 import { applyGuestSetup, type GuestSetupOptions, type InitSystem } from "./guest-setup.js";
@@ -123,29 +123,21 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
     let uuid = opts.uuid;
     if (format === "cpio") {
       const { packCpio } = await import("./cpio/index.js");
-      if (tree.owners.size > 0) {
+      const spec = await cpioSpecFor(tree);
+      if (spec.skipped.length > 0) {
         reporter.warn(
-          `${tree.owners.size} non-root owner(s) from the source become root:root in the CPIO archive`,
+          `${spec.skipped.length} recorded owner(s)/device(s) cannot be expressed in the CPIO archive (symlinks or names with spaces), e.g. /${spec.skipped[0]}`,
         );
       }
+      const specFile = join(workDir, "cpio.spec");
+      if (spec.lines > 0) await writeFile(specFile, spec.text);
       await packCpio({
         sourceDir: tree.dir,
         output,
         gzip,
-        keepOwner: opts.keepOwner,
+        keepOwner: opts.keepOwner && !tree.ownersRecorded,
         sourceDateEpoch: epochSec,
-        extraEntries: [...tree.specials.values()].map(
-          (s): CpioEntry => ({
-            path: s.path,
-            type: s.type,
-            mode: s.mode,
-            uid: s.uid,
-            gid: s.gid,
-            mtimeSec: epochSec === undefined ? s.mtimeSec : Math.min(s.mtimeSec, epochSec),
-            rdevMajor: s.major,
-            rdevMinor: s.minor,
-          }),
-        ),
+        ...(spec.lines > 0 ? { deviceSpec: specFile } : {}),
         reporter,
         signal: opts.signal,
       });

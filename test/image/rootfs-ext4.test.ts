@@ -99,6 +99,37 @@ test("tarball → ext4 keeps archive owners, device nodes and FIFOs (via debugfs
   assert.deepEqual(ext4Ls(out, "/home/u").get("notes"), { mode: "100644", uid: 1000, gid: 1000 });
 });
 
+test("tarball → cpio.gz keeps archive owners, device nodes and FIFOs (read back with GNU cpio)", async (t) => {
+  const dir = scratchDir(t);
+  const tar = join(dir, "root.tar");
+  writeFileSync(
+    tar,
+    await makeTar([
+      { name: "etc/", type: "directory" },
+      { name: "etc/shadow", content: "root:*:1::::::\n", mode: 0o640, gid: 42 },
+      { name: "dev/", type: "directory" },
+      { name: "dev/console", type: "character-device", mode: 0o600, devmajor: 5, devminor: 1 },
+      { name: "run/initctl", type: "fifo", mode: 0o600 },
+      { name: "home/u/", type: "directory", mode: 0o750, uid: 1000, gid: 1000 },
+      { name: "home/u/notes", content: "mine\n", uid: 1000, gid: 1000 },
+    ]),
+  );
+  const out = join(dir, "initrd.cpio.gz");
+  const r = await runKiln(["rootfs", "build", tar, "-o", out]);
+  assert.equal(r.code, 0, r.stderr);
+  const { gunzipSync } = await import("node:zlib");
+  const listing = execFileSync("cpio", ["-itv", "--numeric-uid-gid", "--quiet"], {
+    input: gunzipSync(readFileSync(out)),
+    encoding: "utf8",
+  });
+  const line = (p: string) => listing.split("\n").find((l) => l.endsWith(` ${p}`)) ?? `(no ${p})`;
+  assert.match(line("etc/shadow"), /^-rw-r-----\s+1\s+0\s+42\s/);
+  assert.match(line("dev/console"), /^crw-------\s+1\s+0\s+0\s+5,\s+1\s/);
+  assert.match(line("run/initctl"), /^prw-------\s/);
+  assert.match(line("home/u"), /^drwxr-x---\s+\d+\s+1000\s+1000\s/);
+  assert.match(line("home/u/notes"), /^-rw-r--r--\s+1\s+1000\s+1000\s/);
+});
+
 test("reproducible ext4 and EROFS: two builds are byte-identical; --uuid is used", async (t) => {
   const dir = scratchDir(t);
   const root = join(dir, "root");
