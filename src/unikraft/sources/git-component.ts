@@ -76,13 +76,13 @@ export async function fetchGitComponent(ctx: SourceContext, req: GitRequest): Pr
     retries: { retries: 600, minTimeout: 200, maxTimeout: 1000 },
   });
   try {
-    return await fetchLocked(ctx, req, cache);
+    return await fetchWithCacheHeld(ctx, req, cache);
   } finally {
     await release();
   }
 }
 
-async function fetchLocked(
+async function fetchWithCacheHeld(
   ctx: SourceContext,
   req: GitRequest,
   cache: string,
@@ -111,7 +111,7 @@ async function fetchLocked(
         if (commit) break;
         tried.push(`${p.from} (${err ?? `has no commit ${lockedCommit}`})`);
       }
-    } else tried.push(`${cache} (cache)`);
+    }
     if (commit) result = { ref: req.locked?.ref ?? commit, commit };
     else
       ctx.missing.push({
