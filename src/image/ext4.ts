@@ -15,6 +15,7 @@ import { dirname, join } from "node:path";
 import { KilnError } from "../core/errors.js";
 import { exec, requireTool } from "../core/exec.js";
 import type { Reporter } from "../core/output.js";
+import { formatBytes } from "../core/units.js";
 import { type StagedTree, type WalkedEntry, walkTree } from "./tree.js";
 
 export interface MakeExt4Options {
@@ -179,6 +180,16 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   }
   const stats = { entries: entries.length + opts.tree.specials.size, dataBlocks };
   const sizeBytes = opts.sizeBytes ?? estimateExt4Size(stats);
+  const contentBytes = stats.dataBlocks * 4096 + ext4InodeCount(stats) * 256;
+  if (sizeBytes < contentBytes) {
+    throw new KilnError(
+      "ROOTFS_TOO_SMALL",
+      `ext4 size ${formatBytes(sizeBytes)} is smaller than the content (${formatBytes(contentBytes)} of data and inodes)`,
+      {
+        hint: `give --size of at least ${formatBytes(estimateExt4Size(stats))}, or leave it out to size the image automatically`,
+      },
+    );
+  }
   const uuid =
     opts.uuid !== undefined
       ? checkUuid(opts.uuid)

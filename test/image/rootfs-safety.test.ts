@@ -101,5 +101,11 @@ test("not an archive, missing source, unknown output extension: clear errors", a
   const d = await runKiln(["rootfs", "build", dir, "-o", join(dir, "x.img"), "--format", "zip"]);
   assert.equal(d.code, 2);
   assert.match(d.stderr, /--format "zip" is not one of cpio, ext4, erofs/);
-  assert.deepEqual(readdirSync(dir).sort(), ["junk.tar"]);
+  const big = join(dir, "big");
+  mkdirSync(big);
+  writeFileSync(join(big, "blob"), Buffer.alloc(3 * 1024 * 1024, 7));
+  const e = await runKiln(["rootfs", "build", big, "-o", join(dir, "small.ext4"), "--size", "1M"]);
+  assert.equal(e.code, 1);
+  assert.match(e.stderr, /error: ext4 size 1\.0 MiB is smaller than the content \(3\.\d MiB of data and inodes\)/);
+  assert.deepEqual(readdirSync(dir).sort(), ["big", "junk.tar"]);
 });
