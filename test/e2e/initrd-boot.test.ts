@@ -12,6 +12,7 @@ import {
   chmodSync,
   constants,
   copyFileSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   symlinkSync,
@@ -58,10 +59,13 @@ const skip =
   (executable("/bin/busybox") ? undefined : "/bin/busybox not found (install busybox-static)");
 
 function busyboxTree(root: string, token: string): void {
-  for (const d of ["bin", "proc", "sys"]) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ["bin", "proc", "sys", "data", "etc"]) mkdirSync(join(root, d), { recursive: true });
+  // The token lives only in a hard-linked file: the kernel must get the data through both names.
+  writeFileSync(join(root, "data/token"), token);
+  linkSync(join(root, "data/token"), join(root, "etc/token-link"));
   copyFileSync("/bin/busybox", join(root, "bin/busybox"));
   chmodSync(join(root, "bin/busybox"), 0o755);
-  for (const applet of ["sh", "mount", "poweroff", "uname"])
+  for (const applet of ["sh", "mount", "poweroff", "uname", "cat"])
     symlinkSync("busybox", join(root, "bin", applet));
   writeFileSync(
     join(root, "init"),
@@ -69,8 +73,8 @@ function busyboxTree(root: string, token: string): void {
       "#!/bin/sh",
       "export PATH=/bin",
       "mount -t proc proc /proc",
-      // Arithmetic by the guest shell: the script text never contains the marker itself.
-      `echo "KILN-INITRD-$((6 * 7))-${token} kernel $(uname -r)"`,
+      // Arithmetic and file reads by the guest: the script text never contains the marker.
+      'echo "KILN-INITRD-$((6 * 7))-$(cat /data/token)-$(cat /etc/token-link) kernel $(uname -r)"',
       "poweroff -f",
       "",
     ].join("\n"),
@@ -99,7 +103,7 @@ for (const gzip of [false, true]) {
     t.diagnostic(`boot to poweroff took ${((Date.now() - started) / 1000).toFixed(1)} s under TCG`);
     assert.match(
       r.stdout,
-      new RegExp(`KILN-INITRD-42-${token} kernel \\d+\\.`),
+      new RegExp(`KILN-INITRD-42-${token}-${token} kernel \\d+\\.`),
       `marker missing; serial tail:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-1000)}`,
     );
     assert.equal(r.exitCode, 0, "QEMU exits cleanly after poweroff -f");

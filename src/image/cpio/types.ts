@@ -32,15 +32,18 @@ export interface CpioEntry {
   rdevMajor?: number;
   rdevMinor?: number;
   /**
-   * Entries with the same key are hard links to one inode: they get one inode
-   * number and the data is stored once, with the last link, as GNU cpio does
-   * for newc (`copyout.c`, "writeout_defered_file") and as Linux's
-   * `init/initramfs.c` (`maybe_link`) expects.
+   * Entries with the same key are hard links to one inode: they share an inode
+   * number and the data is stored once, with the first link (later links are
+   * headers of size 0). Linux's `init/initramfs.c` (`maybe_link`), libarchive
+   * and GNU cpio extract that; Unikraft's `ukcpio` needs it, since it links
+   * later names to the first and ignores their data (so GNU cpio's and
+   * bsdcpio's data-with-the-last-link archives come out empty there).
    */
   hardlinkKey?: string;
   /**
-   * How many links the inode has (`st_nlink`), when known. Lets the writer emit
-   * a hard-link group as soon as its last link arrives instead of at the end.
+   * How many links the inode has (`st_nlink`), when known: written as nlink,
+   * and lets the writer emit each link in place. Without it, a group's
+   * headers are held until the end (readers count links by nlink).
    */
   linkCount?: number;
   /**

@@ -306,18 +306,9 @@ class NewcEncoder {
     this.entries++;
   }
 
-  /** Write all links of one inode; the data goes with the last (GNU cpio's newc convention). */
-  async linkGroup(group: CpioEntry[]): Promise<void> {
-    const ino = this.nextIno++;
-    const last = group[group.length - 1]!;
-    for (const e of group) {
-      const withData = e === last;
-      await this.entry(withData ? e : { ...e, sizeBytes: last.sizeBytes }, {
-        ino,
-        nlink: group.length,
-        withData,
-      });
-    }
+  /** A fresh inode number (for the links of one hard-linked file). */
+  allocIno(): number {
+    return this.nextIno++;
   }
 
   async trailer(): Promise<void> {
@@ -349,8 +340,8 @@ function checkPath(path: string): void {
 /**
  * Stream `entries` to `out` as a newc archive, in the order given (callers
  * sort; {@link walkDirectory} yields parents before children). Memory is
- * constant except for hard-link groups, whose headers wait until their last
- * link arrives (or the end). Throws `KilnError` (`CPIO_ENTRY_TOO_LARGE` for a
+ * constant, except for hard-link groups without a `linkCount`, whose headers
+ * wait until the end. Throws `KilnError` (`CPIO_ENTRY_TOO_LARGE` for a
  * file of 4 GiB or more, `CPIO_BAD_PATH`, `CPIO_BAD_ENTRY`, `CPIO_READ_FAILED`,
  * `CPIO_FILE_CHANGED`, `CPIO_WRITE_FAILED`, `CPIO_ABORTED`). Does not end `out`
  * unless `opts.end`.
@@ -371,22 +362,35 @@ export async function writeCpioTo(
 ): Promise<WriteCpioResult> {
   const enc = new NewcEncoder(opts.chunkBytes ?? 1024 * 1024, sink, opts);
   try {
-    const groups = new Map<string, CpioEntry[]>();
+    // Hard links: the data goes with the FIRST link, later links are headers of size 0
+    // with the same inode. Linux (init/initramfs.c maybe_link: later names are linked to
+    // the first, opened without O_TRUNC), libarchive and GNU cpio -i accept either end;
+    // Unikraft's ukcpio links later names to the first and skips their data, so GNU
+    // cpio's data-with-the-last-link convention would leave the file empty there.
+    const open = new Map<string, { ino: number; nlink: number; left: number }>();
+    const deferred = new Map<string, CpioEntry[]>();
     for await (const e of entries) {
-      if (e.hardlinkKey === undefined || e.type !== "file") {
+      if (e.hardlinkKey === undefined || e.type !== "file" || e.linkCount === 1) {
         await enc.entry(e);
-        continue;
-      }
-      const group = groups.get(e.hardlinkKey) ?? [];
-      group.push(e);
-      groups.set(e.hardlinkKey, group);
-      if (e.linkCount !== undefined && group.length >= e.linkCount) {
-        groups.delete(e.hardlinkKey);
-        await enc.linkGroup(group);
+      } else if (e.linkCount !== undefined) {
+        // The count is known (st_nlink): stream each link at its place in the order.
+        let l = open.get(e.hardlinkKey);
+        const first = l === undefined;
+        if (!l) open.set(e.hardlinkKey, (l = { ino: enc.allocIno(), nlink: e.linkCount, left: e.linkCount }));
+        await enc.entry(e, { ino: l.ino, nlink: l.nlink, withData: first });
+        if (--l.left === 0) open.delete(e.hardlinkKey);
+      } else {
+        // Unknown count: readers count links by nlink, so hold the group's headers to the end.
+        const group = deferred.get(e.hardlinkKey) ?? [];
+        group.push(e);
+        deferred.set(e.hardlinkKey, group);
       }
     }
-    // Links whose other names lie outside the tree: written last, like GNU cpio's final defers.
-    for (const group of groups.values()) await enc.linkGroup(group);
+    for (const group of deferred.values()) {
+      const ino = enc.allocIno();
+      for (const [i, e] of group.entries())
+        await enc.entry(e, { ino, nlink: group.length, withData: i === 0 });
+    }
     await enc.trailer();
     await sink.finish();
   } catch (e) {
