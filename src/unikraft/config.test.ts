@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Project, Target } from "../kraftfile/types.js";
-import { defconfigText, missingOptions, parseVersionMk, planKconfig } from "./config.js";
+import { defconfigText, libraryEnableSymbol, missingOptions, parseVersionMk, planKconfig } from "./config.js";
 
 const target = (
   platform: Target["platform"],
@@ -44,7 +44,9 @@ test("merges core, libraries, target symbols, target kconfig and env in KraftKit
   const p = project({ env: { HOME: "/", MSG: 'say "hi"' } });
   const plan = planKconfig(p, target("firecracker", "arm64", { CONFIG_A: "n" }));
   assert.deepEqual(plan.options, {
+    CONFIG_LIBONE: "y",
     CONFIG_B: "2",
+    CONFIG_LIBTWO: "y",
     CONFIG_C: "n",
     CONFIG_ARCH_ARM_64: "y",
     CONFIG_PLAT_KVM: "y",
@@ -59,6 +61,12 @@ test("merges core, libraries, target symbols, target kconfig and env in KraftKit
     defconfigText({ CONFIG_X: "y", CONFIG_Y: "n", CONFIG_S: '"s"' }),
     'CONFIG_X=y\n# CONFIG_Y is not set\nCONFIG_S="s"\n',
   );
+});
+
+test("a listed library is enabled by its CONFIG_LIB<NAME> symbol", () => {
+  assert.equal(libraryEnableSymbol("musl"), "CONFIG_LIBMUSL");
+  assert.equal(libraryEnableSymbol("lib-lwip"), "CONFIG_LIB_LWIP");
+  assert.equal(libraryEnableSymbol("libelf"), "CONFIG_LIBELF");
 });
 
 test("disables ukrandom for qemu targets on a 0.17 core unless the Kraftfile decides", () => {

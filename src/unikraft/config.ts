@@ -5,7 +5,7 @@
  *
  * The merge order copies KraftKit (unikraft/app/application.go,
  * `ApplicationConfig.DefConfig`): the core's `kconfig`, then each library's
- * in the order written, then the target's (its architecture and platform
+ * in the order written (its enable symbol first), then the target's (its architecture and platform
  * symbols first, then its own `kconfig`), then extras (the project's `env`).
  * A later assignment of the same symbol wins.
  */
@@ -47,6 +47,17 @@ export function platformKconfig(platform: Platform): KconfigMap {
     case "linuxu":
       return { CONFIG_PLAT_LINUXU: "y" };
   }
+}
+
+/**
+ * The symbol that turns a library on: listing a library in the Kraftfile
+ * enables it, as KraftKit does (unikraft/lib/library.go `KConfig`:
+ * `CONFIG_LIB<NAME>=y`, or `CONFIG_<NAME>` when the name already starts with
+ * `lib`).
+ */
+export function libraryEnableSymbol(name: string): string {
+  const upper = name.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+  return upper.startsWith("LIB") ? `CONFIG_${upper}` : `CONFIG_LIB${upper}`;
 }
 
 /**
@@ -111,7 +122,10 @@ export function planKconfig(project: Project, target: Target, opts: KconfigPlanO
     }
   };
   if (project.unikraft) put(project.unikraft.kconfig);
-  for (const lib of project.libraries) put(lib.kconfig);
+  for (const lib of project.libraries) {
+    put({ [libraryEnableSymbol(lib.name)]: "y" });
+    put(lib.kconfig);
+  }
   put(architectureKconfig(target.architecture));
   put(platformKconfig(target.platform));
   put(target.kconfig);

@@ -16,6 +16,7 @@ export {
   envKconfig,
   type KconfigAdjustment,
   type KconfigPlan,
+  libraryEnableSymbol,
   type MissingOption,
   missingOptions,
   parseDotConfig,
