@@ -95,3 +95,72 @@ test("Debian's kernel boots a Kiln ext4 image as its root filesystem", {
   assert.match(out, /KILN-BOOT-MARKER from-the-ext4-image fs=ext4 owner=0:0/, out.slice(-3000));
   assert.equal(code, 0);
 });
+
+test("--guest-setup image boots to a getty login on ttyS0 with its hostname", {
+  skip,
+  timeout: 300_000,
+}, async (t) => {
+  const dir = scratchDir(t);
+  const root = join(dir, "root");
+  mkdirSync(join(root, "bin"), { recursive: true });
+  copyFileSync("/bin/busybox", join(root, "bin/busybox"));
+  chmodSync(join(root, "bin/busybox"), 0o755);
+  const image = join(dir, "guest.ext4");
+  const built = await runKiln([
+    "rootfs",
+    "build",
+    root,
+    "-o",
+    image,
+    "--guest-setup",
+    "--hostname",
+    "kilnvm",
+    "--init",
+    "/bin/busybox",
+  ]);
+  assert.equal(built.code, 0, built.stderr);
+  const started = Date.now();
+  const qemu = spawn(
+    "qemu-system-x86_64",
+    [
+      "-M",
+      "pc",
+      "-accel",
+      "tcg",
+      "-m",
+      "512",
+      "-nographic",
+      "-no-reboot",
+      "-kernel",
+      boot ? boot.kernel : "",
+      "-initrd",
+      boot ? boot.initrd : "",
+      "-drive",
+      `file=${image},format=raw,if=virtio`,
+      "-append",
+      "root=/dev/vda rw console=ttyS0 panic=-1 quiet",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  const seen = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 240_000);
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      if (/kilnvm login:/.test(out)) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    };
+    qemu.stdout.on("data", onData);
+    qemu.stderr.on("data", onData);
+    qemu.on("close", () => {
+      clearTimeout(timer);
+      resolve(/kilnvm login:/.test(out));
+    });
+  });
+  const ok = await seen;
+  qemu.kill("SIGKILL");
+  t.diagnostic(`boot to login prompt took ${Date.now() - started} ms (TCG)`);
+  assert.ok(ok, `no "kilnvm login:" prompt on ttyS0; output tail:\n${out.slice(-3000)}`);
+});
