@@ -202,9 +202,12 @@ test("an archive written inside its source directory does not contain itself", a
   writeFileSync(join(src, "hello"), "hi\n");
   const out = join(src, "rootfs.cpio");
   await packCpio({ sourceDir: src, output: out });
-  await packCpio({ sourceDir: src, output: out }); // again, with the first archive present
+  // Again, with the first archive and a temporary file from an interrupted run present.
+  writeFileSync(join(src, ".rootfs.cpio.kiln-tmp-1-deadbeef"), "partial");
+  await packCpio({ sourceDir: src, output: out });
   const names = sh(`cpio -it --quiet < '${out}'`, src).trim().split("\n");
   assert.deepEqual(names, ["hello"]);
+  assert.equal(existsSync(join(src, ".rootfs.cpio.kiln-tmp-1-deadbeef")), true, "not Kiln's to remove");
 });
 
 test("a missing source directory is a clear error", async (t) => {

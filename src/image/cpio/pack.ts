@@ -5,7 +5,7 @@
  */
 import { createWriteStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { errnoCode, KilnError } from "../../core/errors.js";
@@ -164,11 +164,13 @@ export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
   }
   const output = resolve(opts.output);
   const progress = reporter.progress(`Packing ${opts.output}`);
+  const tmpPrefix = join(dirname(output), `.${basename(output)}.kiln-tmp-`);
   const result = await produceAtomically(output, async (tmp) => {
     const tree = walkDirectorySync(opts.sourceDir, {
       keepOwner: opts.keepOwner,
       sourceDateEpoch: epoch,
-      exclude: (abs) => abs === tmp || abs === output,
+      // The archive itself, this run's temporary file and any left by an interrupted run.
+      exclude: (abs) => abs === output || abs === tmp || abs.startsWith(tmpPrefix),
     });
     const onProgress = (n: number, bytes: number) => progress.update(formatBytes(bytes), n);
     const entries = mergeEntries(tree, overlay, specMtime);
