@@ -39,7 +39,7 @@ if (!existsSync(cli)) {
 }
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-boot-"));
 const rootfs = join(work, "rootfs");
-execFileSync("sh", [join(repo, "examples/hello-linux/prepare.sh"), rootfs, kname.replace(/^vmlinuz-/, "")]);
+execFileSync("sh", [join(repo, "examples/hello-linux/prepare.sh"), rootfs, kernel]);
 const initrd = join(work, "initrd.cpio");
 await packCpio({ sourceDir: rootfs, output: initrd });
 const append = "console=ttyS0 panic=-1 quiet";

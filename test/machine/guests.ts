@@ -46,9 +46,8 @@ export function debianKernel(): { kernel?: string; skip?: string } {
   return { kernel: join("/boot", k) };
 }
 
-/** Fill `dir` with busybox, /init and the virtio modules for `kernel`'s release. */
+/** Fill `dir` with busybox, /init and the virtio modules of `kernel` (a /boot/vmlinuz-RELEASE). */
 export function prepareLinuxRootfs(dir: string, kernel: string): string {
-  const release = kernel.replace(/^.*vmlinuz-/, "");
-  execFileSync("sh", [join(REPO_ROOT, "examples/hello-linux/prepare.sh"), dir, release]);
+  execFileSync("sh", [join(REPO_ROOT, "examples/hello-linux/prepare.sh"), dir, kernel]);
   return dir;
 }

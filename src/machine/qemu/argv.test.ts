@@ -57,6 +57,14 @@ const CASES: Record<string, { spec: MachineSpec; host?: Partial<QemuHost> }> = {
     spec: spec({ kernelKind: "elf", rootfs: "/k/root.ext4", network: "user" }),
     host: { machine: "microvm" },
   },
+  "linux-microvm-firecracker-args": {
+    spec: spec({
+      kernelKind: "elf",
+      rootfs: "/k/root.ext4",
+      kernelArgs: ["reboot=k", "pci=off", "virtio_mmio.device=4K@0xd0000000:5"],
+    }),
+    host: { machine: "microvm", microvmAcpi: false },
+  },
   "unikraft-multiboot": {
     spec: spec({
       kernel: "/app/.unikraft/build/nginx_qemu-x86_64",

@@ -21,6 +21,7 @@
 import { join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import type { MachineSpec } from "../driver.js";
+import { translateFirecrackerArgs } from "../firecracker/translate.js";
 import { INSTANCE_FILES } from "../supervise.js";
 
 /** QEMU machine types Kiln plans for. */
@@ -32,8 +33,13 @@ export interface QemuHost {
   accel: "kvm" | "tcg";
   /** Instance directory holding sockets, logs and the pidfile. */
   instanceDir: string;
-  /** Override the machine type chosen from the kernel kind. */
+  /** Override the machine type chosen from the kernel kind (see `planLinuxMachine`). */
   machine?: QemuMachineType;
+  /**
+   * On `microvm`: whether the kernel finds its devices through ACPI (default)
+   * or, with `false`, from `virtio_mmio.device=` arguments QEMU writes itself.
+   */
+  microvmAcpi?: boolean;
   /** QEMU binary name or path; defaults per architecture. */
   binary?: string;
 }
@@ -51,12 +57,13 @@ export function chooseMachine(spec: MachineSpec, override?: QemuMachineType): Qe
 }
 
 /**
- * Translate Firecracker-only kernel arguments for QEMU: `reboot=k` relies on
- * Firecracker's i8042 reset emulation; on QEMU the triple-fault reset
- * (`reboot=t`) together with `-no-reboot` ends the VM.
+ * Translate Firecracker-only kernel arguments for QEMU (rules and reasons in
+ * `firecracker/translate.ts`): `reboot=k` relies on Firecracker's i8042 reset
+ * and becomes `reboot=t` (with `-no-reboot`, a reset ends QEMU); Firecracker's
+ * `virtio_mmio.device=` addresses and, off microvm, `pci=off` are dropped.
  */
-export function translateKernelArgs(args: readonly string[]): string[] {
-  return args.map((a) => (a === "reboot=k" ? "reboot=t" : a));
+export function translateKernelArgs(args: readonly string[], machine: QemuMachineType = "pc"): string[] {
+  return translateFirecrackerArgs(args, machine === "virt" ? "microvm" : machine).args;
 }
 
 /**
@@ -78,8 +85,8 @@ function kq(value: string): string {
 }
 
 /** The kernel command line for a spec (Unikraft or Linux syntax). */
-export function kernelCommandLine(spec: MachineSpec): string {
-  const args = translateKernelArgs(spec.kernelArgs);
+export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = chooseMachine(spec)): string {
+  const args = translateKernelArgs(spec.kernelArgs, machine);
   const has = (key: string) => args.some((a) => a === key || a.startsWith(`${key}=`));
   const out: string[] = [];
   if (spec.guest === "linux") {
@@ -126,8 +133,7 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   const argv: string[] = [host.binary ?? qemuBinary(spec.architecture)];
   argv.push("-name", spec.name);
   argv.push("-nodefaults", "-no-user-config", "-nographic", "-no-reboot");
-  let machineOpt: string = machine;
-  if (machine === "microvm") machineOpt = "microvm,rtc=on";
+  const machineOpt = machine === "microvm" && host.microvmAcpi === false ? "microvm,acpi=off" : machine;
   argv.push("-machine", machineOpt, "-accel", host.accel);
   argv.push("-cpu", host.accel === "kvm" ? "host" : "max");
   argv.push("-m", `${spec.memMiB}M`, "-smp", String(spec.cpus));
@@ -142,7 +148,7 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   argv.push("-pidfile", join(dir, INSTANCE_FILES.pidfile));
   argv.push("-kernel", spec.kernel);
   if (spec.initrd) argv.push("-initrd", spec.initrd);
-  argv.push("-append", kernelCommandLine(spec));
+  argv.push("-append", kernelCommandLine(spec, machine));
   if (spec.guest === "unikraft" && spec.architecture === "x86_64" && machine !== "microvm") {
     argv.push("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04");
   }

@@ -12,6 +12,7 @@ import { requireTool, tail } from "../../core/exec.js";
 import { silentReporter } from "../../core/output.js";
 import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
 import { assertQemuCanLoadElf } from "../firecracker/elf-notes.js";
+import { planLinuxMachine, readKernelFeatures } from "../firecracker/translate.js";
 import { INSTANCE_FILES, processAlive, spawnSupervised } from "../supervise.js";
 import { resolveAccel } from "./accel.js";
 import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
@@ -107,10 +108,20 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
           `${spec.kernel} was built with CONFIG_LIBUKRANDOM=y, which needs RDSEED; TCG does not provide it and the guest may crash at boot. Rebuild with "# CONFIG_LIBUKRANDOM is not set".`,
         );
       }
+      // Linux on x86_64: microvm when the kernel's configuration shows it can find
+      // virtio-mmio devices there, else pc (Debian's stock kernel); see planLinuxMachine.
+      let machine = options.machine;
+      let microvmAcpi: boolean | undefined;
+      if (machine === undefined && spec.guest === "linux" && spec.architecture === "x86_64") {
+        const plan = planLinuxMachine(await readKernelFeatures(spec.kernel));
+        machine = plan.machine;
+        microvmAcpi = !plan.machineOption.includes("acpi=off");
+      }
       const argv = buildQemuArgv(spec, {
         accel,
         instanceDir: dir,
-        machine: options.machine,
+        machine,
+        microvmAcpi,
         binary: options.binary,
       });
       const sup = await spawnSupervised(argv, dir, opts.env);
