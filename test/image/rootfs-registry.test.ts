@@ -92,8 +92,19 @@ test("docker://127.0.0.1:PORT/test/img:1 → ext4, with token auth, digest check
   assert.equal(debugfs(out, "cat /etc/os-release"), "ID=kiln-test\n");
   assert.equal(debugfs(out, "cat /bin/hello"), "#!/bin/sh\necho hello\n");
   assert.doesNotMatch(debugfs(out, "ls /etc"), /\bold\b/);
+  const layoutManifest = JSON.parse(
+    readFileSync(
+      join(
+        layout,
+        "blobs/sha256",
+        JSON.parse(readFileSync(join(layout, "index.json"), "utf8")).manifests[0].digest.slice(7),
+      ),
+      "utf8",
+    ),
+  ) as { layers: { digest: string }[] };
   const cached = readdirSync(join(home, "cache", "blobs", "sha256"));
-  assert.equal(cached.length, 2, "both layers cached by digest");
+  for (const l of layoutManifest.layers)
+    assert.ok(cached.includes(l.digest.slice(7)), `layer ${l.digest} cached`);
 
   // Bearer-token auth: a front that demands a token from its /token endpoint, as registries behind auth do.
   const token = "kiln-test-token";
@@ -158,7 +169,6 @@ test("docker://127.0.0.1:PORT/test/img:1 → ext4, with token auth, digest check
   });
   assert.equal(again.code, 0, again.stderr);
 
-  // Unknown tags and unreachable registries are clear errors.
   const nf = await runKiln([
     "rootfs",
     "build",
@@ -168,6 +178,18 @@ test("docker://127.0.0.1:PORT/test/img:1 → ext4, with token auth, digest check
   ]);
   assert.equal(nf.code, 1);
   assert.match(nf.stderr, /127\.0\.0\.1:\d+\/test\/img: no image "nope" \(HTTP 404\)/);
+  // Offline: with the registry gone, the cached manifest and blobs still build the image.
+  proc.kill();
+  await new Promise((r) => proc.once("close", r));
+  const offline = join(dir, "offline.ext4");
+  const off = await runKiln(["rootfs", "build", `docker://${ref}`, "-o", offline], {
+    env: { KILN_HOME: home },
+  });
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stderr, /cannot reach registry .*; using the cached manifest sha256:[0-9a-f]{64}/);
+  assert.equal(debugfs(offline, "cat /bin/hello"), "#!/bin/sh\necho hello\n");
+
+  // Unknown tags and unreachable registries are clear errors.
   const down = await runKiln([
     "rootfs",
     "build",

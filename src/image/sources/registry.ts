@@ -9,16 +9,17 @@
  */
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { access, mkdir, rename, rm } from "node:fs/promises";
+import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { KilnError } from "../../core/errors.js";
-import { tempPathFor } from "../../core/fs.js";
+import { isKilnError, KilnError } from "../../core/errors.js";
+import { tempPathFor, writeFileAtomic } from "../../core/fs.js";
 import type { Reporter } from "../../core/output.js";
 import { formatBytes } from "../../core/units.js";
 import {
   type Descriptor,
+  formatPlatform,
   isIndex,
   MANIFEST_ACCEPT,
   type Platform,
@@ -171,7 +172,7 @@ class RegistryClient {
 function unreachable(registry: string, url: string, e: unknown): KilnError {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   return new KilnError(
-    "ROOTFS_REGISTRY",
+    "ROOTFS_REGISTRY_UNREACHABLE",
     `cannot reach registry ${registry} (${url}): ${cause?.code ?? cause?.message ?? (e as Error).message}`,
     {
       cause: e,
@@ -191,21 +192,42 @@ async function exists(p: string): Promise<boolean> {
 export async function pullImage(refText: string, opts: PullOptions): Promise<PulledImage> {
   const ref = parseImageReference(refText);
   const client = new RegistryClient(ref, registryBaseUrl(ref.registry, opts.insecure), opts.signal);
-  let reference = ref.reference;
-  let doc: unknown;
-  let digest = "";
-  for (let depth = 0; ; depth++) {
-    const res = await client.get(`manifests/${reference}`, MANIFEST_ACCEPT);
-    const body = Buffer.from(await res.arrayBuffer());
-    digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
-    if (reference.startsWith("sha256:") && reference !== digest) {
-      throw new KilnError("ROOTFS_DIGEST_MISMATCH", `manifest ${reference} downloaded with digest ${digest}`);
-    }
-    doc = JSON.parse(body.toString("utf8"));
-    if (!isIndex(doc)) break;
-    if (depth > 2) throw new KilnError("ROOTFS_BAD_IMAGE", `${refText}: indexes nested too deeply`);
-    reference = selectManifest(doc.manifests, opts.platform, refText).digest;
+  const record = join(
+    opts.cacheDir,
+    "refs",
+    `${encodeURIComponent(`${ref.registry}/${ref.repository}:${ref.reference}@${formatPlatform(opts.platform)}`)}.json`,
+  );
+  let resolved: { digest: string; doc: unknown };
+  try {
+    const online = await resolveManifest(client, ref.reference, refText, opts.platform);
+    resolved = online;
+    await writeFileAtomic(
+      join(opts.cacheDir, "blobs", "sha256", splitDigest(online.digest).hex),
+      online.body,
+    );
+    await writeFileAtomic(
+      record,
+      JSON.stringify({ digest: resolved.digest, savedAt: new Date().toISOString() }),
+    );
+  } catch (e) {
+    // Offline: reuse the manifest this reference resolved to last time (its blobs are cached by digest).
+    if (!isKilnError(e, "ROOTFS_REGISTRY_UNREACHABLE")) throw e;
+    const saved = await readFile(record, "utf8").then(
+      (t) => JSON.parse(t) as { digest: string; savedAt: string },
+      () => undefined,
+    );
+    if (!saved) throw e;
+    const text = await readFile(
+      join(opts.cacheDir, "blobs", "sha256", splitDigest(saved.digest).hex),
+      "utf8",
+    ).catch(() => undefined);
+    if (text === undefined) throw e;
+    opts.reporter?.warn(
+      `${e.message}; using the cached manifest ${saved.digest} that ${refText} resolved to on ${saved.savedAt}`,
+    );
+    resolved = { digest: saved.digest, doc: JSON.parse(text) };
   }
+  const { digest, doc } = resolved;
   const manifest = parseManifest(doc, refText);
   const blobDir = join(opts.cacheDir, "blobs", "sha256");
   await mkdir(blobDir, { recursive: true });
@@ -225,6 +247,28 @@ export async function pullImage(refText: string, opts: PullOptions): Promise<Pul
   }
   progress?.done(`${refText}: ${manifest.layers.length} layer(s), ${formatBytes(total)}`);
   return { manifestDigest: digest, layers };
+}
+
+/** Follow a reference through indexes to the platform's image manifest. */
+async function resolveManifest(
+  client: RegistryClient,
+  start: string,
+  refText: string,
+  platform: Platform,
+): Promise<{ digest: string; doc: unknown; body: Buffer }> {
+  let reference = start;
+  for (let depth = 0; ; depth++) {
+    const res = await client.get(`manifests/${reference}`, MANIFEST_ACCEPT);
+    const body = Buffer.from(await res.arrayBuffer());
+    const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
+    if (reference.startsWith("sha256:") && reference !== digest) {
+      throw new KilnError("ROOTFS_DIGEST_MISMATCH", `manifest ${reference} downloaded with digest ${digest}`);
+    }
+    const doc: unknown = JSON.parse(body.toString("utf8"));
+    if (!isIndex(doc)) return { digest, doc, body };
+    if (depth > 2) throw new KilnError("ROOTFS_BAD_IMAGE", `${refText}: indexes nested too deeply`);
+    reference = selectManifest(doc.manifests, platform, refText).digest;
+  }
 }
 
 /** Download one blob to `path`, verifying its sha256 before renaming it into the cache. */
