@@ -210,13 +210,22 @@ test("an archive written inside its source directory does not contain itself", a
   assert.equal(existsSync(join(src, ".rootfs.cpio.kiln-tmp-1-deadbeef")), true, "not Kiln's to remove");
 });
 
-test("a missing source directory is a clear error", async (t) => {
+test("a missing source directory or a file name that is not UTF-8 is a clear error", async (t) => {
   const dir = scratchDir(t);
+  const src = join(dir, "src");
+  mkdirSync(src);
+  // Node decodes names as UTF-8; a raw 0xff byte cannot round-trip.
+  execFileSync("sh", ["-c", "touch \"$(printf 'bad\\377name')\""], { cwd: src });
+  await assert.rejects(
+    packCpio({ sourceDir: src, output: join(dir, "o.cpio") }),
+    (e) =>
+      isKilnError(e, "CPIO_BAD_NAME") && e.message.includes("not valid UTF-8") && e.message.includes(src),
+  );
   await assert.rejects(
     packCpio({ sourceDir: join(dir, "nope"), output: join(dir, "o.cpio") }),
     (e) => isKilnError(e, "CPIO_SOURCE_MISSING") && e.message.includes("nope"),
   );
-  assert.equal(spawnSync("ls", [dir]).stdout.toString(), "");
+  assert.equal(spawnSync("ls", [dir]).stdout.toString(), "src\n");
 });
 
 test("extra entries are added with their parents; an interrupted pack leaves nothing behind", async (t) => {

@@ -120,6 +120,16 @@ export function* walkDirectorySync(dir: string, opts: WalkOptions = {}): Generat
     try {
       s = lstatSync(abs);
     } catch (e) {
+      if (errnoCode(e) === "ENOENT" && name.includes("\uFFFD")) {
+        // Node decodes names as UTF-8; an undecodable byte becomes U+FFFD and the name no longer resolves.
+        throw new KilnError(
+          "CPIO_BAD_NAME",
+          `a file name in ${join(root, top.rel)} is not valid UTF-8: ${JSON.stringify(name)}`,
+          {
+            hint: "rename it (e.g. with convmv) to UTF-8",
+          },
+        );
+      }
       throw readFailed("stat", abs, e);
     }
     yield entryFor(rel, abs, s, opts);
