@@ -35,7 +35,12 @@ export async function listCpio(path: string): Promise<CpioListing[]> {
     throw new KilnError("FILE_NOT_FOUND", `cannot read ${path}: ${errnoCode(e) ?? String(e)}`, { cause: e });
   }
   const out: CpioListing[] = [];
-  for await (const e of readCpio(createReadStream(path, { highWaterMark: 1 << 20 }))) out.push(toListing(e));
+  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const e of readCpio(input)) out.push(toListing(e));
+  } finally {
+    input.destroy();
+  }
   return out;
 }
 
