@@ -22,7 +22,12 @@ export {
   type PendingDirs,
   pendingDirs,
 } from "./layers.js";
-export { buildDebianTarball, type DebianOptions, planMmdebstrapArgv } from "./sources/debian.js";
+export {
+  buildDebianTarball,
+  chooseMmdebstrapMode,
+  type DebianOptions,
+  planMmdebstrapArgv,
+} from "./sources/debian.js";
 export {
   applyLayers,
   dockerArchiveLayers,

@@ -5,10 +5,12 @@
  * applied and packed. Skipped with a reason when the mirror is unreachable.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { chmodSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { which } from "../../src/core/exec.js";
-import { runKiln, scratchDir } from "../helpers/kiln.js";
+import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { debugfs, e2fsckClean } from "./rootfs-helpers.js";
 
 const MIRROR = process.env.KILN_TEST_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
@@ -77,4 +79,54 @@ test("debian:bookworm (mmdebstrap, extract variant + busybox-static) → ext4", 
   ]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /variant "tiny" is not an mmdebstrap variant/);
+});
+
+test("debian:bookworm as the unprivileged user nobody (mmdebstrap chrootless) → ext4 owned by root", {
+  timeout: 600_000,
+}, async (t) => {
+  if (process.getuid?.() !== 0 || !which("runuser")) {
+    t.skip("needs root (to switch to nobody) and runuser");
+    return;
+  }
+  if (!which("mmdebstrap") || !(await mirrorReachable())) {
+    t.skip(`mmdebstrap missing or Debian mirror ${MIRROR} unreachable`);
+    return;
+  }
+  const dir = scratchDir(t);
+  chmodSync(dir, 0o777);
+  const out = join(dir, "nobody.ext4");
+  const started = Date.now();
+  execFileSync(
+    "runuser",
+    [
+      "-u",
+      "nobody",
+      "--",
+      process.execPath,
+      "--import",
+      "tsx",
+      join(REPO_ROOT, "src/cli/main.ts"),
+      "rootfs",
+      "build",
+      "debian:bookworm",
+      "-o",
+      out,
+      "--variant",
+      "extract",
+      "--include",
+      "busybox-static",
+      "--mirror",
+      MIRROR,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: "1", HOME: dir, TMPDIR: dir, KILN_HOME: join(dir, "home") },
+      stdio: "pipe",
+    },
+  );
+  t.diagnostic(`unprivileged debian:bookworm build took ${Date.now() - started} ms`);
+  assert.notEqual(lstatSync(out).uid, 0);
+  assert.equal(e2fsckClean(out).code, 0);
+  assert.match(debugfs(out, "stat /bin/busybox"), /User:\s+0\s+Group:\s+0/);
+  assert.match(debugfs(out, "stat /dev/console"), /Device major\/minor number: 05:01/);
 });

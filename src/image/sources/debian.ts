@@ -1,13 +1,16 @@
 /**
  * Debian and Ubuntu root filesystems from packages with `mmdebstrap`.
  * mmdebstrap writes a tarball (owners, modes and device nodes kept inside
- * it), which Kiln then applies like any tarball. Its `auto` mode picks `root`
- * when run as root and `unshare` (user namespaces, subuid ranges) otherwise,
- * then `fakechroot`/`proot` when those are missing — so Kiln never needs root
- * here either (mmdebstrap(1), "MODES").
+ * it), which Kiln then applies like any tarball. The mode (mmdebstrap(1),
+ * "MODES") is `root` for root, `unshare` for a user with `newuidmap` and a
+ * subuid range, and otherwise `chrootless` (dpkg --root, no namespaces):
+ * mmdebstrap's own `auto` gives up in that last case ("unable to pick chroot
+ * mode automatically"), so Kiln picks, and never needs root.
  */
+import { readFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { KilnError } from "../../core/errors.js";
-import { exec, requireTool } from "../../core/exec.js";
+import { exec, requireTool, which } from "../../core/exec.js";
 import type { Reporter } from "../../core/output.js";
 
 export interface DebianOptions {
@@ -41,6 +44,28 @@ const VARIANTS = new Set([
   "-",
 ]);
 
+/** The mmdebstrap mode for the current user (see the module doc). */
+export function chooseMmdebstrapMode(): string {
+  if (process.getuid?.() === 0) return "root";
+  let user = "";
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry: no subuid range either
+  }
+  const hasRange = (file: string) => {
+    try {
+      return readFileSync(file, "utf8")
+        .split("\n")
+        .some((l) => l.startsWith(`${user}:`) || l.startsWith(`${process.getuid?.()}:`));
+    } catch {
+      return false;
+    }
+  };
+  if (user && which("newuidmap") && hasRange("/etc/subuid")) return "unshare";
+  return "chrootless";
+}
+
 /** mmdebstrap's argv (pure). */
 export function planMmdebstrapArgv(tool: string, o: DebianOptions): string[] {
   const variant = o.variant ?? "minbase";
@@ -69,7 +94,7 @@ export async function buildDebianTarball(
   opts: { reporter?: Reporter; signal?: AbortSignal },
 ) {
   const tool = requireTool("mmdebstrap", `build a ${o.distro} root filesystem`);
-  const argv = planMmdebstrapArgv(tool, o);
+  const argv = planMmdebstrapArgv(tool, { ...o, mode: o.mode ?? chooseMmdebstrapMode() });
   const progress = opts.reporter?.progress(`mmdebstrap ${o.suite}`);
   let last = "";
   await exec(argv, {
