@@ -115,6 +115,7 @@ async function buildTarget(
   const started = Date.now();
   const art = targetArtifacts(project, target);
   const configFile = targetConfigFile(project, target);
+  const env = opts.env ?? process.env;
   const base: MakeInvocation = {
     coreDir: dirs.core,
     appDir: project.dir,
@@ -122,9 +123,8 @@ async function buildTarget(
     buildDir: art.buildDir,
     name: project.name,
     configFile,
-    crossCompile: crossCompileFor(target),
+    crossCompile: crossCompileFor(target, hostArchitecture(), env.PATH ?? ""),
   };
-  const env = opts.env ?? process.env;
 
   let configured = false;
   let missing: MissingOption[] = [];
@@ -211,11 +211,15 @@ async function buildTarget(
 }
 
 /** `CROSS_COMPILE` for a target, checking the cross compiler is installed. */
-export function crossCompileFor(target: Target, host = hostArchitecture()): string | undefined {
+export function crossCompileFor(
+  target: Target,
+  host = hostArchitecture(),
+  pathEnv = process.env.PATH ?? "",
+): string | undefined {
   const cross = crossToolchainFor(target.architecture, host);
   if (!cross) return undefined;
   const gcc = `${cross.prefix}gcc`;
-  if (!which(gcc)) {
+  if (!which(gcc, pathEnv)) {
     throw new KilnError(
       "TOOL_MISSING",
       `${gcc} not found (needed to build ${target.name} for ${target.architecture} on this ${host ?? process.arch} machine)`,

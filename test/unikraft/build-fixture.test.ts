@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { isKilnError } from "../../src/core/errors.js";
 import { collectingReporter } from "../../src/core/output.js";
-import { buildProject } from "../../src/unikraft/build.js";
+import { buildProject, crossCompileFor } from "../../src/unikraft/build.js";
 import { scratchDir } from "../helpers/kiln.js";
 import { fixtureProject, target } from "./fixture-project.js";
 
@@ -89,6 +89,21 @@ test("an arm64 target is cross-built with the aarch64 toolchain Kiln picks itsel
   const elf = readFileSync(r.kernel);
   assert.equal(elf.readUInt16LE(18), 183, "e_machine is EM_AARCH64");
   assert.match(readFileSync(r.logFile, "utf8"), /CROSS_COMPILE=aarch64-linux-gnu-/);
+});
+
+test("a missing cross compiler is an error naming the Debian package", (t) => {
+  if (process.arch !== "x64") return t.skip("checked on x86_64 hosts");
+  const arm = target("hello_qemu-arm", "qemu", "arm");
+  assert.throws(
+    () => crossCompileFor(arm, "x86_64", "/nonexistent"),
+    (e) => {
+      assert.ok(isKilnError(e, "TOOL_MISSING"));
+      assert.match(e.message, /arm-linux-gnueabihf-gcc not found \(needed to build hello_qemu-arm for arm/);
+      assert.equal(e.hint, "on Debian/Ubuntu: apt-get install gcc-arm-linux-gnueabihf");
+      return true;
+    },
+  );
+  assert.equal(crossCompileFor(target("x", "qemu", "x86_64"), "x86_64"), undefined);
 });
 
 test("--no-configure without a .config, and sources that are not there, are clear errors", async (t) => {
