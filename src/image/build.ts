@@ -115,7 +115,13 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
   const onExit = () => rmSync(workDir, { recursive: true, force: true });
   process.on("exit", onExit);
   try {
-    const tree = await stage(spec, workDir, { ...opts, format, platform, reporter });
+    const tree = await stage(spec, workDir, {
+      ...opts,
+      format,
+      platform,
+      platformGiven: opts.platform !== undefined,
+      reporter,
+    });
     let initSystem: InitSystem | undefined;
     if (opts.guestSetup) initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
     const epochSec = opts.sourceDateEpoch;
@@ -188,9 +194,17 @@ async function treeUuid(dir: string, epochSec: number): Promise<string> {
   return uuidFromDigest(h.digest());
 }
 
+/** Debian's name for an OCI platform's architecture (`linux/arm/v7` → `armhf`). */
+export function dpkgArchitecture(p: Platform): string {
+  if (p.architecture === "arm") return p.variant === "v5" ? "armel" : "armhf";
+  const map: Record<string, string> = { "386": "i386", ppc64le: "ppc64el", mips64le: "mips64el" };
+  return map[p.architecture] ?? p.architecture;
+}
+
 type StageOptions = Omit<BuildRootfsOptions, "platform"> & {
   format: RootfsFormat;
   platform: Platform;
+  platformGiven: boolean;
   reporter: Reporter;
 };
 
@@ -225,7 +239,13 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
       if (spec.kind === "debian") {
         tarball = join(workDir, "debian.tar");
         await buildDebianTarball(
-          { ...opts.debian, distro: spec.distro, suite: spec.suite, output: tarball },
+          {
+            ...opts.debian,
+            distro: spec.distro,
+            suite: spec.suite,
+            output: tarball,
+            ...(opts.platformGiven ? { architecture: dpkgArchitecture(opts.platform) } : {}),
+          },
           progressOpts,
         );
       }
