@@ -18,3 +18,11 @@ test("Ctrl-] c sends Ctrl-C to the guest, also split across reads; Ctrl-] q stop
   assert.equal(text(f(Buffer.from("\x1dq"))), "<stop>");
   assert.equal(text(f(Buffer.from("\x1d\x1d"))), "\x1d");
 });
+
+test("prompts are recognized at the end of the output only", async () => {
+  const { endsWithPrompt } = await import("./console.js");
+  assert.equal(endsWithPrompt("boot\n/ # "), true);
+  assert.equal(endsWithPrompt("SQLite version 3\nsqlite> "), true);
+  assert.equal(endsWithPrompt("Booting from ROM..."), false);
+  assert.equal(endsWithPrompt("/ # \n[ 1.0] late kernel line\n"), false);
+});

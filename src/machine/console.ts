@@ -113,3 +113,16 @@ export function escapeFilter(): (chunk: Buffer) => ConsoleAction[] {
     return actions;
   };
 }
+
+/**
+ * Whether console output ends in an input prompt: a last line with no newline
+ * after it that ends in `#`, `$`, `>`, `%`, `:` or `?` (and optional spaces),
+ * like `/ # ` or `sqlite> `. Input typed before the guest is ready is held
+ * until then: bytes given to the UART earlier are dropped when the guest's
+ * serial driver resets the FIFO (seen with Linux's 8250 driver), and a guest
+ * reading its console prints a prompt first.
+ */
+export function endsWithPrompt(output: string): boolean {
+  const last = output.slice(output.lastIndexOf("\n") + 1).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
+  return /[#$>%:?] *$/.test(last);
+}

@@ -107,6 +107,33 @@ describe("kiln run: Debian kernel + busybox initrd", { skip }, () => {
     assert.match(logs.stdout, /guest says hi there/);
   });
 
+  test("piped stdin reaches the guest's shell, even when written before the guest is ready", async (t) => {
+    const home = scratchDir(t);
+    const started = Date.now();
+    // The whole input is written at once, long before the guest's shell exists.
+    const r = await runKiln(
+      [
+        "run",
+        "-W",
+        kernel!,
+        "--initrd",
+        rootfs,
+        "-a",
+        "quiet",
+        "-e",
+        "KILN_KEEP_RUNNING=1",
+        "--wait-for",
+        "PIPED-42",
+        "--timeout",
+        "120",
+      ],
+      { env: { KILN_HOME: home }, input: "echo PIPED-$((6*7))\n" },
+    );
+    t.diagnostic(`piped-input run took ${Date.now() - started} ms`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^PIPED-42\r?$/m);
+  });
+
   test("a kernel panic is a non-zero exit with the panic as reason", async (t) => {
     const home = scratchDir(t);
     const started = Date.now();

@@ -13,6 +13,7 @@ import {
   type ConsoleAction,
   connectConsole,
   detectKernel,
+  endsWithPrompt,
   escapeFilter,
   followFile,
   getDriver,
@@ -269,10 +270,21 @@ async function foreground(
   opts: { waitFor?: RegExp; timeoutMs?: number; autoRemove: boolean },
 ): Promise<number> {
   ctx.claimInterrupts();
+  const pending: Buffer[] = [];
+  let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
   let text = "";
+  // Input is held until the console shows a prompt (see endsWithPrompt), then flows freely.
+  let ready = false;
+  const flush = () => {
+    if (sock && ready) for (const b of pending.splice(0)) sock.write(b);
+  };
   const follower = followFile(started.consoleLog, (chunk) => {
     ctx.out(chunk.toString("utf8"));
     text = (text + chunk.toString("utf8")).slice(-256 * 1024);
+    if (!ready && endsWithPrompt(text)) {
+      ready = true;
+      flush();
+    }
   });
   const stopController = new AbortController();
   const onAbort = () => stopController.abort();
@@ -280,14 +292,12 @@ async function foreground(
   // Input: buffered until the console socket is connected, so nothing typed early is lost.
   const stdin = process.stdin;
   const tty = ctx.stdinIsTTY && stdin.isTTY === true;
-  const pending: Buffer[] = [];
-  let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
   const filter = escapeFilter();
   const onInput = (chunk: Buffer) => {
     const actions: ConsoleAction[] = tty ? filter(chunk) : [{ send: chunk }];
     for (const a of actions) {
       if ("stop" in a) stopController.abort();
-      else if (sock) sock.write(a.send);
+      else if (sock && ready) sock.write(a.send);
       else pending.push(a.send);
     }
   };
@@ -297,7 +307,7 @@ async function foreground(
     void connectConsole(started.consoleSocket)
       .then((s) => {
         sock = s;
-        for (const b of pending.splice(0)) s.write(b);
+        flush();
       })
       .catch(() => {});
   }
