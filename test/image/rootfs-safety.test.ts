@@ -3,10 +3,11 @@
  * entry; nothing is written outside the output, and no partial image is left.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runKiln, scratchDir } from "../helpers/kiln.js";
+import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { makeTar, type TarEntry } from "./rootfs-helpers.js";
 
 const CASES: { what: string; entries: TarEntry[]; entry: string; why: RegExp }[] = [
@@ -106,6 +107,46 @@ test("not an archive, missing source, unknown output extension: clear errors", a
   writeFileSync(join(big, "blob"), Buffer.alloc(3 * 1024 * 1024, 7));
   const e = await runKiln(["rootfs", "build", big, "-o", join(dir, "small.ext4"), "--size", "1M"]);
   assert.equal(e.code, 1);
-  assert.match(e.stderr, /error: ext4 size 1\.0 MiB is smaller than the content \(3\.\d MiB of data and inodes\)/);
+  assert.match(
+    e.stderr,
+    /error: ext4 size 1\.0 MiB is smaller than the content \(3\.\d MiB of data and inodes\)/,
+  );
   assert.deepEqual(readdirSync(dir).sort(), ["big", "junk.tar"]);
+});
+
+test("Ctrl-C during a build leaves no image, no staging directory and no temporary file", async (t) => {
+  const dir = scratchDir(t);
+  const entries: TarEntry[] = [];
+  for (let i = 0; i < 20_000; i++) entries.push({ name: `d${i % 100}/f${i}`, content: `file ${i}\n` });
+  const tar = join(dir, "many.tar");
+  writeFileSync(tar, await makeTar(entries));
+  const outDir = join(dir, "out");
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(REPO_ROOT, "src/cli/main.ts"),
+      "rootfs",
+      "build",
+      tar,
+      "-o",
+      join(outDir, "img.ext4"),
+    ],
+    { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  let sent = false;
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+    // The first progress line means staging is under way: interrupt then.
+    if (!sent && /entries/.test(stderr)) {
+      sent = true;
+      child.kill("SIGINT");
+    }
+  });
+  const code = await new Promise<number | null>((r) => child.on("close", r));
+  assert.ok(sent, `no progress seen: ${stderr}`);
+  assert.equal(code, 130, stderr);
+  assert.deepEqual(readdirSync(outDir), []);
 });
