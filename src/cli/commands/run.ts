@@ -8,26 +8,21 @@ import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, KilnError, usageError } from "../../core/errors.js";
 import { parseMemMiB } from "../../core/units.js";
-import { packCpio } from "../../image/cpio/index.js";
+// Modules are imported one by one, and the Kraftfile reader and CPIO writer
+// only when needed: start-up time is part of every boot (see bench/boot).
 import {
   type ConsoleAction,
   connectConsole,
-  detectKernel,
   endsWithPrompt,
   escapeFilter,
   followFile,
-  getDriver,
-  launchMachine,
-  type MachineSpec,
-  parseEnvVar,
-  parsePortForward,
-  parseVolume,
-  projectRun,
-  qemuDriver,
-  removeMachine,
-  stopMachine,
-  watchMachine,
-} from "../../machine/index.js";
+} from "../../machine/console.js";
+import type { MachineSpec } from "../../machine/driver.js";
+import { getDriver } from "../../machine/drivers.js";
+import { detectKernel } from "../../machine/kernel-detect.js";
+import { launchMachine, removeMachine, stopMachine, watchMachine } from "../../machine/launch.js";
+import { qemuDriver } from "../../machine/qemu/driver.js";
+import { parseEnvVar, parsePortForward, parseVolume } from "../../machine/spec.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 
 function isDir(p: string): boolean {
@@ -48,6 +43,7 @@ async function resolveTarget(ctx: CommandContext) {
   const arg = ctx.positionals[0];
   const path = arg === undefined ? ctx.cwd : resolve(ctx.cwd, arg);
   if (arg === undefined || isDir(path)) {
+    const { projectRun } = await import("../../machine/project.js");
     const pr = await projectRun(
       path,
       {
@@ -249,6 +245,7 @@ examples:
         ? async (dir) => {
             // Plain (uncompressed) newc: both Linux and Unikraft read it.
             const out = join(dir, "initrd.cpio");
+            const { packCpio } = await import("../../image/cpio/index.js");
             await packCpio({ sourceDir: initrdDir, output: out, reporter: ctx.reporter, signal: ctx.signal });
             return { initrd: out };
           }
