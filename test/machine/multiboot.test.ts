@@ -4,6 +4,8 @@
  * exit code mapped back from `isa-debug-exit`.
  */
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
 import { buildMultibootStandin } from "./guests.js";
@@ -96,4 +98,32 @@ test("--wait-for exits 0 on a match and stops the VM; --timeout fails with the l
       ["t", "exited", "--timeout reached"],
     ],
   );
+});
+
+test("-d --json prints the record; logs -f follows until the machine stops; --network tap is refused", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  const env = { KILN_HOME: dir };
+  const d = await runKiln(["run", "-W", "-d", "--json", "-n", "bg", kernel, "-a", "hang"], { env });
+  assert.equal(d.code, 0, d.stderr);
+  const rec = JSON.parse(d.stdout) as { name: string; state: string; pid: number; accel: string };
+  assert.deepEqual([rec.name, rec.state, rec.accel], ["bg", "running", "tcg"]);
+  const following = runKiln(["logs", "-f", "bg"], { env });
+  const log = join(dir, "state/machines/bg/console.log");
+  for (let i = 0; i < 300 && !(existsSync(log) && readFileSync(log, "utf8").includes("still-waiting")); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = await runKiln(["stop", "-t", "0", "bg"], { env });
+  assert.equal(stop.code, 0, stop.stderr);
+  const f = await following;
+  assert.equal(f.code, 0, f.stderr);
+  assert.match(f.stdout, /KILN-MULTIBOOT-OK\r?\ncmdline: \S+ hang --\r?\nstill-waiting/);
+  const tap = await runKiln(["run", "-W", "--network", "tap", "-n", "tapped", kernel], { env });
+  assert.equal(tap.code, 1);
+  assert.match(tap.stderr, /error: --network tap needs a tap device, which requires CAP_NET_ADMIN/);
+  assert.match(tap.stderr, /hint: use the default user-mode network/);
+  const names = (
+    JSON.parse((await runKiln(["ps", "-a", "--json"], { env })).stdout) as { name: string }[]
+  ).map((m) => m.name);
+  assert.deepEqual(names, ["bg"]);
 });
