@@ -20,9 +20,10 @@ import {
   symlink,
   writeFile,
 } from "node:fs/promises";
-import { dirname, join, posix } from "node:path";
+import { join, posix } from "node:path";
 import { KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
+import { resolveInScope } from "./tree.js";
 
 export interface GuestSetupOptions {
   /** Hostname written to /etc/hostname (default `kiln`). */
@@ -170,27 +171,21 @@ export function planGuestSetup(facts: GuestFacts, opts: GuestSetupOptions): Gues
   return ops;
 }
 
-/** Resolve a guest symlink chain inside the tree (at most 16 hops), returning the guest path. */
+/** The guest path `guestPath` resolves to inside the tree, if it exists. */
 async function resolveInGuest(root: string, guestPath: string): Promise<string | undefined> {
-  let p = guestPath;
-  for (let i = 0; i < 16; i++) {
-    const st = await lstat(join(root, p)).catch(() => undefined);
-    if (!st) return undefined;
-    if (!st.isSymbolicLink()) return p;
-    const t = await readlink(join(root, p));
-    p = posix.resolve(posix.dirname(p), t);
-  }
-  return undefined;
+  const r = await resolveInScope(root, guestPath);
+  return r.exists ? r.guest : undefined;
 }
 
 /** Look at a tree: which init system `/sbin/init` is, where busybox is, which files exist. */
 export async function detectGuest(root: string, initOverride?: string): Promise<GuestFacts> {
   const exists = new Set<string>();
   for (const p of ["/etc/hosts", "/etc/fstab", "/etc/init.d/rcS", "/sbin/openrc", "/etc/init.d/agetty"]) {
-    if (await lstat(join(root, p)).catch(() => undefined)) exists.add(p);
+    if ((await resolveInScope(root, p, false)).exists) exists.add(p);
   }
   const init = await resolveInGuest(root, initOverride ?? "/sbin/init");
-  const inittab = await readFile(join(root, "etc/inittab"), "utf8").catch(() => undefined);
+  const tab = await resolveInScope(root, "/etc/inittab");
+  const inittab = tab.exists ? await readFile(tab.host, "utf8").catch(() => undefined) : undefined;
   let busybox: string | undefined;
   for (const p of ["/bin/busybox", "/usr/bin/busybox", "/sbin/busybox"]) {
     if (await resolveInGuest(root, p)) {
@@ -237,17 +232,17 @@ export async function applyGuestSetup(
   if (opts.init !== undefined && opts.init !== "/sbin/init")
     ops.unshift({ op: "symlink", path: "/sbin/init", target: opts.init });
   for (const op of ops) {
-    const p = join(root, op.path);
-    const parent = await resolveInGuest(root, posix.dirname(op.path));
-    if (parent !== undefined && parent !== posix.dirname(op.path)) {
-      // Never write through a guest symlink that could point anywhere on the host.
-      throw new KilnError("ROOTFS_PATH_ESCAPE", `guest set-up would write ${op.path} through a symlink`);
-    }
-    await mkdir(dirname(p), { recursive: true });
-    // A symlink at the destination could point at the host's files: replace it, never follow it.
+    // Resolve in the guest's scope: a symlink in the tree (`/etc -> /host/dir`, merged-usr `/sbin -> usr/sbin`)
+    // is followed as the guest would follow it, never out to the host. The last component of a file or
+    // symlink op is replaced rather than followed.
+    const parent = await resolveInScope(root, posix.dirname(op.path));
+    const p =
+      op.op === "mkdir"
+        ? (await resolveInScope(root, op.path)).host
+        : join(parent.host, posix.basename(op.path));
+    await mkdir(op.op === "mkdir" ? p : parent.host, { recursive: true });
     if (op.op !== "mkdir" && (await lstat(p).catch(() => undefined))?.isSymbolicLink()) await rm(p);
     if (op.op === "mkdir") {
-      await mkdir(p, { recursive: true });
       await chmod(p, op.mode); // mkdir's mode is masked by the umask
     } else if (op.op === "write") {
       await writeFile(p, op.content);

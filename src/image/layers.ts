@@ -32,7 +32,7 @@ import { createGunzip } from "node:zlib";
 import { extract, type Header as Headers } from "tar-stream";
 import { KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
-import { forgetMetadata, type StagedTree } from "./tree.js";
+import { forgetMetadata, resolveInScope, type StagedTree } from "./tree.js";
 
 export interface ApplyTarOptions {
   /** Honour `.wh.` whiteouts and opaque markers (image layers); plain tarballs: false. */
@@ -330,6 +330,9 @@ export async function finishDirs(tree: StagedTree, dirs: PendingDirs): Promise<v
   const list = [...dirs.modes.entries()].sort((a, b) => b[0].length - a[0].length);
   for (const [rel, { mode, mtimeSec }] of list) {
     const p = rel ? join(tree.dir, rel) : tree.dir;
+    // A later layer may have replaced a parent with a symlink: only touch what is still a real
+    // directory reached through real directories, never something a symlink points at.
+    if (rel && (await resolveInScope(tree.dir, rel, false)).guest !== `/${rel}`) continue;
     const st = await lstat(p).catch(() => undefined);
     if (!st?.isDirectory()) continue;
     // Keep u+rwx on the host so the format tools (and cleanup) can read and delete it;

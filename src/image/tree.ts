@@ -5,8 +5,9 @@
  * read the directory and apply the metadata their own way (debugfs, CPIO
  * extra entries), so Kiln never needs root to produce root-owned images.
  */
-import { lstat, lutimes, readdir } from "node:fs/promises";
+import { lstat, lutimes, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
+import { KilnError } from "../core/errors.js";
 
 /** Owner of an entry inside the image. */
 export interface Owner {
@@ -112,4 +113,43 @@ export async function clampMtimes(dir: string, epochSec: number): Promise<void> 
   for (const e of entries.reverse()) {
     if (e.mtimeSec > epochSec) await lutimes(join(dir, e.path), epochSec, epochSec);
   }
+}
+
+/**
+ * Resolve a guest path inside `root` as the guest would see it (chroot-like,
+ * as Docker's `FollowSymlinkInScope`): every symlink met is followed with
+ * absolute targets taken from `root` and `..` stopping at `root`, so the
+ * result is always inside `root` and its directories are never symlinks.
+ * The last component is followed only when `followLast`. Returns the host
+ * path, the guest path it stands for, and whether it exists.
+ */
+export async function resolveInScope(
+  root: string,
+  guestPath: string,
+  followLast = true,
+): Promise<{ host: string; guest: string; exists: boolean }> {
+  const queue = guestPath.split("/").filter((p) => p !== "" && p !== ".");
+  const done: string[] = [];
+  let hops = 0;
+  let exists = true;
+  while (queue.length > 0) {
+    const part = queue.shift()!;
+    if (part === "..") {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, part);
+    const st = await lstat(host).catch(() => undefined);
+    if (st?.isSymbolicLink() && (queue.length > 0 || followLast)) {
+      if (++hops > 40)
+        throw new KilnError("ROOTFS_SYMLINK_LOOP", `too many symlinks resolving ${guestPath} in the guest`);
+      const target = await readlink(host);
+      if (target.startsWith("/")) done.length = 0;
+      queue.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
+      continue;
+    }
+    done.push(part);
+    if (!st) exists = false;
+  }
+  return { host: join(root, ...done), guest: `/${done.join("/")}`, exists };
 }

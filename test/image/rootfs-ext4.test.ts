@@ -273,3 +273,33 @@ test("--guest-setup on a busybox directory writes inittab, fstab, hostname, init
   assert.match(bad.stderr, /init "\/sbin\/nope" does not exist in the root filesystem/);
   assert.ok(!readdirSync(dir).includes("bad.ext4"));
 });
+
+test("guest set-up follows symlinks in the guest's scope, never out to the host", async (t) => {
+  const dir = scratchDir(t);
+  const outside = join(dir, "outside");
+  mkdirSync(outside);
+  const root = join(dir, "root");
+  mkdirSync(join(root, "usr/bin"), { recursive: true });
+  mkdirSync(join(root, "usr/sbin"), { recursive: true });
+  copyFileSync("/bin/busybox", join(root, "usr/bin/busybox"));
+  chmodSync(join(root, "usr/bin/busybox"), 0o755);
+  symlinkSync("usr/bin", join(root, "bin")); // merged /usr, as Debian
+  symlinkSync("usr/sbin", join(root, "sbin"));
+  symlinkSync(outside, join(root, "etc")); // absolute: means <root>/<outside> inside the guest
+  const out = join(dir, "scoped.ext4");
+  const r = await runKiln([
+    "rootfs",
+    "build",
+    root,
+    "-o",
+    out,
+    "--hostname",
+    "scoped",
+    "--init",
+    "/bin/busybox",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(outside), [], "nothing written on the host through /etc");
+  assert.equal(debugfs(out, `cat ${outside}/hostname`), "scoped\n");
+  assert.match(debugfs(out, "stat /usr/sbin/init"), /Fast link dest: "\/bin\/busybox"/);
+});

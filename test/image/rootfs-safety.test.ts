@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
-import { makeTar, type TarEntry } from "./rootfs-helpers.js";
+import { makeOciLayout, makeTar, type TarEntry } from "./rootfs-helpers.js";
 
 const CASES: { what: string; entries: TarEntry[]; entry: string; why: RegExp }[] = [
   {
@@ -149,4 +149,24 @@ test("Ctrl-C during a build leaves no image, no staging directory and no tempora
   assert.ok(sent, `no progress seen: ${stderr}`);
   assert.equal(code, 130, stderr);
   assert.deepEqual(readdirSync(outDir), []);
+});
+
+test("a directory replaced by a symlink in a later layer: its recorded mode is not applied through the link", async (t) => {
+  const dir = scratchDir(t);
+  const outside = join(dir, "outside");
+  mkdirSync(join(outside, "b"), { recursive: true, mode: 0o755 });
+  const before = statSync(join(outside, "b"));
+  const layout = join(dir, "layout");
+  await makeOciLayout(layout, [
+    [
+      { name: "a/", type: "directory" },
+      { name: "a/b/", type: "directory", mode: 0o700 },
+    ],
+    [{ name: "a", type: "symlink", linkname: outside }],
+  ]);
+  const r = await runKiln(["rootfs", "build", layout, "-o", join(dir, "img.erofs")]);
+  assert.equal(r.code, 0, r.stderr);
+  const after = statSync(join(outside, "b"));
+  assert.equal(after.mode & 0o7777, 0o755);
+  assert.equal(after.mtimeMs, before.mtimeMs);
 });
