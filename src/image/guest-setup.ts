@@ -9,17 +9,7 @@
  * (`rc-update add agetty.ttyS0 default`, devfs/procfs/sysfs at boot, as the
  * guide), BusyBox init or sysvinit (an `/etc/inittab` getty line).
  */
-import {
-  appendFile,
-  chmod,
-  lstat,
-  mkdir,
-  readFile,
-  readlink,
-  rm,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
+import { appendFile, chmod, lstat, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
