@@ -99,7 +99,8 @@ export async function resolveAccel(
   architecture: MachineArch,
   binary?: string,
 ): Promise<{ accel: "kvm" | "tcg"; probe?: AccelProbe }> {
-  if (request === "tcg") return { accel: "tcg" };
+  // A cross-architecture guest has no KVM to fall back from: no probe, no notice.
+  if (request === "tcg" || hostArch() !== architecture) return { accel: "tcg" };
   const probe = await probeKvm(architecture, binary);
   return { accel: probe.usable ? "kvm" : "tcg", probe };
 }
