@@ -7,7 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { KilnError } from "../core/errors.js";
 import { produceAtomically } from "../core/fs.js";
@@ -109,8 +110,21 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
   const parsed = parseSourceSpec(opts.source);
   const spec: SourceSpec = parsed.kind === "path" ? await detectSource(parsed.path) : parsed;
 
+  const outputReal = join(await realpath(dirname(output)).catch(() => dirname(output)), basename(output));
+  const inSource = spec.kind === "directory" && outputReal.startsWith(`${await realpath(spec.path)}/`);
+  if (inSource && format !== "cpio") {
+    // mkfs.ext4 -d would copy the half-written image into itself; the CPIO writer skips its own output.
+    throw new KilnError(
+      "ROOTFS_OUTPUT_IN_SOURCE",
+      `output ${output} is inside the source directory ${spec.path}`,
+      {
+        hint: "write the image outside the directory it is built from",
+      },
+    );
+  }
   await mkdir(dirname(output), { recursive: true });
-  const workDir = await mkdtemp(join(dirname(output), ".kiln-rootfs-"));
+  // Staging beside the output (same filesystem), unless that would put it inside the source tree.
+  const workDir = await mkdtemp(join(inSource ? tmpdir() : dirname(output), ".kiln-rootfs-"));
   // SIGINT ends the process through process.exit, skipping `finally`; this still runs then.
   const onExit = () => rmSync(workDir, { recursive: true, force: true });
   process.on("exit", onExit);

@@ -111,6 +111,15 @@ test("not an archive, missing source, unknown output extension: clear errors", a
     e.stderr,
     /error: ext4 size 1\.0 MiB is smaller than the content \(3\.\d MiB of data and inodes\)/,
   );
+  const f = await runKiln(["rootfs", "build", big, "-o", join(big, "self.ext4")]);
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /error: output .*self\.ext4 is inside the source directory/);
+  // CPIO can be written inside its source (the writer skips it); no staging directory lands in the tree.
+  const g = await runKiln(["rootfs", "build", big, "-o", join(big, "self.cpio")]);
+  assert.equal(g.code, 0, g.stderr);
+  const listed = await runKiln(["rootfs", "ls", join(big, "self.cpio")]);
+  assert.deepEqual(listed.stdout.trim().split("\n"), ["blob"]);
+  assert.deepEqual(readdirSync(big).sort(), ["blob", "self.cpio"]);
   assert.deepEqual(readdirSync(dir).sort(), ["big", "junk.tar"]);
 });
 
