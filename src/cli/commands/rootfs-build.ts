@@ -82,7 +82,7 @@ const command: CommandDef = {
     "  debian:SUITE           Debian packages via mmdebstrap (also ubuntu:SUITE)",
     "",
     "Files are owned by root inside the image whoever runs Kiln; archive owners and device nodes are kept",
-    "(ext4 via debugfs, CPIO as entries). Entries that would land outside the root are rejected.",
+    "(ext4 via debugfs, CPIO via a device spec). Entries that would land outside the root are rejected.",
     "",
     "examples:",
     "  kiln rootfs build ./rootfs -o initrd.cpio",
