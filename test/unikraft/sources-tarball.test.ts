@@ -84,7 +84,7 @@ test("build-time archives: found in a mirror's archives/, cached, seeded where m
   const tmp = scratchDir(t);
   const lib = join(tmp, "lib-foo");
   mkdirSync(lib);
-  // Port 9 (discard) on 127.0.0.1 refuses connections: the upstream is unreachable.
+  // Offline runs never contact the upstream; were one to, port 9 is one fetch refuses ("bad port").
   writeFileSync(
     join(lib, "Makefile.uk"),
     [

@@ -29,6 +29,7 @@ export async function downloadTo(
   from: string,
   to: string,
   signal?: AbortSignal,
+  responseTimeoutMs = 30_000,
 ): Promise<string | undefined> {
   await mkdir(dirname(to), { recursive: true });
   try {
@@ -37,7 +38,23 @@ export async function downloadTo(
       await produceAtomically(to, (tmp) => copyFile(from, tmp));
       return undefined;
     }
-    const res = await fetch(from, signal ? { signal, redirect: "follow" } : { redirect: "follow" });
+    // A server that never answers must not stall the walk down the mirror list:
+    // give up when no response has arrived after `responseTimeoutMs` (the body may take longer).
+    const answered = new AbortController();
+    const timer = setTimeout(() => answered.abort(new Error("no response")), responseTimeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(from, {
+        signal: signal ? AbortSignal.any([signal, answered.signal]) : answered.signal,
+        redirect: "follow",
+      });
+    } catch (e) {
+      if (answered.signal.aborted && !signal?.aborted)
+        return `no response within ${responseTimeoutMs / 1000} s`;
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
     if (!res.ok || !res.body) {
       await res.body?.cancel();
       return `HTTP ${res.status}`;
