@@ -7,8 +7,12 @@
  * per process. Cross-architecture guests (arm64 on x86_64) never use KVM.
  */
 import { spawn } from "node:child_process";
+import { readFile, stat } from "node:fs/promises";
 import { arch } from "node:os";
-import { tail } from "../../core/exec.js";
+import { join } from "node:path";
+import { tail, which } from "../../core/exec.js";
+import { writeFileAtomic } from "../../core/fs.js";
+import { kilnDirs } from "../../core/paths.js";
 import type { AccelRequest, MachineArch } from "../driver.js";
 import { qemuBinary } from "./argv.js";
 
@@ -25,18 +29,51 @@ function hostArch(): MachineArch | undefined {
   return a === "x64" ? "x86_64" : a === "arm64" ? "arm64" : undefined;
 }
 
-/** Try KVM with the QEMU for `architecture` (cached per process). */
-export function probeKvm(architecture: MachineArch, binary = qemuBinary(architecture)): Promise<AccelProbe> {
+/**
+ * Try KVM with the QEMU for `architecture`. Cached per process, and on disk
+ * (`cacheDir`/kvm-probe.json) for the current boot (`/proc/sys/kernel/random/boot_id`)
+ * and the same QEMU binary (path and mtime): whether KVM works does not change
+ * until a reboot or a QEMU upgrade, and the probe costs ~0.1 s of every `kiln run`.
+ */
+export function probeKvm(
+  architecture: MachineArch,
+  binary = qemuBinary(architecture),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AccelProbe> {
   if (hostArch() !== architecture) {
     return Promise.resolve({ usable: false, reason: `a ${architecture} guest on a ${arch()} host` });
   }
-  const key = `${binary}`;
-  let p = cache.get(key);
+  let p = cache.get(binary);
   if (!p) {
-    p = runProbe(binary, architecture);
-    cache.set(key, p);
+    p = cachedOnDisk(binary, env, () => runProbe(binary, architecture));
+    cache.set(binary, p);
   }
   return p;
+}
+
+async function cachedOnDisk(
+  binary: string,
+  env: NodeJS.ProcessEnv,
+  probe: () => Promise<AccelProbe>,
+): Promise<AccelProbe> {
+  let key: string;
+  try {
+    const path = which(binary) ?? binary;
+    const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+    key = `${bootId} ${path} ${(await stat(path)).mtimeMs}`;
+  } catch {
+    return probe();
+  }
+  const file = join(kilnDirs(env).cacheDir, "kvm-probe.json");
+  try {
+    const saved = JSON.parse(await readFile(file, "utf8")) as { key: string; probe: AccelProbe };
+    if (saved.key === key) return saved.probe;
+  } catch {
+    // no cache yet
+  }
+  const result = await probe();
+  await writeFileAtomic(file, `${JSON.stringify({ key, probe: result })}\n`).catch(() => {});
+  return result;
 }
 
 function runProbe(binary: string, architecture: MachineArch): Promise<AccelProbe> {
@@ -98,9 +135,10 @@ export async function resolveAccel(
   request: AccelRequest,
   architecture: MachineArch,
   binary?: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ accel: "kvm" | "tcg"; probe?: AccelProbe }> {
   // A cross-architecture guest has no KVM to fall back from: no probe, no notice.
   if (request === "tcg" || hostArch() !== architecture) return { accel: "tcg" };
-  const probe = await probeKvm(architecture, binary);
+  const probe = await probeKvm(architecture, binary, env);
   return { accel: probe.usable ? "kvm" : "tcg", probe };
 }

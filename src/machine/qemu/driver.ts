@@ -88,7 +88,7 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
     },
     async start(spec, dir, opts: StartOptions = {}): Promise<StartedMachine> {
       const reporter = opts.reporter ?? silentReporter;
-      const { accel, probe } = await resolveAccel(spec.accel, spec.architecture, options.binary);
+      const { accel, probe } = await resolveAccel(spec.accel, spec.architecture, options.binary, opts.env);
       if (spec.accel === "kvm" && accel !== "kvm") {
         throw new KilnError(
           "KVM_UNUSABLE",
