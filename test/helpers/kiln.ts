@@ -12,6 +12,18 @@ export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /** `../shared/data`, the reference data beside the repository. */
 export const SHARED_DATA = resolve(REPO_ROOT, "../shared/data");
 export const SHARED_SEEDS = resolve(REPO_ROOT, "../shared/seeds");
+/**
+ * tsx's loader as a file URL, so `node --import` finds it whatever the child's
+ * working directory (a bare `tsx` resolves against the cwd).
+ */
+export const TSX_LOADER = import.meta.resolve("tsx");
+/** argv prefix that runs the CLI from source: `[node, --import, tsx, src/cli/main.ts]`. */
+export const KILN_FROM_SOURCE = [
+  process.execPath,
+  "--import",
+  TSX_LOADER,
+  join(REPO_ROOT, "src/cli/main.ts"),
+];
 
 export interface KilnRun {
   code: number | null;
@@ -29,7 +41,7 @@ export interface RunKilnOptions {
 /** Run `kiln ARGS…` to completion. `NO_COLOR` is set so output is plain. */
 export function runKiln(args: string[], opts: RunKilnOptions = {}): Promise<KilnRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), ...args], {
+    const child = spawn(KILN_FROM_SOURCE[0]!, [...KILN_FROM_SOURCE.slice(1), ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: { ...process.env, NO_COLOR: "1", ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
