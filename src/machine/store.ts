@@ -263,7 +263,13 @@ export async function listMachines(
   for (const name of names) {
     if (name.startsWith(".") || name === INSTANCE_FILES.lock) continue;
     try {
-      out.push(await reconcile(await readRecord(name, env), interpret, env));
+      const r = await reconcile(await readRecord(name, env), interpret, env);
+      // A detached `--rm` machine has no Kiln process waiting for it: remove it once seen exited.
+      if (r.state === "exited" && r.autoRemove && r.detached) {
+        await removeInstance(name, env);
+        continue;
+      }
+      out.push(r);
     } catch (e) {
       // A directory being created or removed right now: skip it.
       if (e instanceof KilnError && (e.code === "MACHINE_NOT_FOUND" || e.code === "STORE_LOCKED")) continue;

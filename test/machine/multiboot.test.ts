@@ -127,3 +127,17 @@ test("-d --json prints the record; logs -f follows until the machine stops; --ne
   ).map((m) => m.name);
   assert.deepEqual(names, ["bg"]);
 });
+
+test("a detached --rm machine is removed once it has exited", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  const env = { KILN_HOME: dir };
+  const d = await runKiln(["run", "-W", "-d", "--rm", "-n", "gone", kernel, "-a", "exit=0"], { env });
+  assert.equal(d.code, 0, d.stderr);
+  const pid = (
+    JSON.parse(readFileSync(join(dir, "state/machines/gone/state.json"), "utf8")) as { pid: number }
+  ).pid;
+  for (let i = 0; i < 300 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
+  assert.equal(existsSync(join(dir, "state/machines/gone")), false);
+});
