@@ -11,5 +11,5 @@ export * from "./core/paths.js";
 export * from "./core/units.js";
 export * from "./image/index.js";
 export * from "./kraftfile/index.js";
-export * from "./unikraft/index.js";
 export * from "./machine/index.js";
+export * from "./unikraft/index.js";
