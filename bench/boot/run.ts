@@ -13,6 +13,9 @@
  * One untimed warm-up boot (page cache), then one timed run each. Prints the
  * times and the ratios; target: Kiln ≤ 1.15× the hand-tuned line.
  *
+ * With KILN_BENCH_UNIKRAFT_KERNEL=<a Unikraft qemu/x86_64 image> (e.g. one
+ * `kiln build` made), the same three are timed to its "Hello world!".
+ *
  *   npm run build && npm run bench:boot
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -22,7 +25,7 @@ import { join, resolve } from "node:path";
 import { packCpio } from "../../src/image/cpio/index.js";
 
 const repo = resolve(import.meta.dirname, "../..");
-const MARKER = /hello from/;
+let MARKER = /hello from/;
 const kname = readdirSync("/boot")
   .filter((f) => /^vmlinuz-.*-amd64$/.test(f))
   .sort()
@@ -139,6 +142,61 @@ try {
   for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(14)} ${(v / 1000).toFixed(2)} s`);
   console.log(`kiln / hand-tuned: ${(results.kiln! / best).toFixed(2)}x (target <= 1.15x)`);
   console.log(`kiln / seed line:  ${(results.kiln! / results.seed!).toFixed(2)}x`);
+  const uk = process.env.KILN_BENCH_UNIKRAFT_KERNEL;
+  if (uk) {
+    MARKER = /Hello world!/;
+    const ukSeed = [
+      "qemu-system-x86_64",
+      "-kernel",
+      uk,
+      "-nographic",
+      "-m",
+      "64M",
+      "-append",
+      "",
+      "-cpu",
+      "max",
+    ];
+    const ukTuned = [
+      "qemu-system-x86_64",
+      "-M",
+      "pc",
+      "-accel",
+      "tcg",
+      "-cpu",
+      "max",
+      "-m",
+      "64M",
+      "-nodefaults",
+      "-no-user-config",
+      "-nographic",
+      "-serial",
+      "stdio",
+      "-no-reboot",
+      "-kernel",
+      uk,
+    ];
+    const ukKiln = [
+      process.execPath,
+      cli,
+      "run",
+      "--rm",
+      uk,
+      "--network",
+      "none",
+      "--wait-for",
+      MARKER.source,
+    ];
+    await timeToMarker(ukTuned);
+    const k = await timeToMarker(ukKiln, { ...process.env, KILN_HOME: home, NO_COLOR: "1" });
+    const sd = await timeToMarker(ukSeed);
+    const tu = await timeToMarker(ukTuned);
+    console.log(`Unikraft ${uk}, marker ${MARKER}:`);
+    console.log(
+      `  kiln ${(k / 1000).toFixed(2)} s, seed ${(sd / 1000).toFixed(2)} s, tuned -M pc ${(tu / 1000).toFixed(2)} s`,
+    );
+    console.log(`  kiln / hand-tuned: ${(k / tu).toFixed(2)}x, seed / hand-tuned: ${(sd / tu).toFixed(2)}x`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
