@@ -7,8 +7,8 @@
  * the whole file; each test prints its duration.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -53,14 +53,19 @@ async function waitForLog(home: string, name: string, re: RegExp, timeoutMs = 90
 
 function qemuPidsUnder(home: string): number[] {
   // QEMU processes themselves (not their supervisor shell) whose command line names this KILN_HOME.
-  const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
-  return out
-    .split("\n")
-    .map((l) => /^\s*(\d+)\s+(\S+)(.*)$/.exec(l))
-    .filter(
-      (m): m is RegExpExecArray => m !== null && /(^|\/)qemu-system-/.test(m[2]!) && m[3]!.includes(home),
-    )
-    .map((m) => Number(m[1]));
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (/(^|\/)qemu-system-/.test(argv[0] ?? "") && argv.some((a) => a.includes(home)))
+      pids.push(Number(entry));
+  }
+  return pids;
 }
 
 function freePort(): number {
