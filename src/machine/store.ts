@@ -217,7 +217,21 @@ export async function reconcile(
   if (record.state === "exited") return record;
   const dir = instanceDir(record.name, env);
   if (record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) return record;
-  if (record.pid === undefined && Date.now() - Date.parse(record.createdAt) < 30_000) return record;
+  if (record.pid === undefined) {
+    // Kiln died between starting the VMM and recording it: the pidfile still tells.
+    const pid = Number.parseInt(
+      (await readFile(join(dir, INSTANCE_FILES.pidfile), "utf8").catch(() => "")).trim(),
+      10,
+    );
+    if (!Number.isNaN(pid) && (await isInstanceProcess(pid, dir))) {
+      return updateRecord(
+        record.name,
+        (r) => ({ ...r, state: "running", pid, startedAt: r.startedAt ?? new Date().toISOString() }),
+        env,
+      );
+    }
+    if (Date.now() - Date.parse(record.createdAt) < 30_000) return record;
+  }
   return updateRecord(
     record.name,
     async (r) => {
