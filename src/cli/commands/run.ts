@@ -216,6 +216,9 @@ examples:
       throw usageError(`--wait-for "${waitForText}" is not a regular expression: ${(e as Error).message}`);
     }
     const detach = bool(ctx, "detach");
+    if (detach && (waitFor !== undefined || timeoutMs !== undefined)) {
+      throw usageError("--wait-for and --timeout watch a foreground run; they cannot be combined with -d");
+    }
     const base: Omit<MachineSpec, "name"> = {
       kernel: t.kernel,
       kernelKind: info.kind,
