@@ -26,9 +26,12 @@ export const INSTANCE_FILES = {
   lock: "lock",
 } as const;
 
-// `exec 0<&-`-free on purpose: the VMM keeps /dev/null as stdin. The status is
-// written to a temporary file and renamed so a reader never sees a partial one.
-const SUPERVISOR = '"$@"; s=$?; echo "$s" > exit-status.tmp && mv -f exit-status.tmp exit-status; exit "$s"';
+// The VMM keeps /dev/null as stdin. `umask 077`: the control and console
+// sockets the VMM creates (QMP, console, Firecracker's API) and its logs are
+// the user's alone (mode 0600). The status is written to a temporary file and
+// renamed so a reader never sees a partial one.
+const SUPERVISOR =
+  'umask 077; "$@"; s=$?; echo "$s" > exit-status.tmp && mv -f exit-status.tmp exit-status; exit "$s"';
 
 export interface Supervised {
   /** The supervisor shell's pid (its process group is the whole machine). */

@@ -4,7 +4,7 @@
  * exit code mapped back from `isa-debug-exit`.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { probeKvm } from "../../src/machine/qemu/accel.js";
@@ -111,6 +111,9 @@ test("-d --json prints the record; logs -f follows until the machine stops; --ne
   assert.equal(d.code, 0, d.stderr);
   const rec = JSON.parse(d.stdout) as { name: string; state: string; pid: number; accel: string };
   assert.deepEqual([rec.name, rec.state, rec.accel], ["bg", "running", "tcg"]);
+  for (const sock of ["qmp.sock", "console.sock"]) {
+    assert.equal(statSync(join(dir, "state/machines/bg", sock)).mode & 0o777, 0o600, sock);
+  }
   const following = runKiln(["logs", "-f", "bg"], { env });
   const log = join(dir, "state/machines/bg/console.log");
   for (let i = 0; i < 300 && !(existsSync(log) && readFileSync(log, "utf8").includes("still-waiting")); i++) {

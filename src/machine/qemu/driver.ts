@@ -5,7 +5,7 @@
  * handler shuts down cleanly), then `quit` after the timeout, then SIGKILL.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { chmod, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { requireTool, tail } from "../../core/exec.js";
@@ -131,7 +131,8 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
       });
       const pidfile = join(dir, INSTANCE_FILES.pidfile);
       const socket = join(dir, INSTANCE_FILES.consoleSocket);
-      await waitUntil(() => ended || (existsSync(pidfile) && existsSync(socket)), 20_000);
+      const qmp = join(dir, INSTANCE_FILES.qmpSocket);
+      await waitUntil(() => ended || (existsSync(pidfile) && existsSync(socket) && existsSync(qmp)), 20_000);
       const pid = ended
         ? undefined
         : Number.parseInt((await readFile(pidfile, "utf8").catch(() => "")).trim(), 10);
@@ -141,6 +142,8 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
           details: [`command: ${argv.join(" ")}`, ...tail(log, 10).map((l) => `  | ${l}`)],
         });
       }
+      // QEMU creates its sockets 0777 & ~umask (0700 under the supervisor's umask 077); a socket needs no x bit.
+      await Promise.all([socket, qmp].map((p) => chmod(p, 0o600).catch(() => {})));
       return {
         pid,
         consoleLog: join(dir, INSTANCE_FILES.consoleLog),
