@@ -68,6 +68,16 @@ test("a file that is not a kernel: clear error, no machine left behind", async (
   assert.match(r.stderr, /error: \S*package\.json is not a kernel Kiln can boot/);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
   assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
+  const kernel = buildMultibootStandin(dir);
+  const noInitrd = await runKiln(["run", "-W", kernel, "--initrd", join(dir, "missing.cpio")], { env });
+  assert.equal(noInitrd.code, 1);
+  assert.match(noInitrd.stderr, /error: --initrd \S+missing\.cpio does not exist/);
+  const noVolume = await runKiln(
+    ["run", "-W", buildMultibootStandin(dir), "-v", `${join(dir, "nope")}:/data`],
+    { env },
+  );
+  assert.match(noVolume.stderr, /error: -v \S+nope does not exist/);
+  assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
 });
 
 test("--wait-for exits 0 on a match and stops the VM; --timeout fails with the last console lines", async (t) => {

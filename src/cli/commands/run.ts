@@ -4,7 +4,7 @@
  * forward input (see `machine/console.ts` for the escape sequence); `-d`
  * detaches; `--wait-for`/`--timeout` make a smoke test.
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, KilnError, usageError } from "../../core/errors.js";
 import { parseMemMiB } from "../../core/units.js";
@@ -236,6 +236,19 @@ examples:
       network: network as MachineSpec["network"],
       accel: bool(ctx, "no-accel") ? "tcg" : "auto",
     };
+    // Missing inputs are reported before anything starts (QEMU would only say "could not load").
+    const inputs: [string, string | undefined][] = [
+      ["--initrd", initrdPath],
+      ["--rootfs", base.rootfs],
+      ...base.volumes.map((v): [string, string] => ["-v", v.hostPath]),
+    ];
+    for (const [flag, path] of inputs) {
+      if (path !== undefined && !existsSync(path)) {
+        throw new KilnError("INPUT_NOT_FOUND", `${flag} ${path} does not exist`, {
+          hint: flag === "-v" ? "create the host directory first, or fix the path" : "check the path",
+        });
+      }
+    }
     const launched = await launchMachine(base, {
       name: str(ctx, "name"),
       driver,
