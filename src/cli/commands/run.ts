@@ -236,6 +236,11 @@ examples:
       network: network as MachineSpec["network"],
       accel: bool(ctx, "no-accel") ? "tcg" : "auto",
     };
+    if (base.ports.length > 0 && network === "none") {
+      throw usageError(
+        "-p forwards ports over the user-mode network; it cannot be combined with --network none",
+      );
+    }
     // Missing inputs are reported before anything starts (QEMU would only say "could not load").
     const inputs: [string, string | undefined][] = [
       ["--initrd", initrdPath],
