@@ -8,8 +8,10 @@
  *   machine: Unikraft helloworld boots in ~0.4 s this way against ~1 s with the
  *   seed's `-nographic -cpu max` line (issue 4).
  * - Unikraft multiboot images on `-M pc` (QEMU's `-kernel` loads Multiboot on
- *   the PC machine only), with `isa-debug-exit` so a guest can report an exit
- *   code (QEMU exits with `(code << 1) | 1`).
+ *   the PC machine only), with `isa-debug-exit` at QEMU's default port 0x501,
+ *   where Unikraft's `system_off` (plat/common/x86/cpu_native.c) writes 42 when
+ *   it crashes (QEMU exits 85) and 41 when ACPI power-off failed (QEMU exits
+ *   83): without the device a crash would end in ACPI power-off, status 0.
  * - Linux bzImage on `-M pc` with virtio-pci: Debian's stock kernel hangs on
  *   `-M microvm` with ACPI under TCG (issue 4); `microvm` (virtio-mmio) is
  *   planned when asked for, for kernels built for Firecracker.
@@ -150,7 +152,7 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   if (spec.initrd) argv.push("-initrd", spec.initrd);
   argv.push("-append", kernelCommandLine(spec, machine));
   if (spec.guest === "unikraft" && spec.architecture === "x86_64" && machine !== "microvm") {
-    argv.push("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04");
+    argv.push("-device", "isa-debug-exit,iobase=0x501,iosize=0x02");
   }
   if (spec.rootfs) {
     argv.push(

@@ -13,6 +13,15 @@ test("QEMU exit statuses map to the guest's exit", () => {
     reason: "exited with code 3",
   });
   assert.equal(qemuGuestExit({ exitCode: 137, signal: null }, "").reason, "QEMU was killed by signal 9");
+  // Unikraft's crash (42) and fallback halt (41) codes.
+  assert.deepEqual(qemuGuestExit({ exitCode: 85, signal: null }, ""), {
+    exitCode: 1,
+    reason: "Unikraft crashed (isa-debug-exit 42)",
+  });
+  assert.deepEqual(qemuGuestExit({ exitCode: 83, signal: null }, ""), {
+    exitCode: 0,
+    reason: "halted (isa-debug-exit 41)",
+  });
 });
 
 test("a Linux panic in the console is a failure whatever QEMU's status", () => {

@@ -191,6 +191,9 @@ export function qemuGuestExit(
   }
   if (code === null) return { exitCode: 1, reason: "ended (status unknown)" };
   if (code > 128) return { exitCode: code, reason: `QEMU was killed by signal ${code - 128}` };
+  // Unikraft's own values (plat/common/x86/cpu_native.c): 42 on a crash, 41 when ACPI power-off failed.
+  if (code === 85) return { exitCode: 1, reason: "Unikraft crashed (isa-debug-exit 42)" };
+  if (code === 83) return { exitCode: 0, reason: "halted (isa-debug-exit 41)" };
   if (code === 1)
     return {
       exitCode: 1,
