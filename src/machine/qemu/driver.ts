@@ -12,7 +12,7 @@ import { requireTool, tail } from "../../core/exec.js";
 import { silentReporter } from "../../core/output.js";
 import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
 import { assertQemuCanLoadElf } from "../firecracker/elf-notes.js";
-import { planLinuxMachine, readKernelFeatures } from "../firecracker/translate.js";
+import { hostTscEarlyKhzArg, planLinuxMachine, readKernelFeatures } from "../firecracker/translate.js";
 import { INSTANCE_FILES, processAlive, spawnSupervised } from "../supervise.js";
 import { resolveAccel } from "./accel.js";
 import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
@@ -117,7 +117,12 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         machine = plan.machine;
         microvmAcpi = !plan.machineOption.includes("acpi=off");
       }
-      const argv = buildQemuArgv(spec, {
+      // microvm has no HPET/PM timer: give a TCG guest the TSC rate (see tscEarlyKhzArg).
+      const tsc =
+        machine === "microvm" && accel === "tcg" && spec.guest === "linux"
+          ? await hostTscEarlyKhzArg(spec.kernelArgs)
+          : undefined;
+      const argv = buildQemuArgv(tsc ? { ...spec, kernelArgs: [...spec.kernelArgs, tsc] } : spec, {
         accel,
         instanceDir: dir,
         machine,

@@ -20,6 +20,7 @@ import {
   planLinuxMachine,
   readKernelFeatures,
   translateFirecrackerArgs,
+  tscEarlyKhzArg,
 } from "../../../src/machine/firecracker/translate.js";
 import { SHARED_DATA, scratchDir } from "../../helpers/kiln.js";
 import { buildTestElf } from "./elf-fixture.js";
@@ -80,6 +81,13 @@ test("reboot=k becomes reboot=t; pci=off is dropped on pc; Firecracker's mmio ad
   const pc = translateFirecrackerArgs(fcArgs, "pc");
   assert.deepEqual(pc.args, ["console=ttyS0", "reboot=t", "panic=1", "init=/init"]);
   assert.ok(pc.notes.some((n) => /dropped pci=off: -M pc/.test(n)));
+});
+
+test("tsc_early_khz from /proc/cpuinfo, only for a constant-rate TSC", () => {
+  const cpuinfo = "processor\t: 0\ncpu MHz\t\t: 2596.134\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n";
+  assert.equal(tscEarlyKhzArg(cpuinfo), "tsc_early_khz=2596134");
+  assert.equal(tscEarlyKhzArg(cpuinfo.replace(" constant_tsc", "")), undefined);
+  assert.equal(tscEarlyKhzArg("flags\t: constant_tsc\n"), undefined);
 });
 
 test("IKCONFIG: the configuration embedded in a vmlinux is found and read", (t) => {
