@@ -42,8 +42,6 @@ test("a Firecracker-config kernel is planned onto -M microvm and boots there to 
       "-W",
       "--network",
       "none",
-      "--qemu-machine",
-      plan.machine,
       "-a",
       "reboot=k",
       "-a",
@@ -59,6 +57,8 @@ test("a Firecracker-config kernel is planned onto -M microvm and boots there to 
   );
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /hello from Linux 6\.1/);
+  // The driver chose microvm by itself (no --qemu-machine), translated reboot=k and gave the TSC rate.
+  assert.match(r.stdout, /Command line: console=ttyS0 reboot=t panic=1 pci=off tsc_early_khz=\d+/);
   t.diagnostic(
     `booted ${kernel} on microvm to init in ${Date.now() - started} ms (kiln command start to marker)`,
   );
