@@ -89,7 +89,12 @@ async function kilnBuild(round: number): Promise<{ coldMs: number; noopMs: numbe
     await buildProject(project, { jobs, env });
   });
   const defconfig = join(work, `defconfig-${round}`);
-  writeFileSync(defconfig, readFileSync(join(dir, ".unikraft/build/defconfig.helloworld_qemu-x86_64")));
+  writeFileSync(
+    defconfig,
+    readFileSync(
+      join(dir, ".unikraft/build/targets/helloworld_qemu-x86_64/defconfig.helloworld_qemu-x86_64"),
+    ),
+  );
   return { coldMs, noopMs, defconfig };
 }
 

@@ -9,9 +9,14 @@
  * `.unikraft/build/helloworld_qemu-x86_64`. KraftKit packs a project's
  * `rootfs:` into `.unikraft/build/initramfs-<arch>.cpio`.
  *
- * Two targets with the same platform and architecture (app-sqlite's 9pfs and
- * initrd variants) would overwrite each other's objects and image there, so
- * Kiln gives each such target its own build directory `<outdir>/<target>`.
+ * Kiln compiles each target in its own build directory
+ * `<outdir>/targets/<target>` (make's `O=`): in one shared directory, as
+ * KraftKit does it, building qemu/x86_64 then qemu/arm64 recompiles every
+ * object each time, so `kiln build --all` would never be a no-op. The image
+ * is then published (hard-linked) at KraftKit's path above, so `kraft run`,
+ * `kiln run` and scripts find it where they expect. Two targets with the same
+ * platform and architecture (app-sqlite's 9pfs and initrd variants) would
+ * publish to the same name, so theirs stay in their build directory.
  */
 import { join } from "node:path";
 import type { Platform, Project, Target } from "../kraftfile/types.js";
@@ -24,10 +29,12 @@ export function platformShortName(platform: Platform): string {
 export interface TargetArtifacts {
   /** Make's `O=` directory for this target. */
   buildDir: string;
-  /** The bootable kernel image. */
+  /** The bootable kernel image (where Kiln publishes it). */
   kernel: string;
   /** The unstripped image with debug symbols (Unikraft's `.dbg`). */
   kernelDbg: string;
+  /** Where make writes the image inside `buildDir` (equal to `kernel` when not published). */
+  builtKernel: string;
   /** The initrd packed from the project's `rootfs:`, when it has one. */
   initrd?: string;
 }
@@ -37,15 +44,16 @@ export function targetArtifacts(project: Project, target: Target): TargetArtifac
   const shared = project.targets.filter(
     (t) => t.platform === target.platform && t.architecture === target.architecture,
   );
-  const buildDir = shared.length > 1 ? join(project.outdir, target.name) : project.outdir;
-  const kernel = join(
-    buildDir,
-    `${project.name}_${platformShortName(target.platform)}-${target.architecture}`,
-  );
+  const buildDir = join(project.outdir, "targets", target.name);
+  const image = `${project.name}_${platformShortName(target.platform)}-${target.architecture}`;
+  const builtKernel = join(buildDir, image);
+  const kernel = shared.length > 1 ? builtKernel : join(project.outdir, image);
+  const initrdDir = shared.length > 1 ? buildDir : project.outdir;
   return {
     buildDir,
     kernel,
     kernelDbg: `${kernel}.dbg`,
-    ...(project.rootfs ? { initrd: join(buildDir, `initramfs-${target.architecture}.cpio`) } : {}),
+    builtKernel,
+    ...(project.rootfs ? { initrd: join(initrdDir, `initramfs-${target.architecture}.cpio`) } : {}),
   };
 }

@@ -10,12 +10,12 @@
  * depends on gets a newer timestamp.
  */
 import { existsSync } from "node:fs";
-import { lstat, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { copyFile, link, lstat, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
 import { which } from "../core/exec.js";
-import { writeFileAtomic } from "../core/fs.js";
+import { tempPathFor, writeFileAtomic } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import type { Project, Target } from "../kraftfile/types.js";
 import { targetArtifacts } from "./artifacts.js";
@@ -177,7 +177,7 @@ async function buildTarget(
 
   const stepsFile = join(art.buildDir, `.kiln-steps.${target.name}`);
   const expected = Number(await readFile(stepsFile, "utf8").catch(() => "")) || undefined;
-  const cold = !existsSync(art.kernelDbg);
+  const cold = !existsSync(`${art.builtKernel}.dbg`);
   const progress = reporter.progress(`build ${target.name}`);
   const made = await runMake(planMake({ ...base, jobs: opts.jobs ?? availableParallelism() }), {
     log,
@@ -189,6 +189,11 @@ async function buildTarget(
   if (cold && made.steps > 0) await writeFile(stepsFile, `${made.steps}\n`);
   progress.done(made.steps === 0 ? "up to date" : `${made.steps} steps`);
 
+  await sizeOf(art.builtKernel, target, log.path);
+  if (art.kernel !== art.builtKernel) {
+    await publish(art.builtKernel, art.kernel);
+    await publish(`${art.builtKernel}.dbg`, art.kernelDbg);
+  }
   const kernel = opts.debug ? art.kernelDbg : art.kernel;
   const kernelSizeBytes = await sizeOf(kernel, target, log.path);
   const result: TargetBuildResult = {
@@ -251,6 +256,24 @@ async function sizeOf(file: string, target: Target, logPath: string): Promise<nu
       hint: `the image name comes from the project name and target; see ${logPath}`,
     });
   }
+}
+
+/**
+ * Hard-link a built image to its published path, replacing it atomically,
+ * unless it already is that file (a no-op rebuild leaves it untouched).
+ */
+async function publish(built: string, published: string): Promise<void> {
+  const from = await stat(built).catch(() => undefined);
+  if (!from) return;
+  const to = await stat(published).catch(() => undefined);
+  if (to && to.ino === from.ino && to.dev === from.dev) return;
+  const tmp = tempPathFor(published);
+  try {
+    await link(built, tmp);
+  } catch {
+    await copyFile(built, tmp);
+  }
+  await rename(tmp, published);
 }
 
 /** Pack the project's `rootfs:` directory into the target's initrd (CPIO, uncompressed). */

@@ -70,6 +70,11 @@ export async function cleanProject(project: Project, opts: CleanOptions = {}): P
     } finally {
       await log.close();
     }
+    // make clean removed the built image; its published link goes too.
+    if (art.kernel !== art.builtKernel) {
+      await rm(art.kernel, { force: true });
+      await rm(art.kernelDbg, { force: true });
+    }
     cleaned.push(target.name);
   }
   return { cleaned, removed: [] };

@@ -89,6 +89,42 @@ test("an arm64 target is cross-built with the aarch64 toolchain Kiln picks itsel
   const elf = readFileSync(r.kernel);
   assert.equal(elf.readUInt16LE(18), 183, "e_machine is EM_AARCH64");
   assert.match(readFileSync(r.logFile, "utf8"), /CROSS_COMPILE=aarch64-linux-gnu-/);
+
+  // Each target compiles in its own build directory, so building all of them
+  // again after one another is a no-op for each.
+  await buildProject(project, { all: true });
+  const again = await buildProject(project, { all: true });
+  assert.deepEqual(
+    again.map((x) => [x.target, x.steps]),
+    [
+      ["hello_qemu-x86_64", 0],
+      ["hello_qemu-arm64", 0],
+    ],
+  );
+  assert.equal(
+    statSync(r.kernel).ino,
+    statSync(join(project.outdir, "targets/hello_qemu-arm64/hello_qemu-arm64")).ino,
+  );
+});
+
+test("two targets with the same platform and architecture keep their images apart", async (t) => {
+  const root = scratchDir(t);
+  const project = fixtureProject(root, {
+    targets: [
+      target("small", "qemu", "x86_64", { CONFIG_LIBPOSIX_ENVIRON_ENVP0: '"SIZE=small"' }),
+      target("large", "qemu", "x86_64", { CONFIG_LIBPOSIX_ENVIRON_ENVP0: '"SIZE=large"' }),
+    ],
+  });
+  const results = await buildProject(project, { all: true });
+  assert.deepEqual(
+    results.map((r) => r.kernel),
+    [
+      join(project.outdir, "targets/small/hello_qemu-x86_64"),
+      join(project.outdir, "targets/large/hello_qemu-x86_64"),
+    ],
+  );
+  assert.match(execFileSync(results[0]!.kernel, { encoding: "utf8" }), /env0=SIZE=small/);
+  assert.match(execFileSync(results[1]!.kernel, { encoding: "utf8" }), /env0=SIZE=large/);
 });
 
 test("a missing cross compiler is an error naming the Debian package", (t) => {
