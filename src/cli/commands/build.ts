@@ -7,11 +7,11 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { usageError } from "../../core/errors.js";
 import { formatBytes, formatDuration } from "../../core/units.js";
-import { loadProject } from "../../kraftfile/index.js";
 import type { Project } from "../../kraftfile/types.js";
 import { type BuildOptions, buildProject } from "../../unikraft/build.js";
 import { describeTargets, matchTargets } from "../../unikraft/select.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
+import { kraftfileOption, loadProjectFromArgs } from "../project-options.js";
 
 function jobsOf(ctx: CommandContext): number | undefined {
   const j = str(ctx, "jobs");
@@ -53,12 +53,7 @@ const command: CommandDef = {
   usage: "build [DIR] [-K FILE] [-t TARGET] [-p PLAT] [-m ARCH] [--all] [-j N] [options]",
   maxPositionals: 1,
   options: {
-    kraftfile: {
-      type: "string",
-      short: "K",
-      valueName: "FILE",
-      description: "the Kraftfile (default: found in DIR)",
-    },
+    kraftfile: kraftfileOption("the Kraftfile (default: found in DIR)"),
     target: {
       type: "string",
       short: "t",
@@ -104,12 +99,7 @@ const command: CommandDef = {
     "  kiln build --all --offline --with-mirror /srv/unikraft-mirror",
   ].join("\n"),
   async run(ctx) {
-    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
-    const kf = str(ctx, "kraftfile");
-    const { project, diagnostics } = await loadProject(dir, {
-      ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}),
-      env: ctx.env,
-    });
+    const { project, diagnostics } = await loadProjectFromArgs(ctx);
     for (const d of diagnostics) ctx.reporter.warn(`${d.file}:${d.line}:${d.col}: ${d.message}`);
     const buildLog = str(ctx, "build-log");
     const opts: BuildOptions = {

@@ -2,10 +2,9 @@
  * `kiln clean [DIR] [-K FILE] [--proper]`: remove a project's build outputs
  * (`make clean` per target), or with `--proper` its whole build directory.
  */
-import { resolve } from "node:path";
-import { loadProject } from "../../kraftfile/index.js";
 import { cleanProject } from "../../unikraft/clean.js";
-import { bool, type CommandDef, str } from "../command.js";
+import { bool, type CommandDef } from "../command.js";
+import { kraftfileOption, loadProjectFromArgs } from "../project-options.js";
 
 const command: CommandDef = {
   name: ["clean"],
@@ -13,22 +12,12 @@ const command: CommandDef = {
   usage: "clean [DIR] [-K FILE] [--proper]",
   maxPositionals: 1,
   options: {
-    kraftfile: {
-      type: "string",
-      short: "K",
-      valueName: "FILE",
-      description: "the Kraftfile (default: found in DIR)",
-    },
+    kraftfile: kraftfileOption("the Kraftfile (default: found in DIR)"),
     proper: { type: "boolean", description: "remove the whole build directory (make properclean)" },
   },
   details: "Sources in .unikraft/ and the .config.<target> files are kept.",
   async run(ctx) {
-    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
-    const kf = str(ctx, "kraftfile");
-    const { project } = await loadProject(dir, {
-      ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}),
-      env: ctx.env,
-    });
+    const { project } = await loadProjectFromArgs(ctx);
     const r = await cleanProject(project, {
       proper: bool(ctx, "proper"),
       reporter: ctx.reporter,

@@ -6,9 +6,9 @@
 import { relative, resolve } from "node:path";
 import { useColor } from "../../core/output.js";
 import { formatDiagnostic } from "../../kraftfile/diagnostics.js";
-import { loadProject } from "../../kraftfile/load.js";
 import { type FetchedComponent, fetchProjectSources } from "../../unikraft/sources/fetch.js";
-import { bool, type CommandDef, list, str } from "../command.js";
+import { bool, type CommandDef, list } from "../command.js";
+import { kraftfileOption, loadProjectFromArgs } from "../project-options.js";
 
 function describe(c: FetchedComponent, dir: string): string[] {
   const src = c.source;
@@ -40,12 +40,7 @@ const command: CommandDef = {
   usage: "fetch [DIR] [-K FILE] [--offline] [--with-mirror M]... [--update] [--json]",
   maxPositionals: 1,
   options: {
-    kraftfile: {
-      type: "string",
-      short: "K",
-      valueName: "FILE",
-      description: "the Kraftfile to read (default: found in DIR)",
-    },
+    kraftfile: kraftfileOption(),
     offline: { type: "boolean", description: "use only the cache and mirrors; never contact an upstream" },
     "with-mirror": {
       type: "string",
@@ -73,14 +68,8 @@ const command: CommandDef = {
     "  kiln fetch --update --json | jq -r '.core.commit'",
   ].join("\n"),
   async run(ctx) {
-    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
-    const kf = str(ctx, "kraftfile");
     const color = useColor(process.stderr, ctx.env);
-    const { project, diagnostics } = await loadProject(dir, {
-      ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}),
-      env: ctx.env,
-      color,
-    });
+    const { project, diagnostics } = await loadProjectFromArgs(ctx, { color });
     for (const d of diagnostics) ctx.reporter.info(formatDiagnostic(d, { color }));
     const fetched = await fetchProjectSources(project, {
       offline: bool(ctx, "offline"),

@@ -3,13 +3,12 @@
  * form (every short form expanded), as aligned text or JSON.
  */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { useColor } from "../../core/output.js";
 import { formatDiagnostic } from "../../kraftfile/diagnostics.js";
-import { loadProject } from "../../kraftfile/load.js";
 import { describeProject } from "../../kraftfile/summary.js";
 import { formatMachine, inspectMachine } from "../../machine/describe.js";
 import { bool, type CommandDef, str } from "../command.js";
+import { kraftfileOption, loadProjectFromArgs, projectDir } from "../project-options.js";
 
 const command: CommandDef = {
   name: ["inspect"],
@@ -17,12 +16,7 @@ const command: CommandDef = {
   usage: "inspect [DIR] [-K FILE] [--json]",
   maxPositionals: 1,
   options: {
-    kraftfile: {
-      type: "string",
-      short: "K",
-      valueName: "FILE",
-      description: "the Kraftfile to read (default: found in DIR)",
-    },
+    kraftfile: kraftfileOption(),
     json: { type: "boolean", description: "print the normalized project as JSON" },
   },
   details: [
@@ -34,7 +28,7 @@ const command: CommandDef = {
     "  kiln inspect --json | jq '.targets[].name'",
   ].join("\n"),
   async run(ctx) {
-    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
+    const dir = projectDir(ctx);
     const kf = str(ctx, "kraftfile");
     // `kiln inspect NAME`: an argument that is not a path but names a machine shows the machine.
     const arg = ctx.positionals[0];
@@ -44,11 +38,7 @@ const command: CommandDef = {
       return undefined;
     }
     const color = useColor(process.stderr, ctx.env);
-    const { project, diagnostics } = await loadProject(dir, {
-      ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}),
-      env: ctx.env,
-      color,
-    });
+    const { project, diagnostics } = await loadProjectFromArgs(ctx, { color });
     // Warnings are already formatted with their location; print them whole on stderr.
     for (const d of diagnostics) ctx.reporter.info(formatDiagnostic(d, { color }));
     ctx.out(bool(ctx, "json") ? `${JSON.stringify(project, null, 2)}\n` : `${describeProject(project)}\n`);

@@ -3,12 +3,11 @@
  * project's Kraftfile; exit 1 when there are errors.
  */
 
-import { resolve } from "node:path";
 import { ExitCode } from "../../core/errors.js";
 import { useColor } from "../../core/output.js";
 import { countSummary, formatDiagnostic } from "../../kraftfile/diagnostics.js";
-import { readProject } from "../../kraftfile/load.js";
-import { bool, type CommandDef, str } from "../command.js";
+import { bool, type CommandDef } from "../command.js";
+import { kraftfileOption, readProjectFromArgs } from "../project-options.js";
 
 const command: CommandDef = {
   name: ["validate"],
@@ -16,12 +15,7 @@ const command: CommandDef = {
   usage: "validate [DIR] [-K FILE] [--json]",
   maxPositionals: 1,
   options: {
-    kraftfile: {
-      type: "string",
-      short: "K",
-      valueName: "FILE",
-      description: "the Kraftfile to read (default: found in DIR)",
-    },
+    kraftfile: kraftfileOption(),
     json: { type: "boolean", description: "print {file, ok, errors, warnings, diagnostics} as JSON" },
   },
   details: [
@@ -33,9 +27,7 @@ const command: CommandDef = {
     "  kiln validate -K path/to/kraft.yaml --json",
   ].join("\n"),
   async run(ctx) {
-    const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
-    const kf = str(ctx, "kraftfile");
-    const r = await readProject(dir, { ...(kf ? { kraftfile: resolve(ctx.cwd, kf) } : {}), env: ctx.env });
+    const r = await readProjectFromArgs(ctx);
     const errors = r.diagnostics.filter((d) => d.severity === "error").length;
     const warnings = r.diagnostics.length - errors;
     if (bool(ctx, "json")) {
