@@ -8,7 +8,7 @@ import type { Reader } from "./reader.js";
 import type { Architecture, Platform, Target } from "./types.js";
 
 /** Platform names and aliases KraftKit accepts (`machine/platform` `PlatformsByName`, plus `linuxu`). */
-const PLATFORMS: Record<string, Platform> = {
+export const PLATFORMS: Readonly<Record<string, Platform>> = {
   qemu: "qemu",
   kvm: "qemu",
   fc: "firecracker",
@@ -17,7 +17,7 @@ const PLATFORMS: Record<string, Platform> = {
   linuxu: "linuxu",
 };
 /** Architecture names and common aliases (`amd64` → `x86_64`, `aarch64` → `arm64`). */
-const ARCHITECTURES: Record<string, Architecture> = {
+export const ARCHITECTURES: Readonly<Record<string, Architecture>> = {
   x86_64: "x86_64",
   amd64: "x86_64",
   arm64: "arm64",

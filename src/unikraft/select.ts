@@ -7,6 +7,7 @@
  * listing them).
  */
 import { KilnError } from "../core/errors.js";
+import { ARCHITECTURES, PLATFORMS } from "../kraftfile/targets.js";
 import type { Architecture, Platform, Project, Target } from "../kraftfile/types.js";
 
 export interface TargetFilter {
@@ -20,23 +21,8 @@ export interface TargetFilter {
   all?: boolean;
 }
 
-const PLATFORM_ALIASES: Record<string, Platform> = {
-  qemu: "qemu",
-  kvm: "qemu",
-  fc: "firecracker",
-  firecracker: "firecracker",
-  xen: "xen",
-  linuxu: "linuxu",
-};
-
-const ARCH_ALIASES: Record<string, Architecture> = {
-  x86_64: "x86_64",
-  amd64: "x86_64",
-  arm64: "arm64",
-  aarch64: "arm64",
-  arm: "arm",
-  arm32: "arm",
-};
+/** The Kraftfile's architecture names, plus `arm32` (accepted on the command line only). */
+const ARCH_ALIASES: Readonly<Record<string, Architecture>> = { ...ARCHITECTURES, arm32: "arm" };
 
 /** One line per target: `name (platform/architecture)`. */
 export function describeTargets(targets: readonly Target[]): string[] {
@@ -48,10 +34,10 @@ export function matchTargets(project: Project, filter: TargetFilter): Target[] {
   let platform: Platform | undefined;
   let arch: Architecture | undefined;
   if (filter.platform !== undefined) {
-    platform = PLATFORM_ALIASES[filter.platform.toLowerCase()];
+    platform = PLATFORMS[filter.platform.toLowerCase()];
     if (!platform) {
       throw new KilnError("TARGET_NOT_FOUND", `unknown platform "${filter.platform}"`, {
-        hint: `platforms: ${Object.keys(PLATFORM_ALIASES).join(", ")}`,
+        hint: `platforms: ${Object.keys(PLATFORMS).join(", ")}`,
       });
     }
   }
