@@ -12,8 +12,16 @@ import { test } from "node:test";
 import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { buildMultibootStandin } from "./guests.js";
 
+/** A copy of the example project's Kraftfile in a scratch dir, so a local build of the example can't leak in. */
+function exampleProject(t: import("node:test").TestContext): string {
+  const dir = join(scratchDir(t), "helloworld");
+  mkdirSync(dir);
+  copyFileSync(join(REPO_ROOT, "examples/helloworld/Kraftfile"), join(dir, "Kraftfile"));
+  return dir;
+}
+
 test("several targets match: the error lists them and names -t", async (t) => {
-  const r = await runKiln(["run", "examples/helloworld"], { env: { KILN_HOME: scratchDir(t) } });
+  const r = await runKiln(["run", exampleProject(t)], { env: { KILN_HOME: scratchDir(t) } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /error: \S+Kraftfile has 3 matching targets; Kiln needs one/);
   assert.match(r.stderr, /^ {2}helloworld_qemu-x86_64 \(qemu\/x86_64\)$/m);
@@ -21,7 +29,7 @@ test("several targets match: the error lists them and names -t", async (t) => {
 });
 
 test("a target that was never built says how to build it", async (t) => {
-  const r = await runKiln(["run", "examples/helloworld", "--plat", "qemu", "-m", "x86_64"], {
+  const r = await runKiln(["run", exampleProject(t), "--plat", "qemu", "-m", "x86_64"], {
     env: { KILN_HOME: scratchDir(t) },
   });
   assert.equal(r.code, 1);

@@ -127,6 +127,14 @@ test("Unikraft command line: env.vars and vfs.fstab as KraftKit writes them, the
   );
 });
 
+test("Unikraft app args alone get no `--`: only uklibparam strips it, and an image without it would see it in argv", () => {
+  assert.equal(kernelCommandLine(spec({ guest: "unikraft", appArgs: ["one", "two"] })), "one two");
+  assert.equal(
+    kernelCommandLine(spec({ guest: "unikraft", kernelArgs: ["vfs.rootfs=initrd"], appArgs: ["one"] })),
+    "vfs.rootfs=initrd -- one",
+  );
+});
+
 test("reboot=k (Firecracker) becomes reboot=t on QEMU", () => {
   assert.deepEqual(translateKernelArgs(["reboot=k", "panic=1"]), ["reboot=t", "panic=1"]);
 });

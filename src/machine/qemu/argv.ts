@@ -96,6 +96,9 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
     // A panic reboots at once, and -no-reboot turns that into QEMU exiting.
     if (!has("panic")) out.push("panic=-1");
     if (spec.rootfs && !has("root")) out.push("root=/dev/vda");
+    // As Firecracker appends `root=/dev/vda rw` for a writable root drive: without
+    // `rw` the kernel (and Debian's initramfs) mounts the root read-only.
+    if (spec.rootfs && !has("rw") && !has("ro")) out.push("rw");
     out.push(...args);
     // The kernel hands `K=V` words it does not know to init as environment.
     for (const [k, v] of Object.entries(spec.env)) out.push(`${k}=${kq(v)}`);
@@ -115,7 +118,11 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
     );
     out.push(`vfs.fstab=[ ${entries.join(" ")} ]`);
   }
-  if (out.length > 0 || spec.appArgs.length > 0) out.push("--", ...spec.appArgs);
+  // Only uklibparam strips the `--`: without library parameters, pass the
+  // application's argv alone so an image built without uklibparam (e.g. a
+  // plain helloworld) does not see a stray "--" in argv.
+  if (out.length > 0) out.push("--");
+  out.push(...spec.appArgs);
   return out.join(" ");
 }
 
