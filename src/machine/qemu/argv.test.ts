@@ -109,6 +109,18 @@ test("user-given console= and panic= are kept, not duplicated", () => {
   assert.equal(kernelCommandLine(spec({ kernelArgs: ["console=hvc0", "panic=5"] })), "console=hvc0 panic=5");
 });
 
+test("a root disk is mounted read-write (root=/dev/vda rw, as Firecracker appends) unless ro/rw/root= is given", () => {
+  assert.equal(
+    kernelCommandLine(spec({ rootfs: "/k/root.ext4" })),
+    "console=ttyS0 panic=-1 root=/dev/vda rw",
+  );
+  assert.equal(
+    kernelCommandLine(spec({ rootfs: "/k/root.ext4", kernelArgs: ["ro", "root=/dev/vda1"] })),
+    "console=ttyS0 panic=-1 ro root=/dev/vda1",
+  );
+  assert.equal(kernelCommandLine(spec({})), "console=ttyS0 panic=-1");
+});
+
 test("Unikraft command line: env.vars and vfs.fstab as KraftKit writes them, then -- and app args", () => {
   const line = kernelCommandLine(
     spec({
