@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isKilnError } from "../core/errors.js";
 import { formatFromOutput } from "./build.js";
-import { checkUuid, estimateExt4Size, planExt4Fixups, uuidFromDigest } from "./ext4.js";
+import { checkUuid, estimateExt4Size, ext4InodeCount, planExt4Fixups, uuidFromDigest } from "./ext4.js";
 import { normaliseEntryName } from "./layers.js";
 import { emptyTree, type WalkedEntry } from "./tree.js";
 
@@ -73,6 +73,13 @@ test("size estimate grows with content and stays MiB-aligned", () => {
   assert.equal(small % (1024 * 1024), 0);
   assert.ok(small >= 500 * 4096 + 16 * 1024 * 1024);
   assert.ok(big > 150_000 * 4096 * 1.1);
+});
+
+test("inodes: entries plus spare, and at least mke2fs's one per 16 KiB of image for the guest's own files", () => {
+  assert.equal(ext4InodeCount({ entries: 10, dataBlocks: 500 }), 269);
+  // A 24 MiB image of a 10-entry tree: 1536 inodes, as mke2fs would give it, not 269.
+  assert.equal(ext4InodeCount({ entries: 10, dataBlocks: 500 }, 24 * 1024 * 1024), 1536);
+  assert.equal(ext4InodeCount({ entries: 20_000, dataBlocks: 150_000 }, 24 * 1024 * 1024), 26_256);
 });
 
 test("UUIDs: derived ones are version 4 layout; given ones are checked", () => {

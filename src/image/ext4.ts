@@ -51,9 +51,14 @@ export interface TreeStats {
 
 const MiB = 1024 * 1024;
 
-/** Inodes to ask for: entries plus 30 % and a few hundred spare. */
-export function ext4InodeCount(stats: TreeStats): number {
-  return Math.ceil(stats.entries * 1.3) + 256;
+/**
+ * Inodes to ask for: entries plus 30 % and a few hundred spare, and with the
+ * image's size, at least what mke2fs would give it (`inode_ratio` 16384 in
+ * mke2fs.conf's defaults): the guest's free space needs inodes too — a
+ * busybox tree's `busybox --install -s` alone makes ~400 symlinks.
+ */
+export function ext4InodeCount(stats: TreeStats, sizeBytes = 0): number {
+  return Math.max(Math.ceil(stats.entries * 1.3) + 256, Math.floor(sizeBytes / 16384));
 }
 
 /**
@@ -197,7 +202,17 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
         ? uuidFromDigest(digest.digest())
         : undefined;
   const ext = ["root_owner=0:0", ...(uuid ? [`hash_seed=${uuid}`] : [])].join(",");
-  const argv = [mkfs, "-q", "-F", "-T", "default", "-L", "rootfs", "-N", String(ext4InodeCount(stats))];
+  const argv = [
+    mkfs,
+    "-q",
+    "-F",
+    "-T",
+    "default",
+    "-L",
+    "rootfs",
+    "-N",
+    String(ext4InodeCount(stats, sizeBytes)),
+  ];
   if (uuid) argv.push("-U", uuid);
   argv.push("-E", ext, "-d", opts.tree.dir, opts.output, `${Math.ceil(sizeBytes / 1024)}k`);
   // E2FSPROGS_FAKE_TIME fixes the superblock and inode creation times (lib/ext2fs: fs->now).

@@ -58,6 +58,9 @@ test("directory → ext4: contents, modes, symlinks, root owner, e2fsck clean", 
   assert.equal(etc.get("link")?.mode, "120777");
   assert.match(debugfs(out, "stat /etc/link"), /Fast link dest: "\/etc\/x"/);
   assert.deepEqual(ext4Ls(out, "/bin").get("tool"), { mode: "100755", uid: 0, gid: 0 });
+  // The guest can create files in the free space: inodes as mke2fs would give the size (one per 16 KiB).
+  const freeInodes = Number(/Free inodes:\s+(\d+)/.exec(debugfs(out, "stats"))?.[1]);
+  assert.ok(freeInodes >= result.sizeBytes / 16384 - 64, `only ${freeInodes} free inodes`);
   // Only the image is left in the output directory (no staging or temp files).
   assert.deepEqual(readdirSync(join(dir, "out")), ["root.ext4"]);
 });
