@@ -57,7 +57,9 @@ export interface PortForward {
 
 /**
  * Guest networking: `user` (slirp user-mode, no privileges, port forwards
- * work), `none` (no NIC), `tap`/`bridge` (need CAP_NET_ADMIN; Kiln says so).
+ * work), `none` (no NIC), `tap` (an existing tap device) or `bridge` (through
+ * QEMU's setuid bridge helper); creating those needs CAP_NET_ADMIN, which Kiln
+ * never asks for: see `network.ts`.
  */
 export type NetworkMode = "user" | "none" | "tap" | "bridge";
 
@@ -87,6 +89,8 @@ export interface MachineSpec {
   volumes: VolumeSpec[];
   ports: PortForward[];
   network: NetworkMode;
+  /** Host device for `tap` (default `kt-<name>`) or the bridge for `bridge` (default `br0`). */
+  networkDevice?: string;
   accel: AccelRequest;
 }
 

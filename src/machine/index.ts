@@ -10,6 +10,7 @@ export * from "./drivers.js";
 export * from "./firecracker/index.js";
 export * from "./kernel-detect.js";
 export * from "./launch.js";
+export * from "./network.js";
 export * from "./ports.js";
 export * from "./project.js";
 export * from "./qemu/accel.js";

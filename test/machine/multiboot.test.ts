@@ -113,7 +113,7 @@ test("--wait-for exits 0 on a match and stops the VM; --timeout fails with the l
   );
 });
 
-test("-d --json prints the record; logs -f follows until the machine stops; --network tap is refused", async (t) => {
+test("-d --json prints the record; logs -f follows until the machine stops; --network tap without its device is refused", async (t) => {
   const dir = scratchDir(t);
   const kernel = buildMultibootStandin(dir);
   const env = { KILN_HOME: dir };
@@ -136,8 +136,11 @@ test("-d --json prints the record; logs -f follows until the machine stops; --ne
   assert.match(f.stdout, /KILN-MULTIBOOT-OK\r?\ncmdline: \S+ hang --\r?\nstill-waiting/);
   const tap = await runKiln(["run", "-W", "--network", "tap", "-n", "tapped", kernel], { env });
   assert.equal(tap.code, 1);
-  assert.match(tap.stderr, /error: --network tap needs a tap device, which requires CAP_NET_ADMIN/);
-  assert.match(tap.stderr, /hint: use the default user-mode network/);
+  assert.match(
+    tap.stderr,
+    /error: --network tap needs the tap device kt-tapped, which does not exist; creating one requires CAP_NET_ADMIN/,
+  );
+  assert.match(tap.stderr, /hint: once, as root: ip tuntap add dev kt-tapped mode tap user \d+/);
   const names = (
     JSON.parse((await runKiln(["ps", "-a", "--json"], { env })).stdout) as { name: string }[]
   ).map((m) => m.name);

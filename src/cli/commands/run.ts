@@ -4,6 +4,7 @@
  * forward input (see `machine/console.ts` for the escape sequence); `-d`
  * detaches; `--wait-for`/`--timeout` make a smoke test.
  */
+
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, KilnError, usageError } from "../../core/errors.js";
@@ -21,6 +22,7 @@ import type { MachineSpec } from "../../machine/driver.js";
 import { getDriver } from "../../machine/drivers.js";
 import { detectKernel } from "../../machine/kernel-detect.js";
 import { launchMachine, removeMachine, stopMachine, watchMachine } from "../../machine/launch.js";
+import { parseNetworkOption } from "../../machine/network.js";
 import { qemuDriver } from "../../machine/qemu/driver.js";
 import { parseEnvVar, parsePortForward, parseVolume } from "../../machine/spec.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
@@ -126,7 +128,8 @@ const command: CommandDef = {
     network: {
       type: "string",
       valueName: "MODE",
-      description: "user (default: user-mode, no privileges), none, tap, bridge",
+      description:
+        "user (default: user-mode, no privileges), none, tap[:DEV] (an existing tap device), bridge[:BR] (via qemu-bridge-helper)",
     },
     "wait-for": {
       type: "string",
@@ -176,9 +179,7 @@ examples:
     const t = await resolveTarget(ctx);
     const info = await detectKernel(t.kernel);
     const project = t.project?.project;
-    const network = str(ctx, "network") ?? "user";
-    if (!["user", "none", "tap", "bridge"].includes(network))
-      throw usageError(`--network must be user, none, tap or bridge; got "${network}"`);
+    const { network, networkDevice } = parseNetworkOption(str(ctx, "network") ?? "user");
     const qm = str(ctx, "qemu-machine");
     if (qm !== undefined && !["pc", "q35", "microvm"].includes(qm))
       throw usageError(`--qemu-machine must be pc, q35 or microvm; got "${qm}"`);
@@ -233,7 +234,8 @@ examples:
       ...(rootfs !== undefined ? { rootfs: resolve(ctx.cwd, rootfs) } : {}),
       volumes,
       ports: list(ctx, "publish").map(parsePortForward),
-      network: network as MachineSpec["network"],
+      network,
+      ...(networkDevice !== undefined ? { networkDevice } : {}),
       accel: bool(ctx, "no-accel") ? "tcg" : "auto",
     };
     if (base.ports.length > 0 && network === "none") {

@@ -4,12 +4,14 @@
  * (9p volumes, user-mode port forwards, compressed or Multiboot kernels) with
  * the QEMU alternative named, and runs the process (`process.ts`).
  */
+
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
 import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
-import { kernelCommandLine } from "../qemu/argv.js";
+import { networkDeviceFor, tapNameFor } from "../network.js";
+import { kernelCommandLine, rootfsReadOnly } from "../qemu/argv.js";
 import { INSTANCE_FILES } from "../supervise.js";
 import { elfHasPvhNote } from "./elf-notes.js";
 import { FIRECRACKER_DEFAULT_BOOT_ARGS, type FirecrackerVmSpec } from "./plan.js";
@@ -79,11 +81,6 @@ export function instanceIdFor(name: string): string {
   return name.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 64) || "kiln";
 }
 
-/** Name of the tap device Kiln gives an instance (Linux caps interface names at 15 characters). */
-export function tapNameFor(name: string): string {
-  return `kt-${name.replace(/[^A-Za-z0-9_-]/g, "")}`.slice(0, 15);
-}
-
 /** The Firecracker configuration for a machine spec in `instanceDir` (pure). */
 export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): FirecrackerVmSpec {
   checkFirecrackerSupport(spec);
@@ -93,10 +90,12 @@ export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): Fi
     bootArgs: firecrackerBootArgs(spec),
     vcpuCount: spec.cpus,
     memMiB: spec.memMiB,
-    drives: spec.rootfs ? [{ id: "rootfs", pathOnHost: spec.rootfs, isRoot: true, readOnly: false }] : [],
+    drives: spec.rootfs
+      ? [{ id: "rootfs", pathOnHost: spec.rootfs, isRoot: true, readOnly: rootfsReadOnly(spec.rootfs) }]
+      : [],
     networkInterfaces:
       spec.network === "tap" || spec.network === "bridge"
-        ? [{ id: "eth0", hostDevName: tapNameFor(spec.name) }]
+        ? [{ id: "eth0", hostDevName: networkDeviceFor(spec) }]
         : [],
     logger: { logPath: join(instanceDir, FIRECRACKER_FILES.log), level: "Warning" },
     metrics: { metricsPath: join(instanceDir, FIRECRACKER_FILES.metrics) },
@@ -132,7 +131,7 @@ export function createFirecrackerDriver(options: FirecrackerDriverOptions = {}):
     }
     checkFirecrackerSupport(spec);
     if (spec.network === "tap" || spec.network === "bridge") {
-      const tap = tapNameFor(spec.name);
+      const tap = networkDeviceFor(spec);
       if (!existsSync(`/sys/class/net/${tap}`)) {
         throw new KilnError(
           "NETWORK_PRIVILEGES",
@@ -193,3 +192,5 @@ export function firecrackerGuestExit(
 
 /** The Firecracker driver with default options (API socket mode). */
 export const firecrackerDriver: VmmDriver = createFirecrackerDriver();
+
+export { tapNameFor };

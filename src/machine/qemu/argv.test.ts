@@ -121,6 +121,15 @@ test("a root disk is mounted read-write (root=/dev/vda rw, as Firecracker append
   assert.equal(kernelCommandLine(spec({})), "console=ttyS0 panic=-1");
 });
 
+test("an EROFS root (.erofs) is a read-only disk with `ro`, so machines can share it", () => {
+  const argv = buildQemuArgv(spec({ rootfs: "/k/app.erofs" }), host);
+  assert.match(argv[argv.indexOf("-append") + 1] ?? "", / root=\/dev\/vda ro$/);
+  assert.equal(
+    argv[argv.indexOf("-drive") + 1],
+    "file=/k/app.erofs,if=none,id=rootfs,format=raw,readonly=on",
+  );
+});
+
 test("Unikraft command line: env.vars and vfs.fstab as KraftKit writes them, then -- and app args", () => {
   const line = kernelCommandLine(
     spec({
@@ -151,11 +160,11 @@ test("reboot=k (Firecracker) becomes reboot=t on QEMU", () => {
   assert.deepEqual(translateKernelArgs(["reboot=k", "panic=1"]), ["reboot=t", "panic=1"]);
 });
 
-test("tap networking is refused by the planner with a hint", () => {
-  assert.throws(
-    () => buildQemuArgv(spec({ network: "tap" }), host),
-    (e) => isKilnError(e, "NETWORK_UNSUPPORTED") && /--network user/.test(e.hint ?? ""),
-  );
+test("tap networking plans a tap netdev on the named device and a virtio NIC", () => {
+  const argv = buildQemuArgv(spec({ network: "tap", networkDevice: "tap7" }), host);
+  const i = argv.indexOf("-netdev");
+  assert.equal(argv[i + 1], "tap,id=net0,ifname=tap7,script=no,downscript=no");
+  assert.match(argv[i + 3] ?? "", /^virtio-net-(pci|device),netdev=net0/);
 });
 
 test("a Linux argument with a double quote is refused (the kernel cannot carry it)", () => {

@@ -20,10 +20,12 @@
  *   `console.log`, so the log is complete whether or not Kiln is attached.
  * - `-no-reboot`: a guest reboot (Linux `panic=-1`, `reboot=t`) ends QEMU.
  */
+
 import { join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import type { MachineSpec } from "../driver.js";
 import { translateFirecrackerArgs } from "../firecracker/translate.js";
+import { qemuNetdev } from "../network.js";
 import { INSTANCE_FILES } from "../supervise.js";
 
 /** QEMU machine types Kiln plans for. */
@@ -49,6 +51,17 @@ export interface QemuHost {
 /** The QEMU binary for an architecture. */
 export function qemuBinary(arch: MachineSpec["architecture"]): string {
   return arch === "arm64" ? "qemu-system-aarch64" : "qemu-system-x86_64";
+}
+
+/**
+ * Whether a root image is attached read-only: an EROFS image (`.erofs`, the
+ * name `kiln rootfs build` gives the format) cannot be written, so the disk is
+ * read-only and the kernel gets `ro` (as Firecracker does for a read-only root
+ * drive); a read-only disk takes a shared lock, so several machines can boot
+ * the same image at once.
+ */
+export function rootfsReadOnly(path: string | undefined): boolean {
+  return path !== undefined && /\.erofs$/i.test(path);
 }
 
 /** The machine type for a spec: `virt` on arm64, `pc` on x86_64 unless overridden. */
@@ -96,9 +109,9 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
     // A panic reboots at once, and -no-reboot turns that into QEMU exiting.
     if (!has("panic")) out.push("panic=-1");
     if (spec.rootfs && !has("root")) out.push("root=/dev/vda");
-    // As Firecracker appends `root=/dev/vda rw` for a writable root drive: without
-    // `rw` the kernel (and Debian's initramfs) mounts the root read-only.
-    if (spec.rootfs && !has("rw") && !has("ro")) out.push("rw");
+    // As Firecracker appends `root=/dev/vda rw` for a writable root drive (`ro` for
+    // a read-only one): without `rw` the kernel (and Debian's initramfs) mounts it read-only.
+    if (spec.rootfs && !has("rw") && !has("ro")) out.push(rootfsReadOnly(spec.rootfs) ? "ro" : "rw");
     out.push(...args);
     // The kernel hands `K=V` words it does not know to init as environment.
     for (const [k, v] of Object.entries(spec.env)) out.push(`${k}=${kq(v)}`);
@@ -128,13 +141,6 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
 
 /** Build the full QEMU argv for `spec` on `host`. Pure. */
 export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
-  if (spec.network === "tap" || spec.network === "bridge") {
-    throw new KilnError(
-      "NETWORK_UNSUPPORTED",
-      `network mode "${spec.network}" is not planned for QEMU by Kiln yet`,
-      { hint: "use --network user (the default) with -p HOST:GUEST port forwards" },
-    );
-  }
   const dir = host.instanceDir;
   const machine = chooseMachine(spec, host.machine);
   const mmio = machine === "microvm";
@@ -164,7 +170,7 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   if (spec.rootfs) {
     argv.push(
       "-drive",
-      `file=${spec.rootfs},if=none,id=rootfs,format=raw`,
+      `file=${spec.rootfs},if=none,id=rootfs,format=raw${rootfsReadOnly(spec.rootfs) ? ",readonly=on" : ""}`,
       "-device",
       `${dev("virtio-blk")},drive=rootfs`,
     );
@@ -177,11 +183,9 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
       `${dev("virtio-9p")},fsdev=fsdev${i},mount_tag=${v.tag}`,
     );
   });
-  if (spec.network === "user") {
-    const fwd = spec.ports
-      .map((p) => `,hostfwd=${p.protocol}:${p.hostIp}:${p.hostPort}-:${p.guestPort}`)
-      .join("");
-    argv.push("-netdev", `user,id=net0${fwd}`);
+  const netdev = qemuNetdev(spec);
+  if (netdev !== undefined) {
+    argv.push("-netdev", netdev);
     // romfile= : no iPXE option ROM; Kiln never network-boots, and loading it costs boot time.
     argv.push("-device", mmio ? "virtio-net-device,netdev=net0" : "virtio-net-pci,netdev=net0,romfile=");
   }

@@ -4,6 +4,7 @@
  * over QMP: ACPI `system_powerdown` first (a guest with a power-button
  * handler shuts down cleanly), then `quit` after the timeout, then SIGKILL.
  */
+
 import { existsSync } from "node:fs";
 import { chmod, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -13,6 +14,7 @@ import { silentReporter } from "../../core/output.js";
 import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
 import { assertQemuCanLoadElf } from "../firecracker/elf-notes.js";
 import { hostTscEarlyKhzArg, planLinuxMachine, readKernelFeatures } from "../firecracker/translate.js";
+import { checkHostNetwork } from "../network.js";
 import { INSTANCE_FILES, processAlive, spawnSupervised } from "../supervise.js";
 import { resolveAccel } from "./accel.js";
 import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
@@ -77,14 +79,7 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
       // An x86 ELF with neither Multiboot nor the PVH note (Unikraft's fc images) fails obscurely in QEMU.
       if (spec.kernelKind === "elf" && spec.architecture === "x86_64")
         await assertQemuCanLoadElf(spec.kernel);
-      if (spec.network === "tap" || spec.network === "bridge") {
-        const root = process.getuid?.() === 0;
-        throw new KilnError(
-          "NETWORK_PRIVILEGES",
-          `--network ${spec.network} needs a ${spec.network} device, which requires CAP_NET_ADMIN${root ? " and a configured host network" : ` (you are uid ${process.getuid?.()})`}; Kiln does not set one up`,
-          { hint: "use the default user-mode network: --network user with -p [IP:]HOST:GUEST port forwards" },
-        );
-      }
+      checkHostNetwork(spec);
     },
     async start(spec, dir, opts: StartOptions = {}): Promise<StartedMachine> {
       const reporter = opts.reporter ?? silentReporter;
