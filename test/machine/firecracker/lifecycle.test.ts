@@ -260,3 +260,10 @@ test("what Firecracker cannot do is refused up front with the QEMU alternative",
     process.env.PATH = saved;
   }
 });
+
+test("an EROFS root drive is read-only (Firecracker then appends `ro`), an ext4 one writable", (t) => {
+  const { dir, instanceDir } = setup(t);
+  const drive = (rootfs: string) => firecrackerVmSpecFor(machine(dir, { rootfs }), instanceDir).drives[0];
+  assert.equal(drive(join(dir, "app.erofs"))?.readOnly, true);
+  assert.equal(drive(join(dir, "rootfs.ext4"))?.readOnly, false);
+});
