@@ -94,8 +94,15 @@ export function parseCommandArgs(
     parsed = parseArgs({ args: head, options, allowPositionals: true, strict: true });
   } catch (e) {
     const msg = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+    // Node's messages carry advice about `--` written for its own API, not for Kiln's users.
+    const unknown = /^Unknown option '([^']+)'/.exec(msg);
+    const missing = /^Option '([^']+)' argument missing/.exec(msg);
     throw usageError(
-      msg.replace(/^Unknown option/, "unknown option"),
+      unknown
+        ? `unknown option ${unknown[1]}`
+        : missing
+          ? `option ${missing[1]!.replace(/ <value>$/, "")} needs a value`
+          : msg.replace(/\. To specify a positional argument.*$/, ""),
       `see: kiln ${def.name.join(" ")} --help`,
     );
   }

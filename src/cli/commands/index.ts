@@ -13,25 +13,29 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   {
-    name: ["rootfs", "ls"],
-    summary: "list the entries of a CPIO root filesystem (initrd)",
-    load: () => import("./rootfs-ls.js"),
-  },
-  {
-    name: ["rootfs", "build"],
-    summary:
-      "build a root filesystem image (cpio, ext4, erofs) from a directory, archive, image or Debian suite",
-    load: () => import("./rootfs-build.js"),
-  },
-  {
     name: ["validate"],
     summary: "check a project's Kraftfile and report all problems",
     load: () => import("./validate.js"),
   },
   {
     name: ["inspect"],
-    summary: "print a project's normalized Kraftfile (targets, sources, versions)",
+    summary: "print a project's normalized Kraftfile, or a machine's record (kiln inspect NAME)",
     load: () => import("./inspect.js"),
+  },
+  {
+    name: ["fetch"],
+    summary: "fetch a project's Unikraft sources into .unikraft/ and write kiln.lock",
+    load: () => import("./fetch.js"),
+  },
+  {
+    name: ["build"],
+    summary: "configure and build a project's Unikraft targets",
+    load: () => import("./build.js"),
+  },
+  {
+    name: ["clean"],
+    summary: "remove a project's Unikraft build outputs",
+    load: () => import("./clean.js"),
   },
   {
     name: ["run"],
@@ -59,18 +63,14 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./rm.js"),
   },
   {
-    name: ["build"],
-    summary: "configure and build a project's Unikraft targets",
-    load: () => import("./build.js"),
+    name: ["rootfs", "build"],
+    summary:
+      "build a root filesystem image (cpio, ext4, erofs) from a directory, archive, image or Debian suite",
+    load: () => import("./rootfs-build.js"),
   },
   {
-    name: ["clean"],
-    summary: "remove a project's Unikraft build outputs",
-    load: () => import("./clean.js"),
-  },
-  {
-    name: ["fetch"],
-    summary: "fetch a project's Unikraft sources into .unikraft/ and write kiln.lock",
-    load: () => import("./fetch.js"),
+    name: ["rootfs", "ls"],
+    summary: "list the entries of a CPIO root filesystem (initrd)",
+    load: () => import("./rootfs-ls.js"),
   },
 ];
