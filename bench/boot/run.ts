@@ -18,23 +18,20 @@
  *
  *   npm run build && npm run bench:boot
  */
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { packCpio } from "../../src/image/cpio/index.js";
+import { bootQemuUntil, debianKernel, prepareLinuxRootfs } from "../../test/helpers/guests.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 let MARKER = /hello from/;
-const kname = readdirSync("/boot")
-  .filter((f) => /^vmlinuz-.*-amd64$/.test(f))
-  .sort()
-  .pop();
-if (!kname) {
-  console.error("bench:boot needs /boot/vmlinuz-*-amd64 (apt-get install linux-image-amd64)");
+const found = debianKernel();
+if (!found.kernel) {
+  console.error(`bench:boot needs Debian's kernel: ${found.skip}`);
   process.exit(1);
 }
-const kernel = join("/boot", kname);
+const kernel = found.kernel;
 const cli = join(repo, "dist/cli/main.js");
 if (!existsSync(cli)) {
   console.error("bench:boot runs the built CLI: run `npm run build` first");
@@ -42,36 +39,18 @@ if (!existsSync(cli)) {
 }
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-boot-"));
 const rootfs = join(work, "rootfs");
-execFileSync("sh", [join(repo, "examples/hello-linux/prepare.sh"), rootfs, kernel]);
+prepareLinuxRootfs(rootfs, kernel);
 const initrd = join(work, "initrd.cpio");
 await packCpio({ sourceDir: rootfs, output: initrd });
 const append = "console=ttyS0 panic=-1 quiet";
 const memory = "256M";
 
-/** Run argv; resolve with ms from spawn to the first console marker, then end the process. */
-function timeToMarker(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return new Promise((res, rej) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
-    let seen = "";
-    let at: number | undefined;
-    const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
-    const onData = (c: Buffer) => {
-      seen = (seen + c.toString("latin1")).slice(-4096);
-      if (at === undefined && MARKER.test(seen)) {
-        at = Number(process.hrtime.bigint() - started) / 1e6;
-        // Kiln stops its VM itself (--wait-for); a bare QEMU is killed.
-        if (!argv[1]?.endsWith("main.js")) child.kill("SIGKILL");
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("close", () => {
-      clearTimeout(timer);
-      if (at === undefined) rej(new Error(`no marker from: ${argv.join(" ")}\n${seen}`));
-      else res(at);
-    });
-  });
+/** Run argv; resolve with ms from spawn to the first console marker, once the process has ended. */
+async function timeToMarker(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Kiln stops its VM itself (--wait-for); a bare QEMU is killed.
+  const r = await bootQemuUntil(argv, MARKER, 180_000, { env, killOnMarker: !argv[1]?.endsWith("main.js") });
+  if (r.markerMs === undefined) throw new Error(`no marker from: ${argv.join(" ")}\n${r.out.slice(-4096)}`);
+  return r.markerMs;
 }
 
 const seed = [
@@ -88,7 +67,8 @@ const seed = [
   "-cpu",
   "max",
 ];
-const tuned = (machine: string) => [
+/** The hand-tuned line; by default the Linux guest (`boot`: what follows `-kernel K`). */
+const tuned = (machine: string, k = kernel, mem = memory, boot = ["-initrd", initrd, "-append", append]) => [
   "qemu-system-x86_64",
   "-M",
   machine,
@@ -97,7 +77,7 @@ const tuned = (machine: string) => [
   "-cpu",
   "max",
   "-m",
-  memory,
+  mem,
   "-nodefaults",
   "-no-user-config",
   "-nographic",
@@ -105,11 +85,8 @@ const tuned = (machine: string) => [
   "stdio",
   "-no-reboot",
   "-kernel",
-  kernel,
-  "-initrd",
-  initrd,
-  "-append",
-  append,
+  k,
+  ...boot,
 ];
 const home = join(work, "kiln-home");
 const kiln = [
@@ -157,25 +134,7 @@ try {
       "-cpu",
       "max",
     ];
-    const ukTuned = [
-      "qemu-system-x86_64",
-      "-M",
-      "pc",
-      "-accel",
-      "tcg",
-      "-cpu",
-      "max",
-      "-m",
-      "64M",
-      "-nodefaults",
-      "-no-user-config",
-      "-nographic",
-      "-serial",
-      "stdio",
-      "-no-reboot",
-      "-kernel",
-      uk,
-    ];
+    const ukTuned = tuned("pc", uk, "64M", []);
     const ukKiln = [
       process.execPath,
       cli,

@@ -7,68 +7,21 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  copyFileSync,
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { linkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { exec, which } from "../../src/core/exec.js";
+import { exec } from "../../src/core/exec.js";
 import { packCpio } from "../../src/image/cpio/index.js";
+import { busyboxTree, debianKernel, noBusybox, noQemu } from "../helpers/guests.js";
 import { scratchDir } from "../helpers/kiln.js";
 
-/** The newest readable /boot/vmlinuz-*, or why there is none. */
-function findKernel(): { kernel?: string; skip?: string } {
-  let names: string[] = [];
-  try {
-    names = readdirSync("/boot").filter((n) => n.startsWith("vmlinuz-"));
-  } catch {
-    // no /boot
-  }
-  const kernel = names.sort().reverse()[0];
-  if (!kernel) return { skip: "no /boot/vmlinuz-* (install linux-image-amd64)" };
-  const path = join("/boot", kernel);
-  try {
-    accessSync(path, constants.R_OK);
-  } catch {
-    return { skip: `${path} is not readable by this user` };
-  }
-  return { kernel: path };
-}
+const { kernel, skip: noKernel } = debianKernel();
+const skip = noKernel ?? noQemu() ?? noBusybox();
 
-const { kernel, skip: noKernel } = findKernel();
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip =
-  noKernel ??
-  (which("qemu-system-x86_64") ? undefined : "qemu-system-x86_64 not found (install qemu-system-x86)") ??
-  (executable("/bin/busybox") ? undefined : "/bin/busybox not found (install busybox-static)");
-
-function busyboxTree(root: string, token: string): void {
-  for (const d of ["bin", "proc", "sys", "data", "etc"]) mkdirSync(join(root, d), { recursive: true });
-  // The token lives only in a hard-linked file: the kernel must get the data through both names.
-  writeFileSync(join(root, "data/token"), token);
-  linkSync(join(root, "data/token"), join(root, "etc/token-link"));
-  copyFileSync("/bin/busybox", join(root, "bin/busybox"));
-  chmodSync(join(root, "bin/busybox"), 0o755);
-  for (const applet of ["sh", "mount", "poweroff", "uname", "cat"])
-    symlinkSync("busybox", join(root, "bin", applet));
-  writeFileSync(
-    join(root, "init"),
+function tokenTree(root: string, token: string): void {
+  busyboxTree(
+    root,
+    "init",
     [
       "#!/bin/sh",
       "export PATH=/bin",
@@ -77,9 +30,12 @@ function busyboxTree(root: string, token: string): void {
       'echo "KILN-INITRD-$((6 * 7))-$(cat /data/token)-$(cat /etc/token-link) kernel $(uname -r)"',
       "poweroff -f",
       "",
-    ].join("\n"),
+    ],
+    { dirs: ["bin", "proc", "sys", "data", "etc"], applets: ["sh", "mount", "poweroff", "uname", "cat"] },
   );
-  chmodSync(join(root, "init"), 0o755);
+  // The token lives only in a hard-linked file: the kernel must get the data through both names.
+  writeFileSync(join(root, "data/token"), token);
+  linkSync(join(root, "data/token"), join(root, "etc/token-link"));
 }
 
 for (const gzip of [false, true]) {
@@ -89,7 +45,7 @@ for (const gzip of [false, true]) {
     const dir = scratchDir(t);
     const root = join(dir, "root");
     const token = randomBytes(6).toString("hex");
-    busyboxTree(root, token);
+    tokenTree(root, token);
     const spec = join(dir, "devices");
     writeFileSync(spec, "/dev/console c 5 1 0600 0 0\n/dev/null c 1 3 0666 0 0\n");
     const initrd = join(dir, gzip ? "initrd.cpio.gz" : "initrd.cpio");

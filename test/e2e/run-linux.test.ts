@@ -12,10 +12,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { debianKernel, noBusybox, prepareLinuxRootfs } from "../helpers/guests.js";
 import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
-import { debianKernel, prepareLinuxRootfs } from "../machine/guests.js";
 
-const { kernel, skip } = debianKernel();
+const { kernel, skip: noKernel } = debianKernel();
+const skip = noKernel ?? noBusybox();
 let rootfs = "";
 let shared = "";
 

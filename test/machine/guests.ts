@@ -1,10 +1,9 @@
 /**
  * Guests for machine tests: the Multiboot stand-in for a Unikraft image
- * (compiled from `fixtures/multiboot/`) and a busybox initrd directory for
- * Debian's stock kernel (`examples/hello-linux/prepare.sh`).
+ * (compiled from `fixtures/multiboot/`). Linux guests (Debian's kernel,
+ * busybox trees) are in `test/helpers/guests.ts`.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/kiln.js";
 
@@ -31,23 +30,4 @@ export function buildMultibootStandin(dir: string): string {
     join(FIXTURE, "standin.c"),
   ]);
   return out;
-}
-
-/** The host's Debian kernel, if installed (skip reason otherwise). */
-export function debianKernel(): { kernel?: string; skip?: string } {
-  const k = existsSync("/boot")
-    ? readdirSync("/boot")
-        .filter((f) => /^vmlinuz-.*-amd64$/.test(f))
-        .sort()
-        .pop()
-    : undefined;
-  if (!k) return { skip: "no /boot/vmlinuz-*-amd64 (apt-get install linux-image-amd64)" };
-  if (!existsSync("/bin/busybox")) return { skip: "no /bin/busybox (apt-get install busybox-static)" };
-  return { kernel: join("/boot", k) };
-}
-
-/** Fill `dir` with busybox, /init and the virtio modules of `kernel` (a /boot/vmlinuz-RELEASE). */
-export function prepareLinuxRootfs(dir: string, kernel: string): string {
-  execFileSync("sh", [join(REPO_ROOT, "examples/hello-linux/prepare.sh"), dir, kernel]);
-  return dir;
 }
