@@ -10,7 +10,7 @@ import { chmodSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { which } from "../../src/core/exec.js";
-import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
+import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { debugfs, e2fsckClean } from "./rootfs-helpers.js";
 
 const MIRROR = process.env.KILN_TEST_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
@@ -102,10 +102,7 @@ test("debian:bookworm as the unprivileged user nobody (mmdebstrap chrootless) â†
       "-u",
       "nobody",
       "--",
-      process.execPath,
-      "--import",
-      "tsx",
-      join(REPO_ROOT, "src/cli/main.ts"),
+      ...KILN_FROM_SOURCE,
       "rootfs",
       "build",
       "debian:bookworm",

@@ -8,7 +8,6 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
-  copyFileSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -19,7 +18,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
+import { installBusybox } from "../helpers/guests.js";
+import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { debugfs, e2fsckClean, ext4Ls, makeTar } from "./rootfs-helpers.js";
 
 function sha(path: string): string {
@@ -196,21 +196,7 @@ test("unprivileged user (nobody): ext4 files owned by root, owners from the arch
   const started = Date.now();
   const r = execFileSync(
     "runuser",
-    [
-      "-u",
-      "nobody",
-      "--",
-      process.execPath,
-      "--import",
-      "tsx",
-      join(REPO_ROOT, "src/cli/main.ts"),
-      "rootfs",
-      "build",
-      tar,
-      "-o",
-      out,
-      "--json",
-    ],
+    ["-u", "nobody", "--", ...KILN_FROM_SOURCE, "rootfs", "build", tar, "-o", out, "--json"],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, NO_COLOR: "1", KILN_HOME: join(dir, "home") },
@@ -231,9 +217,7 @@ test("unprivileged user (nobody): ext4 files owned by root, owners from the arch
 test("--guest-setup on a busybox directory writes inittab, fstab, hostname, init and SSH key", async (t) => {
   const dir = scratchDir(t);
   const root = join(dir, "root");
-  mkdirSync(join(root, "bin"), { recursive: true });
-  copyFileSync("/bin/busybox", join(root, "bin/busybox"));
-  chmodSync(join(root, "bin/busybox"), 0o755);
+  installBusybox(root);
   const key = join(dir, "id.pub");
   writeFileSync(key, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKilnTestKeyOnly test@kiln\n");
   const out = join(dir, "guest.ext4");
@@ -284,8 +268,7 @@ test("guest set-up follows symlinks in the guest's scope, never out to the host"
   const root = join(dir, "root");
   mkdirSync(join(root, "usr/bin"), { recursive: true });
   mkdirSync(join(root, "usr/sbin"), { recursive: true });
-  copyFileSync("/bin/busybox", join(root, "usr/bin/busybox"));
-  chmodSync(join(root, "usr/bin/busybox"), 0o755);
+  installBusybox(root, "usr/bin/busybox");
   symlinkSync("usr/bin", join(root, "bin")); // merged /usr, as Debian
   symlinkSync("usr/sbin", join(root, "sbin"));
   symlinkSync(outside, join(root, "etc")); // absolute: means <root>/<outside> inside the guest

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
+import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { makeOciLayout, makeTar, type TarEntry } from "./rootfs-helpers.js";
 
 const CASES: { what: string; entries: TarEntry[]; entry: string; why: RegExp }[] = [
@@ -131,17 +131,8 @@ test("Ctrl-C during a build leaves no image, no staging directory and no tempora
   writeFileSync(tar, await makeTar(entries));
   const outDir = join(dir, "out");
   const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(REPO_ROOT, "src/cli/main.ts"),
-      "rootfs",
-      "build",
-      tar,
-      "-o",
-      join(outDir, "img.ext4"),
-    ],
+    KILN_FROM_SOURCE[0]!,
+    [...KILN_FROM_SOURCE.slice(1), "rootfs", "build", tar, "-o", join(outDir, "img.ext4")],
     { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
