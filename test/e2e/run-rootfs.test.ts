@@ -71,8 +71,9 @@ async function buildImage(dir: string, root: string, name: string): Promise<stri
   return image;
 }
 
+/** `kiln run KERNEL --initrd INITRAMFS --rootfs IMAGE …`, as README's example (KVM is tried, then TCG). */
 function runArgs(image: string, ...extra: string[]): string[] {
-  return ["run", "-W", boot!.kernel, "--initrd", boot!.initrd, "--rootfs", image, ...extra];
+  return ["run", boot!.kernel, "--initrd", boot!.initrd, "--rootfs", image, ...extra];
 }
 
 test("kiln run --rootfs: Debian's kernel and initramfs boot a Kiln ext4 root", {
@@ -92,7 +93,7 @@ test("kiln run --rootfs: Debian's kernel and initramfs boot a Kiln ext4 root", {
     env: { KILN_HOME: join(dir, "home") },
     timeoutMs: 180_000,
   });
-  t.diagnostic(`boot to marker took ${Date.now() - started} ms (TCG)`);
+  t.diagnostic(`boot to marker took ${Date.now() - started} ms`);
   assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(-3000)}`);
   assert.match(r.stdout, /KILN-ROOTFS-42 read-from-the-image fs=ext4,rw/, r.stdout.slice(-3000));
 });
@@ -109,7 +110,7 @@ test("kiln run --rootfs: the guest writes to its ext4 root; the host reads it ba
     env: { KILN_HOME: join(dir, "home") },
     timeoutMs: 180_000,
   });
-  t.diagnostic(`boot to poweroff took ${Date.now() - started} ms (TCG)`);
+  t.diagnostic(`boot to poweroff took ${Date.now() - started} ms`);
   assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(-3000)}`);
   const written = execFileSync("debugfs", ["-R", "cat /written", image], {
     encoding: "utf8",
