@@ -24,14 +24,19 @@ const TREE = process.env.KILN_TEST_UNIKRAFT;
 const MUSL = process.env.KILN_TEST_LIB_MUSL;
 const ARCHIVES = process.env.KILN_TEST_ARCHIVES;
 
+/** A mirror directory at `dir` whose entries (`unikraft.git`, `archives`…) are symlinks to the real ones. */
+function symlinkMirror(dir: string, entries: Record<string, string>): string {
+  mkdirSync(dir);
+  for (const [name, target] of Object.entries(entries)) symlinkSync(target, join(dir, name));
+  return dir;
+}
+
 test("real Unikraft: stable is the newest release, fetched offline from a mirror", {
   skip: TREE ? false : "KILN_TEST_UNIKRAFT is unset (point it at a Unikraft checkout)",
 }, async (t) => {
   const started = Date.now();
   const tmp = scratchDir(t);
-  const mirror = join(tmp, "mirror");
-  mkdirSync(mirror);
-  symlinkSync(TREE!, join(mirror, "unikraft.git"));
+  const mirror = symlinkMirror(join(tmp, "mirror"), { "unikraft.git": TREE! });
   const newest = execFileSync("git", ["tag", "-l", "RELEASE-*", "--sort=-v:refname"], {
     cwd: TREE!,
     encoding: "utf8",
@@ -58,11 +63,11 @@ test("real lib-musl: its musl archive comes from a mirror directory and is seede
 }, async (t) => {
   const started = Date.now();
   const tmp = scratchDir(t);
-  const mirror = join(tmp, "mirror");
-  mkdirSync(mirror);
-  symlinkSync(TREE!, join(mirror, "unikraft.git"));
-  symlinkSync(MUSL!, join(mirror, "lib-musl.git"));
-  symlinkSync(ARCHIVES!, join(mirror, "archives"));
+  const mirror = symlinkMirror(join(tmp, "mirror"), {
+    "unikraft.git": TREE!,
+    "lib-musl.git": MUSL!,
+    archives: ARCHIVES!,
+  });
   const project = makeProject(join(tmp, "app"), gitSource("https://github.com/unikraft/unikraft", "stable"), {
     musl: gitSource("https://github.com/unikraft/lib-musl", "stable"),
   });
