@@ -15,6 +15,23 @@ import { debugfs, e2fsckClean } from "./rootfs-helpers.js";
 
 const MIRROR = process.env.KILN_TEST_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
 
+/** `kiln` arguments building debian:bookworm (extract variant + busybox-static) from MIRROR into `out`. */
+function buildBookworm(out: string): string[] {
+  return [
+    "rootfs",
+    "build",
+    "debian:bookworm",
+    "-o",
+    out,
+    "--variant",
+    "extract",
+    "--include",
+    "busybox-static",
+    "--mirror",
+    MIRROR,
+  ];
+}
+
 async function mirrorReachable(): Promise<boolean> {
   try {
     const r = await fetch(`${MIRROR}/dists/bookworm/Release`, {
@@ -41,23 +58,7 @@ test("debian:bookworm (mmdebstrap, extract variant + busybox-static) â†’ ext4", 
   const dir = scratchDir(t);
   const out = join(dir, "debian.ext4");
   const started = Date.now();
-  const r = await runKiln(
-    [
-      "rootfs",
-      "build",
-      "debian:bookworm",
-      "-o",
-      out,
-      "--variant",
-      "extract",
-      "--include",
-      "busybox-static",
-      "--mirror",
-      MIRROR,
-      "--json",
-    ],
-    { timeoutMs: 540_000 },
-  );
+  const r = await runKiln([...buildBookworm(out), "--json"], { timeoutMs: 540_000 });
   t.diagnostic(`debian:bookworm build took ${Date.now() - started} ms`);
   assert.equal(r.code, 0, r.stderr);
   const result = JSON.parse(r.stdout) as { sourceKind: string; specials: number };
@@ -96,31 +97,11 @@ test("debian:bookworm as the unprivileged user nobody (mmdebstrap chrootless) â†
   chmodSync(dir, 0o777);
   const out = join(dir, "nobody.ext4");
   const started = Date.now();
-  execFileSync(
-    "runuser",
-    [
-      "-u",
-      "nobody",
-      "--",
-      ...KILN_FROM_SOURCE,
-      "rootfs",
-      "build",
-      "debian:bookworm",
-      "-o",
-      out,
-      "--variant",
-      "extract",
-      "--include",
-      "busybox-static",
-      "--mirror",
-      MIRROR,
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: "1", HOME: dir, TMPDIR: dir, KILN_HOME: join(dir, "home") },
-      stdio: "pipe",
-    },
-  );
+  execFileSync("runuser", ["-u", "nobody", "--", ...KILN_FROM_SOURCE, ...buildBookworm(out)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: "1", HOME: dir, TMPDIR: dir, KILN_HOME: join(dir, "home") },
+    stdio: "pipe",
+  });
   t.diagnostic(`unprivileged debian:bookworm build took ${Date.now() - started} ms`);
   assert.notEqual(lstatSync(out).uid, 0);
   assert.equal(e2fsckClean(out).code, 0);
