@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { debianKernel, noBusybox, prepareLinuxRootfs } from "../helpers/guests.js";
-import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
+import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 
 const { kernel, skip: noKernel } = debianKernel();
 const skip = noKernel ?? noBusybox();
@@ -271,11 +271,9 @@ describe("kiln run: Debian kernel + busybox initrd", { skip }, () => {
     const home = scratchDir(t);
     const env = { KILN_HOME: home };
     const child: ChildProcess = spawn(
-      process.execPath,
+      KILN_FROM_SOURCE[0]!,
       [
-        "--import",
-        "tsx",
-        join(REPO_ROOT, "src/cli/main.ts"),
+        ...KILN_FROM_SOURCE.slice(1),
         "run",
         "-W",
         "-n",
