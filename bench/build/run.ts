@@ -11,13 +11,14 @@
  * Without KILN_TEST_UNIKRAFT it prints why and exits 0.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadProject } from "../../src/kraftfile/index.js";
 import { buildProject } from "../../src/unikraft/build.js";
+import { UNIKRAFT_TREE, writeHelloworldApp } from "../../test/helpers/unikraft.js";
 
-const tree = process.env.KILN_TEST_UNIKRAFT;
+const tree = UNIKRAFT_TREE;
 if (!tree) {
   console.log(
     "bench:build skipped: KILN_TEST_UNIKRAFT is unset (point it at a Unikraft checkout, e.g. RELEASE-0.17.0)",
@@ -26,26 +27,7 @@ if (!tree) {
 }
 const jobs = availableParallelism();
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-build-"));
-
-function writeApp(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "main.c"),
-    '#include <stdio.h>\n\nint main(void)\n{\n\tprintf("Hello world!\\n");\n\treturn 0;\n}\n',
-  );
-  writeFileSync(
-    join(dir, "Makefile.uk"),
-    "$(eval $(call addlib,apphello))\nAPPHELLO_SRCS-y += $(APPHELLO_BASE)/main.c\n",
-  );
-  writeFileSync(
-    join(dir, "Config.uk"),
-    "config APPHELLO_DEPS\n\tbool\n\tdefault y\n\tselect LIBNOLIBC if !HAVE_LIBC\n",
-  );
-  writeFileSync(
-    join(dir, "Kraftfile"),
-    `specification: '0.6'\nname: helloworld\nunikraft:\n  source: ${tree}\ntargets:\n  - qemu/x86_64\n`,
-  );
-}
+const writeApp = (dir: string) => writeHelloworldApp(dir, tree!, ["qemu/x86_64"]);
 
 function timeMs(f: () => void): number {
   const t0 = performance.now();

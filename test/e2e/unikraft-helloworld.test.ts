@@ -7,69 +7,23 @@
  * reason, when KILN_TEST_UNIKRAFT is unset.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { exec } from "../../src/core/exec.js";
 import { runKiln } from "../helpers/kiln.js";
+import { bootUnikraft, UNIKRAFT_TREE, writeHelloworldApp } from "../helpers/unikraft.js";
 
-const TREE = process.env.KILN_TEST_UNIKRAFT;
-const skip = TREE
+const skip = UNIKRAFT_TREE
   ? false
   : "KILN_TEST_UNIKRAFT is unset (point it at a Unikraft checkout, e.g. RELEASE-0.17.0)";
-
-/** Our own hello world, in the shape of unikraft/app-helloworld. */
-function writeApp(dir: string, core: string): void {
-  writeFileSync(
-    join(dir, "main.c"),
-    '#include <stdio.h>\n\nint main(void)\n{\n\tprintf("Hello world!\\n");\n\treturn 0;\n}\n',
-  );
-  writeFileSync(
-    join(dir, "Makefile.uk"),
-    "$(eval $(call addlib,apphello))\nAPPHELLO_SRCS-y += $(APPHELLO_BASE)/main.c\n",
-  );
-  // Without a libc the app needs nolibc for printf.
-  writeFileSync(
-    join(dir, "Config.uk"),
-    "config APPHELLO_DEPS\n\tbool\n\tdefault y\n\tselect LIBNOLIBC if !HAVE_LIBC\n",
-  );
-  writeFileSync(
-    join(dir, "Kraftfile"),
-    `specification: '0.6'\nname: helloworld\nunikraft:\n  source: ${core}\ntargets:\n  - qemu/x86_64\n  - qemu/arm64\n  - fc/x86_64\n`,
-  );
-}
-
-async function boot(qemu: string, machine: string, kernel: string): Promise<string> {
-  const r = await exec(
-    [
-      qemu,
-      "-M",
-      machine,
-      "-accel",
-      "tcg",
-      "-cpu",
-      "max",
-      "-m",
-      "64",
-      "-nographic",
-      "-nodefaults",
-      "-serial",
-      "stdio",
-      "-kernel",
-      kernel,
-    ],
-    { timeoutMs: 60_000, allowFailure: true },
-  );
-  return r.stdout;
-}
 
 describe("real Unikraft: helloworld", { skip }, () => {
   let dir = "";
   const env = () => ({ KILN_HOME: join(dir, "home") });
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "kiln-uk-hello-"));
-    writeApp(dir, TREE!);
+    writeHelloworldApp(dir, UNIKRAFT_TREE!, ["qemu/x86_64", "qemu/arm64", "fc/x86_64"]);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -88,7 +42,7 @@ describe("real Unikraft: helloworld", { skip }, () => {
       /^# CONFIG_LIBUKRANDOM is not set$/m,
     );
     const bootStarted = Date.now();
-    assert.match(await boot("qemu-system-x86_64", "pc", built.kernel), /Hello world!/);
+    assert.match(await bootUnikraft(built.kernel), /Hello world!/);
     t.diagnostic(`boot: ${Date.now() - bootStarted} ms`);
     const again = await runKiln(["build", dir, "-t", "helloworld_qemu-x86_64", "--json"], { env: env() });
     assert.equal(again.code, 0, again.stderr);
@@ -105,7 +59,7 @@ describe("real Unikraft: helloworld", { skip }, () => {
       /CROSS_COMPILE=aarch64-linux-gnu-/,
     );
     assert.match(
-      await boot("qemu-system-aarch64", "virt", join(dir, ".unikraft/build/helloworld_qemu-arm64")),
+      await bootUnikraft(join(dir, ".unikraft/build/helloworld_qemu-arm64"), "qemu-system-aarch64", "virt"),
       /Hello world!/,
     );
   });
