@@ -256,25 +256,45 @@ examples:
         });
       }
     }
-    const launched = await launchMachine(base, {
-      name: str(ctx, "name"),
-      driver,
-      platform: t.project?.target.platform ?? driver.name,
-      autoRemove: bool(ctx, "rm"),
-      detached: detach,
-      reporter: ctx.reporter,
-      env: ctx.env,
-      prepare: initrdDir
-        ? async (dir) => {
-            // Plain (uncompressed) newc: both Linux and Unikraft read it.
-            const out = join(dir, "initrd.cpio");
-            const { packCpio } = await import("../../image/cpio/index.js");
-            await packCpio({ sourceDir: initrdDir, output: out, reporter: ctx.reporter, signal: ctx.signal });
-            return { initrd: out };
-          }
-        : undefined,
-    });
+    // Ctrl-C from here on is Kiln's to handle: main's default would exit at once, leaving a QEMU
+    // spawned in its own session (or a record stuck in "starting") behind.
+    ctx.claimInterrupts();
+    let launched: Awaited<ReturnType<typeof launchMachine>>;
+    try {
+      launched = await launchMachine(base, {
+        name: str(ctx, "name"),
+        driver,
+        platform: t.project?.target.platform ?? driver.name,
+        autoRemove: bool(ctx, "rm"),
+        detached: detach,
+        reporter: ctx.reporter,
+        env: ctx.env,
+        prepare: initrdDir
+          ? async (dir) => {
+              // Plain (uncompressed) newc: both Linux and Unikraft read it.
+              const out = join(dir, "initrd.cpio");
+              const { packCpio } = await import("../../image/cpio/index.js");
+              await packCpio({
+                sourceDir: initrdDir,
+                output: out,
+                reporter: ctx.reporter,
+                signal: ctx.signal,
+              });
+              return { initrd: out };
+            }
+          : undefined,
+      });
+    } catch (e) {
+      // Interrupted while packing the initrd: launchMachine recorded the machine as failed to start.
+      if (ctx.signal.aborted) return ExitCode.interrupted;
+      throw e;
+    }
     const name = launched.spec.name;
+    if (detach && ctx.signal.aborted) {
+      await stopMachine(name, { timeoutMs: 0, env: ctx.env, reason: "stopped by Ctrl-C" });
+      if (bool(ctx, "rm")) await removeMachine(name, { force: true, env: ctx.env }).catch(() => {});
+      return ExitCode.interrupted;
+    }
     if (detach) {
       ctx.out(bool(ctx, "json") ? `${JSON.stringify(launched.record, null, 2)}\n` : `${name}\n`);
       return ExitCode.ok;
@@ -309,6 +329,8 @@ async function foreground(
   const stopController = new AbortController();
   const onAbort = () => stopController.abort();
   ctx.signal.addEventListener("abort", onAbort);
+  // Ctrl-C while the machine was starting: stop it as soon as it runs.
+  if (ctx.signal.aborted) onAbort();
   // Input: buffered until the console socket is connected, so nothing typed early is lost.
   const stdin = process.stdin;
   const tty = ctx.stdinIsTTY && stdin.isTTY === true;
