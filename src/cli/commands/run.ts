@@ -318,8 +318,10 @@ async function foreground(
   const flush = () => {
     if (sock && ready) for (const b of pending.splice(0)) sock.write(b);
   };
+  // The terminal went away (SIGHUP): nothing can be written to it any more.
+  let hungUp = false;
   const follower = followFile(started.consoleLog, (chunk) => {
-    ctx.out(chunk.toString("utf8"));
+    if (!hungUp) ctx.out(chunk.toString("utf8"));
     text = (text + chunk.toString("utf8")).slice(-256 * 1024);
     if (!ready && endsWithPrompt(text)) {
       ready = true;
@@ -335,6 +337,15 @@ async function foreground(
   const stdin = process.stdin;
   const tty = ctx.stdinIsTTY && stdin.isTTY === true;
   const filter = escapeFilter();
+  // A closed terminal stops the VM as Ctrl-C does, instead of leaving it running behind a dead Kiln
+  // (QEMU runs in its own session, so the hangup does not reach it). Only on a terminal: under
+  // nohup, stdin is not one, and a handler here would undo nohup's SIG_IGN.
+  const onHangup = () => {
+    hungUp = true;
+    for (const s of [process.stdout, process.stderr, stdin]) s.on("error", () => {});
+    stopController.abort();
+  };
+  if (tty) process.on("SIGHUP", onHangup);
   const onInput = (chunk: Buffer) => {
     const actions: ConsoleAction[] = tty ? filter(chunk) : [{ send: chunk }];
     for (const a of actions) {
@@ -362,14 +373,15 @@ async function foreground(
       signal: stopController.signal,
     }).catch(async (e) => {
       if (e instanceof KilnError && e.code === "INTERRUPTED") {
-        await stopMachine(name, { timeoutMs: 3000, env: ctx.env, reason: "stopped by Ctrl-C" });
+        const reason = hungUp ? "stopped: its terminal closed" : "stopped by Ctrl-C";
+        await stopMachine(name, { timeoutMs: 3000, env: ctx.env, reason });
         return { kind: "interrupted" as const };
       }
       throw e;
     });
     await follower.stop();
     if (outcome.kind === "interrupted") {
-      ctx.reporter.info(`\nkiln: stopped machine ${name}`);
+      if (!hungUp) ctx.reporter.info(`\nkiln: stopped machine ${name}`);
       return ExitCode.interrupted;
     }
     if (outcome.kind === "matched") {
@@ -400,7 +412,8 @@ async function foreground(
     await follower.stop();
     ctx.signal.removeEventListener("abort", onAbort);
     stdin.off("data", onInput);
-    if (tty) stdin.setRawMode(false);
+    process.off("SIGHUP", onHangup);
+    if (tty && !hungUp) stdin.setRawMode(false);
     stdin.pause();
     sock?.destroy();
     if (opts.autoRemove) await removeMachine(name, { force: true, env: ctx.env }).catch(() => {});
