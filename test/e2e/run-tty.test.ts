@@ -191,6 +191,42 @@ describe("kiln run on a pseudo-terminal", { skip }, () => {
     assertCooked(rest.slice(rest.indexOf("KILN-EXIT=")));
   });
 
+  test("the terminal closing (SIGHUP) stops the VM: no QEMU left, ps says why", async (t) => {
+    const home = scratchDir(t);
+    const env = { KILN_HOME: home };
+    const argv = [
+      "run",
+      "-W",
+      "-n",
+      "hup",
+      kernel!,
+      "--initrd",
+      rootfs,
+      "-a",
+      "quiet",
+      "-e",
+      "KILN_KEEP_RUNNING=1",
+    ];
+    const pty = new PtySession(kilnThenStty(argv), env);
+    t.after(() => {
+      pty.kill();
+      killQemusUnder(home);
+    });
+    await pty.waitFor(/hello from Linux/, 150_000);
+    // script dies, the pty's master closes: the kernel sends SIGHUP to Kiln's process group.
+    pty.kill();
+    const closedAt = Date.now();
+    let state: [string, string, string | undefined][] = [];
+    while (Date.now() - closedAt < 20_000) {
+      state = await machines(env);
+      if (state[0]?.[1] === "exited" && qemuPidsUnder(home).length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.diagnostic(`terminal closed to machine exited: ${Date.now() - closedAt} ms`);
+    assert.deepEqual(qemuPidsUnder(home), []);
+    assert.deepEqual(state, [["hup", "exited", "stopped: its terminal closed"]]);
+  });
+
   test("Ctrl-C while the VMM starts (before the console is attached) stops it: no QEMU left", async (t) => {
     const home = scratchDir(t);
     const env = { KILN_HOME: home };
