@@ -14,10 +14,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { exec } from "../../src/core/exec.js";
 import { runKiln } from "../helpers/kiln.js";
+import { bootUnikraft, UNIKRAFT_TREE as TREE } from "../helpers/unikraft.js";
 
-const TREE = process.env.KILN_TEST_UNIKRAFT;
 const MIRROR = process.env.KILN_TEST_UNIKRAFT_MIRROR;
 const skip = !TREE
   ? "KILN_TEST_UNIKRAFT is unset (point it at a Unikraft checkout)"
@@ -74,26 +73,6 @@ describe("real Unikraft: lib-musl offline from a mirror", { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     t.diagnostic(`musl build: ${Date.now() - started} ms`);
     const kernel = join(dir, ".unikraft/build/muslhello_qemu-x86_64");
-    const booted = await exec(
-      [
-        "qemu-system-x86_64",
-        "-M",
-        "pc",
-        "-accel",
-        "tcg",
-        "-cpu",
-        "max",
-        "-m",
-        "64",
-        "-nographic",
-        "-nodefaults",
-        "-serial",
-        "stdio",
-        "-kernel",
-        kernel,
-      ],
-      { timeoutMs: 60_000, allowFailure: true },
-    );
-    assert.match(booted.stdout, /Hello from musl! 16/);
+    assert.match(await bootUnikraft(kernel), /Hello from musl! 16/);
   });
 });
