@@ -8,12 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { debianKernel, noBusybox, prepareLinuxRootfs } from "../helpers/guests.js";
 import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
+import { qemuPidsUnder, waitForLog } from "../helpers/machines.js";
 
 const { kernel, skip: noKernel } = debianKernel();
 const skip = noKernel ?? noBusybox();
@@ -33,40 +34,6 @@ async function ps(env: NodeJS.ProcessEnv): Promise<Machine[]> {
   const r = await runKiln(["ps", "-a", "--json"], { env });
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Machine[];
-}
-
-function consoleLog(home: string, name: string): string {
-  try {
-    return readFileSync(join(home, "state/machines", name, "console.log"), "utf8");
-  } catch {
-    return "";
-  }
-}
-
-async function waitForLog(home: string, name: string, re: RegExp, timeoutMs = 90_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (re.test(consoleLog(home, name))) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`console of ${name} never matched ${re}; log tail:\n${consoleLog(home, name).slice(-2000)}`);
-}
-
-function qemuPidsUnder(home: string): number[] {
-  // QEMU processes themselves (not their supervisor shell) whose command line names this KILN_HOME.
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // exited meanwhile
-    }
-    if (/(^|\/)qemu-system-/.test(argv[0] ?? "") && argv.some((a) => a.includes(home)))
-      pids.push(Number(entry));
-  }
-  return pids;
 }
 
 function freePort(): number {

@@ -11,23 +11,20 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { which } from "../../src/core/exec.js";
+import { formatArgv, which } from "../../src/core/exec.js";
 import { debianKernel, noBusybox, noQemu, prepareLinuxRootfs } from "../helpers/guests.js";
 import { KILN_FROM_SOURCE, runKiln, scratchDir } from "../helpers/kiln.js";
+import { qemuPidsUnder } from "../helpers/machines.js";
 import { buildMultibootStandin } from "../machine/guests.js";
 
 const { kernel, skip: noKernel } = debianKernel();
 const noScript = which("script") ? undefined : "util-linux `script` missing (apt-get install bsdutils)";
 const skipMultiboot = noScript ?? noQemu();
 const skip = skipMultiboot ?? noKernel ?? noBusybox();
-
-function shQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
 
 /** A shell command run on a pty by `script`, with its terminal output collected. */
 class PtySession {
@@ -77,23 +74,6 @@ class PtySession {
   }
 }
 
-/** QEMU processes (not their supervisor shell) whose command line names `home`. */
-function qemuPidsUnder(home: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // exited meanwhile
-    }
-    if (/(^|\/)qemu-system-/.test(argv[0] ?? "") && argv.some((a) => a.includes(home)))
-      pids.push(Number(entry));
-  }
-  return pids;
-}
-
 async function machines(env: NodeJS.ProcessEnv): Promise<[string, string, string | undefined][]> {
   const r = await runKiln(["ps", "-a", "--json"], { env });
   assert.equal(r.code, 0, r.stderr);
@@ -111,7 +91,7 @@ function killQemusUnder(home: string): void {
 
 /** `kiln …` on the pty, then its exit status and the terminal's settings as `stty -a` sees them. */
 function kilnThenStty(args: string[]): string {
-  const kiln = [...KILN_FROM_SOURCE, ...args].map(shQuote).join(" ");
+  const kiln = formatArgv([...KILN_FROM_SOURCE, ...args]);
   return `${kiln}; echo KILN-EXIT=$?; stty -a`;
 }
 
