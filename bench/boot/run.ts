@@ -121,7 +121,8 @@ try {
   console.log(`kiln / seed line:  ${(results.kiln! / results.seed!).toFixed(2)}x`);
   const uk = process.env.KILN_BENCH_UNIKRAFT_KERNEL;
   if (uk) {
-    MARKER = /Hello world!/;
+    // app-helloworld prints "Hello world!", Kiln's example "Hello from a Kiln-built Unikraft unikernel!".
+    MARKER = /Hello (world|from a Kiln-built Unikraft unikernel)!/;
     const ukSeed = [
       "qemu-system-x86_64",
       "-kernel",
