@@ -1,0 +1,207 @@
+/**
+ * Starting a planned run and attaching to it: launch (packing `--initrd DIR`
+ * on the way), then, in the foreground, stream the console, forward input
+ * (raw mode and the escape keys of `console.ts` on a terminal), stop the VM on
+ * Ctrl-C or a closed terminal, wait for `--wait-for`/`--timeout`, and map the
+ * outcome to an exit status.
+ */
+
+import { join } from "node:path";
+import { ExitCode, KilnError } from "../core/errors.js";
+import type { Reporter } from "../core/output.js";
+import { type ConsoleAction, connectConsole, endsWithPrompt, escapeFilter, followFile } from "./console.js";
+import type { StartedMachine } from "./driver.js";
+import { type Launched, launchMachine, removeMachine, stopMachine, watchMachine } from "./launch.js";
+import type { RunPlan } from "./run-plan.js";
+
+/** Where a run's output goes and what interrupts it. */
+export interface RunIO {
+  env: NodeJS.ProcessEnv;
+  reporter: Reporter;
+  /** Console output (stdout). */
+  out: (text: string) => void;
+  /** Whether stdin is an interactive terminal (raw mode, escape keys, SIGHUP). */
+  stdinIsTTY: boolean;
+  /** Aborted on Ctrl-C/SIGTERM: the machine is stopped cleanly. */
+  signal: AbortSignal;
+}
+
+/** How a run ended: started in the background, or the exit status of a finished one. */
+export type RunResult = { kind: "detached"; launched: Launched } | { kind: "exited"; exitCode: number };
+
+/**
+ * Launch a planned run, then attach to it unless detached. The caller owns
+ * Ctrl-C from before this call (`io.signal`): an interrupt while starting
+ * stops the machine (130); `--rm` removes it however it ends.
+ */
+export async function startRun(
+  plan: RunPlan,
+  io: RunIO,
+  opts: { name?: string; autoRemove: boolean },
+): Promise<RunResult> {
+  const initrdDir = plan.initrdDir;
+  let launched: Launched;
+  try {
+    launched = await launchMachine(plan.base, {
+      name: opts.name,
+      driver: plan.driver,
+      platform: plan.platform,
+      autoRemove: opts.autoRemove,
+      detached: plan.detach,
+      reporter: io.reporter,
+      env: io.env,
+      prepare: initrdDir
+        ? async (dir) => {
+            // Plain (uncompressed) newc: both Linux and Unikraft read it.
+            const out = join(dir, "initrd.cpio");
+            const { packCpio } = await import("../image/cpio/index.js");
+            await packCpio({
+              sourceDir: initrdDir,
+              output: out,
+              reporter: io.reporter,
+              signal: io.signal,
+            });
+            return { initrd: out };
+          }
+        : undefined,
+    });
+  } catch (e) {
+    // Interrupted while packing the initrd: launchMachine recorded the machine as failed to start.
+    if (io.signal.aborted) return { kind: "exited", exitCode: ExitCode.interrupted };
+    throw e;
+  }
+  const name = launched.spec.name;
+  if (plan.detach && io.signal.aborted) {
+    await stopMachine(name, { timeoutMs: 0, env: io.env, reason: "stopped by Ctrl-C" });
+    if (opts.autoRemove) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
+    return { kind: "exited", exitCode: ExitCode.interrupted };
+  }
+  if (plan.detach) return { kind: "detached", launched };
+  const exitCode = await runInForeground(name, launched.started, io, {
+    ...(plan.waitFor !== undefined ? { waitFor: plan.waitFor } : {}),
+    ...(plan.timeoutMs !== undefined ? { timeoutMs: plan.timeoutMs } : {}),
+    autoRemove: opts.autoRemove,
+  });
+  return { kind: "exited", exitCode };
+}
+
+/**
+ * Attach to a started machine until it ends: stream its console to `io.out`,
+ * forward stdin to its console socket, and return the guest's exit status
+ * (0 on a `waitFor` match, 130 when interrupted); throws `RUN_TIMEOUT`.
+ */
+export async function runInForeground(
+  name: string,
+  started: Pick<StartedMachine, "consoleLog" | "consoleSocket">,
+  io: RunIO,
+  opts: { waitFor?: RegExp; timeoutMs?: number; autoRemove: boolean },
+): Promise<number> {
+  const pending: Buffer[] = [];
+  let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
+  let text = "";
+  // Input is held until the console shows a prompt (see endsWithPrompt), then flows freely.
+  let ready = false;
+  const flush = () => {
+    if (sock && ready) for (const b of pending.splice(0)) sock.write(b);
+  };
+  // The terminal went away (SIGHUP): nothing can be written to it any more.
+  let hungUp = false;
+  const follower = followFile(started.consoleLog, (chunk) => {
+    if (!hungUp) io.out(chunk.toString("utf8"));
+    text = (text + chunk.toString("utf8")).slice(-256 * 1024);
+    if (!ready && endsWithPrompt(text)) {
+      ready = true;
+      flush();
+    }
+  });
+  const stopController = new AbortController();
+  const onAbort = () => stopController.abort();
+  io.signal.addEventListener("abort", onAbort);
+  // Ctrl-C while the machine was starting: stop it as soon as it runs.
+  if (io.signal.aborted) onAbort();
+  // Input: buffered until the console socket is connected, so nothing typed early is lost.
+  const stdin = process.stdin;
+  const tty = io.stdinIsTTY && stdin.isTTY === true;
+  const filter = escapeFilter();
+  // A closed terminal stops the VM as Ctrl-C does, instead of leaving it running behind a dead Kiln
+  // (QEMU runs in its own session, so the hangup does not reach it). Only on a terminal: under
+  // nohup, stdin is not one, and a handler here would undo nohup's SIG_IGN.
+  const onHangup = () => {
+    hungUp = true;
+    for (const s of [process.stdout, process.stderr, stdin]) s.on("error", () => {});
+    stopController.abort();
+  };
+  if (tty) process.on("SIGHUP", onHangup);
+  const onInput = (chunk: Buffer) => {
+    const actions: ConsoleAction[] = tty ? filter(chunk) : [{ send: chunk }];
+    for (const a of actions) {
+      if ("stop" in a) stopController.abort();
+      else if (sock && ready) sock.write(a.send);
+      else pending.push(a.send);
+    }
+  };
+  if (started.consoleSocket) {
+    if (tty) stdin.setRawMode(true);
+    stdin.on("data", onInput);
+    void connectConsole(started.consoleSocket)
+      .then((s) => {
+        sock = s;
+        flush();
+      })
+      .catch(() => {});
+  }
+  try {
+    const outcome = await watchMachine(name, {
+      env: io.env,
+      waitFor: opts.waitFor,
+      timeoutMs: opts.timeoutMs,
+      consoleText: () => text,
+      signal: stopController.signal,
+    }).catch(async (e) => {
+      if (e instanceof KilnError && e.code === "INTERRUPTED") {
+        const reason = hungUp ? "stopped: its terminal closed" : "stopped by Ctrl-C";
+        await stopMachine(name, { timeoutMs: 3000, env: io.env, reason });
+        return { kind: "interrupted" as const };
+      }
+      throw e;
+    });
+    await follower.stop();
+    if (outcome.kind === "interrupted") {
+      if (!hungUp) io.reporter.info(`\nkiln: stopped machine ${name}`);
+      return ExitCode.interrupted;
+    }
+    if (outcome.kind === "matched") {
+      await stopMachine(name, {
+        timeoutMs: 0,
+        env: io.env,
+        reason: `--wait-for matched "${outcome.match}"`,
+      });
+      io.reporter.info(`\nkiln: console matched ${opts.waitFor}; stopped machine ${name}`);
+      return ExitCode.ok;
+    }
+    if (outcome.kind === "timeout") {
+      await stopMachine(name, { timeoutMs: 0, env: io.env, reason: "--timeout reached" });
+      throw new KilnError(
+        "RUN_TIMEOUT",
+        `machine ${name} ran for ${(opts.timeoutMs ?? 0) / 1000} s ${opts.waitFor ? `without its console matching ${opts.waitFor}` : "without exiting"} (--timeout)`,
+        {
+          details: ["last console lines:", ...outcome.lastLines.split("\n").map((l) => `  | ${l}`)],
+          hint: "raise --timeout, or look at the whole log with: kiln logs " + name,
+        },
+      );
+    }
+    const r = outcome.record;
+    if ((r.exitCode ?? 1) !== 0)
+      io.reporter.info(`kiln: machine ${name} ${r.reason ?? "ended"} (exit ${r.exitCode})`);
+    return r.exitCode ?? ExitCode.error;
+  } finally {
+    await follower.stop();
+    io.signal.removeEventListener("abort", onAbort);
+    stdin.off("data", onInput);
+    process.off("SIGHUP", onHangup);
+    if (tty && !hungUp) stdin.setRawMode(false);
+    stdin.pause();
+    sock?.destroy();
+    if (opts.autoRemove) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * `kiln run`'s plan: from the flags' text to a checked {@link MachineSpec}.
+ * Resolves the target (a kernel file, or a project's built target), reads the
+ * kernel's kind, merges the project's `cmd`/`env`/`volumes` with the flags,
+ * and reports bad values and missing inputs before anything starts.
+ */
+
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { KilnError, usageError } from "../core/errors.js";
+import { parseMemMiB } from "../core/units.js";
+import type { MachineSpec, VmmDriver } from "./driver.js";
+import { getDriver } from "./drivers.js";
+import { detectKernel } from "./kernel-detect.js";
+import { parseNetworkOption } from "./network.js";
+// project.js (and the Kraftfile reader behind it) is imported only for a
+// project run: start-up time is part of every boot (see bench/boot).
+import type { ProjectRun } from "./project.js";
+import { qemuDriver } from "./qemu/driver.js";
+import { parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
+
+/** What `kiln run` boots: a kernel file, or a project's built target. */
+export interface RunTarget {
+  kernel: string;
+  initrd: string | undefined;
+  project: ProjectRun | undefined;
+}
+
+/** Project target filters (`-t`, `--plat`, `-m`, `-K`). */
+export interface RunTargetFilter {
+  target?: string;
+  platform?: string;
+  arch?: string;
+  kraftfile?: string;
+}
+
+/** `kiln run`'s flags as given (text, before checking). */
+export interface RunRequest {
+  /** The `KERNEL|DIR` positional; the project in `cwd` when absent. */
+  target?: string;
+  filter: RunTargetFilter;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  network?: string;
+  qemuMachine?: string;
+  vmm?: string;
+  /** `-e K=V` (or `K`, read from `env`). */
+  envVars: string[];
+  /** `-v SRC:DST[:ro]`. */
+  volumes: string[];
+  initrd?: string;
+  rootfs?: string;
+  memory?: string;
+  cpus?: string;
+  timeout?: string;
+  waitFor?: string;
+  detach: boolean;
+  kernelArgs: string[];
+  /** Arguments after `--`; the project's `cmd` when empty. */
+  appArgs: string[];
+  /** `-p [IP:]HOST:GUEST[/tcp|udp]`. */
+  publish: string[];
+  noAccel: boolean;
+}
+
+/** A checked run: the spec to launch and how to watch it. */
+export interface RunPlan {
+  base: Omit<MachineSpec, "name">;
+  driver: VmmDriver;
+  /** Platform shown by `kiln ps`. */
+  platform: string;
+  /** `--initrd DIR`: packed to CPIO in the instance directory at launch. */
+  initrdDir?: string;
+  waitFor?: RegExp;
+  timeoutMs?: number;
+  detach: boolean;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function positiveInt(text: string, what: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw usageError(`${what} must be a whole number ≥ 1; got "${text}"`);
+  return Number(text);
+}
+
+/**
+ * A kernel file, or (for a directory, or no argument) the project's chosen
+ * built target; throws `TARGET_AMBIGUOUS`, `TARGET_NOT_FOUND`, `NOT_BUILT`.
+ */
+export async function resolveRunTarget(
+  arg: string | undefined,
+  cwd: string,
+  filter: RunTargetFilter,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunTarget> {
+  const path = arg === undefined ? cwd : resolve(cwd, arg);
+  if (arg === undefined || isDir(path)) {
+    const { projectRun } = await import("./project.js");
+    const pr = await projectRun(path, filter, env);
+    return { kernel: pr.kernel, initrd: pr.initrd, project: pr };
+  }
+  return { kernel: path, initrd: undefined, project: undefined };
+}
+
+/** Check `kiln run`'s flags and build its spec; throws `USAGE` or `INPUT_NOT_FOUND` before anything starts. */
+export async function planRun(req: RunRequest): Promise<RunPlan> {
+  const t = await resolveRunTarget(req.target, req.cwd, req.filter, req.env);
+  const info = await detectKernel(t.kernel);
+  const project = t.project?.project;
+  const { network, networkDevice } = parseNetworkOption(req.network ?? "user");
+  const qm = req.qemuMachine;
+  if (qm !== undefined && !["pc", "q35", "microvm"].includes(qm))
+    throw usageError(`--qemu-machine must be pc, q35 or microvm; got "${qm}"`);
+  const vmmName = req.vmm ?? (t.project?.target.platform === "firecracker" ? "firecracker" : "qemu");
+  const driver = vmmName === "qemu" ? qemuDriver({ machine: qm as "pc" | undefined }) : getDriver(vmmName);
+  const env: Record<string, string> = { ...(project?.env ?? {}) };
+  for (const e of req.envVars) {
+    const [k, v] = parseEnvVar(e, req.env);
+    env[k] = v;
+  }
+  const volumes = [
+    ...(project?.volumes ?? []).map((v, i) => ({
+      hostPath: v.source,
+      guestPath: v.destination,
+      readonly: v.readonly,
+      tag: `fs${i}`,
+    })),
+  ];
+  for (const v of req.volumes) volumes.push(parseVolume(v, req.cwd, volumes.length));
+  const initrdPath = req.initrd === undefined ? t.initrd : resolve(req.cwd, req.initrd);
+  const initrdDir = initrdPath !== undefined && isDir(initrdPath) ? initrdPath : undefined;
+  const timeoutMs = req.timeout === undefined ? undefined : Number(req.timeout) * 1000;
+  if (timeoutMs !== undefined && !(timeoutMs > 0))
+    throw usageError(`--timeout must be a positive number of seconds; got "${req.timeout}"`);
+  let waitFor: RegExp | undefined;
+  try {
+    waitFor = req.waitFor === undefined ? undefined : new RegExp(req.waitFor, "m");
+  } catch (e) {
+    throw usageError(`--wait-for "${req.waitFor}" is not a regular expression: ${(e as Error).message}`);
+  }
+  if (req.detach && (waitFor !== undefined || timeoutMs !== undefined)) {
+    throw usageError("--wait-for and --timeout watch a foreground run; they cannot be combined with -d");
+  }
+  const base: Omit<MachineSpec, "name"> = {
+    kernel: t.kernel,
+    kernelKind: info.kind,
+    guest: info.guest,
+    architecture: info.architecture,
+    memMiB: req.memory !== undefined ? parseMemMiB(req.memory) : info.guest === "linux" ? 256 : 64,
+    cpus: positiveInt(req.cpus ?? "1", "--cpus"),
+    kernelArgs: req.kernelArgs,
+    appArgs: req.appArgs.length > 0 ? req.appArgs : (project?.cmd ?? []),
+    env,
+    ...(initrdPath !== undefined && !initrdDir ? { initrd: initrdPath } : {}),
+    ...(req.rootfs !== undefined ? { rootfs: resolve(req.cwd, req.rootfs) } : {}),
+    volumes,
+    ports: req.publish.map(parsePortForward),
+    network,
+    ...(networkDevice !== undefined ? { networkDevice } : {}),
+    accel: req.noAccel ? "tcg" : "auto",
+  };
+  if (base.ports.length > 0 && network === "none") {
+    throw usageError(
+      "-p forwards ports over the user-mode network; it cannot be combined with --network none",
+    );
+  }
+  // Missing inputs are reported before anything starts (QEMU would only say "could not load").
+  const inputs: [string, string | undefined][] = [
+    ["--initrd", initrdPath],
+    ["--rootfs", base.rootfs],
+    ...base.volumes.map((v): [string, string] => ["-v", v.hostPath]),
+  ];
+  for (const [flag, path] of inputs) {
+    if (path !== undefined && !existsSync(path)) {
+      throw new KilnError("INPUT_NOT_FOUND", `${flag} ${path} does not exist`, {
+        hint: flag === "-v" ? "create the host directory first, or fix the path" : "check the path",
+      });
+    }
+  }
+  return {
+    base,
+    driver,
+    platform: t.project?.target.platform ?? driver.name,
+    ...(initrdDir !== undefined ? { initrdDir } : {}),
+    ...(waitFor !== undefined ? { waitFor } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    detach: req.detach,
+  };
+}
