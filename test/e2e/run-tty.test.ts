@@ -35,8 +35,12 @@ class PtySession {
 
   constructor(command: string, env: NodeJS.ProcessEnv) {
     // -q quiet, -f flush at once, -e the child's exit status, -c the command; no typescript file.
+    // script runs the command with $SHELL. Pin bash: a Ctrl-C typed while the terminal is cooked
+    // signals the whole foreground group, and dash (Debian's /bin/sh, used when SHELL is unset)
+    // then dies before `echo KILN-EXIT=$?`, while bash waits and carries on when the child exits
+    // normally ("wait and cooperative exit", https://www.cons.org/cracauer/sigint.html).
     this.child = spawn("script", ["-qfec", command, "/dev/null"], {
-      env: { ...process.env, NO_COLOR: "1", ...env },
+      env: { ...process.env, NO_COLOR: "1", ...env, SHELL: "/bin/bash" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     this.child.stdout.on("data", (c: Buffer) => {
