@@ -22,6 +22,7 @@ export {
   type PendingDirs,
   pendingDirs,
 } from "./layers.js";
+export { type ImageFormat, imageFormatOf, sniffImageFormat } from "./sniff.js";
 export {
   buildDebianTarball,
   chooseMmdebstrapMode,

@@ -86,6 +86,11 @@ export interface MachineSpec {
   initrd?: string;
   /** A root filesystem image attached as the first virtio-blk disk (`/dev/vda`). */
   rootfs?: string;
+  /**
+   * Attach `rootfs` read-only (and boot with `ro`). `planRun` sets it from the
+   * image's content: true for EROFS, false otherwise.
+   */
+  rootfsReadOnly?: boolean;
   volumes: VolumeSpec[];
   ports: PortForward[];
   network: NetworkMode;

@@ -9,6 +9,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { KilnError, usageError } from "../core/errors.js";
 import { parseMemMiB } from "../core/units.js";
+import { sniffImageFormat } from "../image/sniff.js";
 import type { MachineSpec, VmmDriver } from "./driver.js";
 import { getDriver } from "./drivers.js";
 import { detectKernel } from "./kernel-detect.js";
@@ -183,6 +184,15 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
         hint: flag === "-v" ? "create the host directory first, or fix the path" : "check the path",
       });
     }
+  }
+  // A read-only filesystem gets a read-only disk, whatever the file is called.
+  if (base.rootfs !== undefined) {
+    if (isDir(base.rootfs)) {
+      throw new KilnError("INPUT_NOT_IMAGE", `--rootfs ${base.rootfs} is a directory, not a disk image`, {
+        hint: `make an image of it first: kiln rootfs build ${req.rootfs} -o root.ext4 --format ext4 (or pass it as --initrd)`,
+      });
+    }
+    base.rootfsReadOnly = (await sniffImageFormat(base.rootfs)) === "erofs";
   }
   return {
     base,

@@ -77,6 +77,10 @@ test("a file that is not a kernel: clear error, no machine left behind", async (
     { env },
   );
   assert.match(noVolume.stderr, /error: -v \S+nope does not exist/);
+  const dirRoot = await runKiln(["run", "-W", buildMultibootStandin(dir), "--rootfs", dir], { env });
+  assert.equal(dirRoot.code, 1);
+  assert.match(dirRoot.stderr, /error: --rootfs \S+ is a directory, not a disk image/);
+  assert.match(dirRoot.stderr, /hint: make an image of it first: kiln rootfs build /);
   assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
 });
 

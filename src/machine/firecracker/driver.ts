@@ -91,7 +91,7 @@ export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): Fi
     vcpuCount: spec.cpus,
     memMiB: spec.memMiB,
     drives: spec.rootfs
-      ? [{ id: "rootfs", pathOnHost: spec.rootfs, isRoot: true, readOnly: rootfsReadOnly(spec.rootfs) }]
+      ? [{ id: "rootfs", pathOnHost: spec.rootfs, isRoot: true, readOnly: rootfsReadOnly(spec) }]
       : [],
     networkInterfaces:
       spec.network === "tap" || spec.network === "bridge"

@@ -130,6 +130,15 @@ test("an EROFS root (.erofs) is a read-only disk with `ro`, so machines can shar
   );
 });
 
+test("planning's content check wins over the name: EROFS in a .img is read-only, ext4 named .erofs is not", () => {
+  const ro = buildQemuArgv(spec({ rootfs: "/k/root.img", rootfsReadOnly: true }), host);
+  assert.equal(ro[ro.indexOf("-drive") + 1], "file=/k/root.img,if=none,id=rootfs,format=raw,readonly=on");
+  assert.match(ro[ro.indexOf("-append") + 1] ?? "", / root=\/dev\/vda ro$/);
+  const rw = buildQemuArgv(spec({ rootfs: "/k/odd.erofs", rootfsReadOnly: false }), host);
+  assert.equal(rw[rw.indexOf("-drive") + 1], "file=/k/odd.erofs,if=none,id=rootfs,format=raw");
+  assert.match(rw[rw.indexOf("-append") + 1] ?? "", / root=\/dev\/vda rw$/);
+});
+
 test("Unikraft command line: env.vars and vfs.fstab as KraftKit writes them, then -- and app args", () => {
   const line = kernelCommandLine(
     spec({

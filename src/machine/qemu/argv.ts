@@ -54,14 +54,17 @@ export function qemuBinary(arch: MachineSpec["architecture"]): string {
 }
 
 /**
- * Whether a root image is attached read-only: an EROFS image (`.erofs`, the
- * name `kiln rootfs build` gives the format) cannot be written, so the disk is
- * read-only and the kernel gets `ro` (as Firecracker does for a read-only root
- * drive); a read-only disk takes a shared lock, so several machines can boot
- * the same image at once.
+ * Whether a root image is attached read-only. Planning sets
+ * `spec.rootfsReadOnly` from the image's content (an EROFS superblock:
+ * `image/sniff.ts`); a spec built without it falls back to the name
+ * (`.erofs`, as `kiln rootfs build` names the format). EROFS cannot be
+ * written, so the disk is read-only and the kernel gets `ro` (as Firecracker
+ * does for a read-only root drive); a read-only disk takes a shared lock, so
+ * several machines can boot the same image at once.
  */
-export function rootfsReadOnly(path: string | undefined): boolean {
-  return path !== undefined && /\.erofs$/i.test(path);
+export function rootfsReadOnly(spec: Pick<MachineSpec, "rootfs" | "rootfsReadOnly">): boolean {
+  if (spec.rootfs === undefined) return false;
+  return spec.rootfsReadOnly ?? /\.erofs$/i.test(spec.rootfs);
 }
 
 /** The machine type for a spec: `virt` on arm64, `pc` on x86_64 unless overridden. */
@@ -111,7 +114,7 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
     if (spec.rootfs && !has("root")) out.push("root=/dev/vda");
     // As Firecracker appends `root=/dev/vda rw` for a writable root drive (`ro` for
     // a read-only one): without `rw` the kernel (and Debian's initramfs) mounts it read-only.
-    if (spec.rootfs && !has("rw") && !has("ro")) out.push(rootfsReadOnly(spec.rootfs) ? "ro" : "rw");
+    if (spec.rootfs && !has("rw") && !has("ro")) out.push(rootfsReadOnly(spec) ? "ro" : "rw");
     out.push(...args);
     // The kernel hands `K=V` words it does not know to init as environment.
     for (const [k, v] of Object.entries(spec.env)) out.push(`${k}=${kq(v)}`);
@@ -170,7 +173,7 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   if (spec.rootfs) {
     argv.push(
       "-drive",
-      `file=${spec.rootfs},if=none,id=rootfs,format=raw${rootfsReadOnly(spec.rootfs) ? ",readonly=on" : ""}`,
+      `file=${spec.rootfs},if=none,id=rootfs,format=raw${rootfsReadOnly(spec) ? ",readonly=on" : ""}`,
       "-device",
       `${dev("virtio-blk")},drive=rootfs`,
     );
