@@ -4,23 +4,45 @@
  * then `make -j`) and KraftKit automates it (unikraft/app/application.go:
  * the merged kconfig written to a file passed as `UK_DEFCONFIG`).
  *
- * A rebuild with nothing changed does no work beyond make's own no-op: the
- * defconfig is compared with the last one used and `make defconfig` is
- * skipped when it is identical and the `.config` exists, so no file make
- * depends on gets a newer timestamp.
+ * A rebuild with nothing changed runs no make at all:
+ * - the defconfig is compared with the last one used, and `make defconfig`
+ *   is skipped when it is identical and the `.config` exists, so no file
+ *   make depends on gets a newer timestamp;
+ * - then the target's fingerprint (`fingerprint.ts`: make's command line,
+ *   the environment variables and tools it uses, the state of every file in
+ *   the core, libraries and application, the `.config`, and the built image)
+ *   is compared with the one stored after the last successful make; when it
+ *   is identical make is skipped — Unikraft's make takes ≈0.5 s just to find
+ *   it has nothing to do — and the previous build log is left as it was.
+ *   `force` runs make regardless.
  */
 import { existsSync } from "node:fs";
-import { copyFile, link, lstat, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { KilnError } from "../core/errors.js";
 import { which } from "../core/exec.js";
-import { tempPathFor, writeFileAtomic } from "../core/fs.js";
+import { writeFileAtomic } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
+import { kilnDirs } from "../core/paths.js";
 import type { Project, Target } from "../kraftfile/types.js";
 import { targetArtifacts } from "./artifacts.js";
 import { defconfigText, type MissingOption, missingOptions, parseVersionMk, planKconfig } from "./config.js";
+import {
+  changedParts,
+  contentHashes,
+  dropFingerprint,
+  type FingerprintSpec,
+  fingerprintPath,
+  outputParts,
+  racyChanges,
+  readFingerprint,
+  sealFingerprint,
+  takeInputs,
+  writeFingerprint,
+} from "./fingerprint.js";
 import { crossToolchainFor, hostArchitecture, type MakeInvocation, planMake } from "./make.js";
+import { imageSizeBytes, packInitrd, publishImage } from "./publish.js";
 import { type BuildLog, openBuildLog, runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
@@ -33,6 +55,8 @@ export interface BuildOptions extends TargetFilter {
   fetch?: boolean;
   /** Write the defconfig and run `make defconfig` (default true). */
   configure?: boolean;
+  /** Run make even when the target's fingerprint says nothing changed. */
+  force?: boolean;
   /** Use only the cache and mirrors when fetching. */
   offline?: boolean;
   /** Mirrors tried before upstream when fetching. */
@@ -59,14 +83,34 @@ export interface TargetBuildResult {
   initrdSizeBytes?: number;
   /** The `.config` the target was built with. */
   configFile: string;
+  /** make's output; when make was skipped, the log of the build that made the image. */
   logFile: string;
   /** Whether `make defconfig` ran (false when the configuration was unchanged). */
   configured: boolean;
+  /** Whether make was skipped because the fingerprint matched the last successful build. */
+  skippedMake: boolean;
   /** Compile/link steps make performed (0 for a no-op rebuild). */
   steps: number;
   durationMs: number;
   /** Requested options that did not survive into `.config`. */
   missingOptions: MissingOption[];
+}
+
+/**
+ * A build log opened (and truncated) only when a make is about to run, so a
+ * target whose make is skipped keeps the log of the build that made its image.
+ */
+class PendingLog {
+  private log: BuildLog | undefined;
+  constructor(readonly path: string) {}
+  async get(): Promise<BuildLog> {
+    this.log ??= await openBuildLog(this.path);
+    return this.log;
+  }
+  async close(): Promise<void> {
+    await this.log?.close();
+    this.log = undefined;
+  }
 }
 
 /** Build the selected targets of `project`, in order. */
@@ -82,11 +126,11 @@ export async function buildProject(project: Project, opts: BuildOptions = {}): P
   const targets = selectTargets(project, opts);
   const dirs = await projectSourceDirs(project, { ...opts, reporter });
   await ensureAppMakefile(project.dir);
-  const shared = opts.buildLog ? await openBuildLog(opts.buildLog) : undefined;
+  const shared = opts.buildLog ? new PendingLog(opts.buildLog) : undefined;
   const results: TargetBuildResult[] = [];
   try {
     for (const target of targets) {
-      const log = shared ?? (await openBuildLog(join(project.outdir, `${target.name}.log`)));
+      const log = shared ?? new PendingLog(join(project.outdir, `${target.name}.log`));
       try {
         results.push(await buildTarget(project, target, dirs, log, opts, reporter));
       } finally {
@@ -108,7 +152,7 @@ async function buildTarget(
   project: Project,
   target: Target,
   dirs: ProjectSourceDirs,
-  log: BuildLog,
+  log: PendingLog,
   opts: BuildOptions,
   reporter: Reporter,
 ): Promise<TargetBuildResult> {
@@ -125,6 +169,8 @@ async function buildTarget(
     configFile,
     crossCompile: crossCompileFor(target, hostArchitecture(), env.PATH ?? ""),
   };
+  const fingerprintFile = fingerprintPath(art.buildDir, target.name);
+  const defconfig = join(art.buildDir, `defconfig.${target.name}`);
 
   let configured = false;
   let missing: MissingOption[] = [];
@@ -132,9 +178,9 @@ async function buildTarget(
     const coreVersion = await readCoreVersion(dirs.core);
     const plan = planKconfig(project, target, coreVersion ? { coreVersion } : {});
     const text = defconfigText(plan.options);
-    const defconfig = join(art.buildDir, `defconfig.${target.name}`);
     const previous = await readFile(defconfig, "utf8").catch(() => undefined);
     if (previous !== text || !existsSync(configFile)) {
+      await dropFingerprint(fingerprintFile);
       // Used from a temporary name and renamed only once make accepted it, so
       // a failed configure is retried next time rather than skipped.
       const pending = `${defconfig}.pending`;
@@ -142,7 +188,7 @@ async function buildTarget(
       for (const a of plan.adjustments) reporter.info(`${target.name}: ${a.name}=${a.value} (${a.reason})`);
       const progress = reporter.progress(`configure ${target.name}`);
       await runMake(planMake({ ...base, goal: "defconfig", vars: { UK_DEFCONFIG: pending } }), {
-        log,
+        log: await log.get(),
         env,
         what: `configuring ${target.name}`,
       });
@@ -164,38 +210,59 @@ async function buildTarget(
 
   // Libraries that download upstream archives at build time (lib-musl's
   // musl tarball) find them already in place, from the cache or a mirror.
+  // Already-seeded archives that match are left alone.
+  const seeded: string[] = [];
   for (const libDir of dirs.libraries) {
     const needs = await archiveNeeds(libDir);
     if (needs.length === 0) continue;
-    await seedArchives(needs, art.buildDir, opts.mirrors ?? [], {
+    const placed = await seedArchives(needs, art.buildDir, opts.mirrors ?? [], {
       ...(opts.offline !== undefined ? { offline: opts.offline } : {}),
       env,
       reporter,
       cwd: project.dir,
     });
+    seeded.push(...placed.map((p) => p.path));
   }
 
-  const stepsFile = join(art.buildDir, `.kiln-steps.${target.name}`);
-  const expected = Number(await readFile(stepsFile, "utf8").catch(() => "")) || undefined;
-  const cold = !existsSync(`${art.builtKernel}.dbg`);
-  const progress = reporter.progress(`build ${target.name}`);
-  const made = await runMake(planMake({ ...base, jobs: opts.jobs ?? availableParallelism() }), {
-    log,
+  const argv = planMake({ ...base, jobs: opts.jobs ?? availableParallelism() });
+  const spec: FingerprintSpec = {
+    makeArgv: argv,
     env,
-    progress,
-    ...(expected ? { expectedSteps: expected } : {}),
-    what: `building ${target.name}`,
+    trees: [
+      { label: "core", dir: dirs.core },
+      ...dirs.libraries.map((dir) => ({ label: "library" as const, dir })),
+      { label: "app", dir: project.dir },
+    ],
+    // The project's .unikraft/ holds the build directory, and the core and
+    // libraries Kiln placed there, walked as trees of their own. Kiln's own
+    // files (a --build-log, KILN_HOME) change on every run and make never
+    // reads them.
+    exclude: [
+      join(project.dir, ".unikraft"),
+      project.outdir,
+      art.buildDir,
+      ...(opts.buildLog ? [opts.buildLog] : []),
+      ...(env.KILN_HOME ? [resolve(env.KILN_HOME)] : Object.values(kilnDirs(env))),
+    ],
+    files: [configFile, defconfig, ...seeded],
+    ...(base.crossCompile ? { crossCompile: base.crossCompile } : {}),
+    outputs: [art.builtKernel, `${art.builtKernel}.dbg`],
+  };
+  const made = await makeUnlessUpToDate(target, spec, fingerprintFile, log, {
+    ...opts,
+    env,
+    reporter,
+    configured,
+    stepsFile: join(art.buildDir, `.kiln-steps.${target.name}`),
   });
-  if (cold && made.steps > 0) await writeFile(stepsFile, `${made.steps}\n`);
-  progress.done(made.steps === 0 ? "up to date" : `${made.steps} steps`);
 
-  await sizeOf(art.builtKernel, target, log.path);
+  await imageSizeBytes(art.builtKernel, target, log.path);
   if (art.kernel !== art.builtKernel) {
-    await publish(art.builtKernel, art.kernel);
-    await publish(`${art.builtKernel}.dbg`, art.kernelDbg);
+    await publishImage(art.builtKernel, art.kernel);
+    await publishImage(`${art.builtKernel}.dbg`, art.kernelDbg);
   }
   const kernel = opts.debug ? art.kernelDbg : art.kernel;
-  const kernelSizeBytes = await sizeOf(kernel, target, log.path);
+  const kernelSizeBytes = await imageSizeBytes(kernel, target, log.path);
   const result: TargetBuildResult = {
     target: target.name,
     platform: target.platform,
@@ -206,6 +273,7 @@ async function buildTarget(
     configFile,
     logFile: log.path,
     configured,
+    skippedMake: made.skipped,
     steps: made.steps,
     durationMs: Date.now() - started,
     missingOptions: missing,
@@ -213,6 +281,73 @@ async function buildTarget(
   const initrd = await packInitrd(project, art.initrd, reporter);
   if (initrd) Object.assign(result, initrd);
   return result;
+}
+
+/**
+ * The build step: make, unless `configure` ran nothing, `force` is off, and
+ * the fingerprint of the inputs and outputs equals the one stored after the
+ * last successful make. The stored fingerprint is removed before make runs
+ * and rewritten after it succeeded: inputs as they were before make started
+ * (an edit made while make ran counts next time), outputs as make left them.
+ */
+async function makeUnlessUpToDate(
+  target: Target,
+  spec: FingerprintSpec,
+  fingerprintFile: string,
+  log: PendingLog,
+  o: BuildOptions & { env: NodeJS.ProcessEnv; reporter: Reporter; configured: boolean; stepsFile: string },
+): Promise<{ skipped: boolean; steps: number }> {
+  const inputs = takeInputs(spec);
+  const now = sealFingerprint({ ...inputs.parts, ...outputParts(spec.outputs) });
+  const stored = await readFingerprint(fingerprintFile);
+  const progress = o.reporter.progress(`build ${target.name}`);
+  const same = !o.force && !o.configured && stored?.sha256 === now.sha256;
+  const racyChanged = same ? racyChanges(stored) : [];
+  if (same && racyChanged.length === 0) {
+    // Files that were racily clean then and are not any more need no content check from now on.
+    if (Object.keys(stored.racy).length > inputs.racy.length) {
+      const racy = Object.fromEntries(inputs.racy.map((f) => [f, stored.racy[f] ?? ""]));
+      await writeFingerprint(fingerprintFile, { ...stored, racy });
+    }
+    if (o.buildLog) {
+      (await log.get()).write(
+        `kiln: ${target.name} is up to date (nothing make depends on changed); make not run\n`,
+      );
+    }
+    progress.done("up to date");
+    return { skipped: true, steps: 0 };
+  }
+  // Hashed before make reads them: an edit after this point differs next time.
+  const racy = contentHashes(inputs.racy);
+  const why = o.force
+    ? ["--force"]
+    : o.configured
+      ? ["configuration"]
+      : same
+        ? racyChanged.map((f) => `content of ${f}`)
+        : changedParts(stored, now);
+  await dropFingerprint(fingerprintFile);
+  const out = await log.get();
+  out.write(`kiln: make runs for ${target.name}; changed since the last build: ${why.join(", ")}\n`);
+  const expected = Number(await readFile(o.stepsFile, "utf8").catch(() => "")) || undefined;
+  const cold = !spec.outputs.every((f) => existsSync(f));
+  const made = await runMake([...spec.makeArgv], {
+    log: out,
+    env: o.env,
+    progress,
+    ...(expected ? { expectedSteps: expected } : {}),
+    what: `building ${target.name}`,
+  });
+  if (cold && made.steps > 0) await writeFile(o.stepsFile, `${made.steps}\n`);
+  // Without its image the build is reported as failed (BUILD_NO_IMAGE): no fingerprint either.
+  if (spec.outputs.every((f) => existsSync(f))) {
+    await writeFingerprint(
+      fingerprintFile,
+      sealFingerprint({ ...inputs.parts, ...outputParts(spec.outputs) }, racy),
+    );
+  }
+  progress.done(made.steps === 0 ? "up to date" : `${made.steps} steps`);
+  return { skipped: false, steps: made.steps };
 }
 
 /** `CROSS_COMPILE` for a target, checking the cross compiler is installed. */
@@ -246,70 +381,4 @@ async function readCoreVersion(coreDir: string) {
 async function ensureAppMakefile(dir: string): Promise<void> {
   const p = join(dir, "Makefile.uk");
   if (!existsSync(p)) await writeFile(p, "", { flag: "wx" }).catch(() => undefined);
-}
-
-async function sizeOf(file: string, target: Target, logPath: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    throw new KilnError("BUILD_NO_IMAGE", `make succeeded but ${file} was not produced for ${target.name}`, {
-      hint: `the image name comes from the project name and target; see ${logPath}`,
-    });
-  }
-}
-
-/**
- * Hard-link a built image to its published path, replacing it atomically,
- * unless it already is that file (a no-op rebuild leaves it untouched).
- */
-async function publish(built: string, published: string): Promise<void> {
-  const from = await stat(built).catch(() => undefined);
-  if (!from) return;
-  const to = await stat(published).catch(() => undefined);
-  if (to && to.ino === from.ino && to.dev === from.dev) return;
-  const tmp = tempPathFor(published);
-  try {
-    await link(built, tmp);
-  } catch {
-    await copyFile(built, tmp);
-  }
-  await rename(tmp, published);
-}
-
-/** Pack the project's `rootfs:` directory into the target's initrd (CPIO, uncompressed). */
-async function packInitrd(
-  project: Project,
-  initrd: string | undefined,
-  reporter: Reporter,
-): Promise<{ initrd: string; initrdSizeBytes: number } | undefined> {
-  if (!project.rootfs || !initrd) return undefined;
-  const src = project.rootfs.source;
-  const st = await stat(src).catch(() => undefined);
-  if (!st?.isDirectory()) {
-    reporter.warn(`rootfs ${src} is not a directory; Kiln packs only directories at build time`);
-    return undefined;
-  }
-  const packed = await stat(initrd).catch(() => undefined);
-  if (packed && packed.mtimeMs >= (await newestMtimeMs(src))) {
-    return { initrd, initrdSizeBytes: packed.size };
-  }
-  // Unikraft's initrd loader reads plain newc CPIO only (no gzip), as
-  // KraftKit's initramfs-<arch>.cpio is.
-  const { packCpio } = await import("../image/cpio/index.js");
-  await packCpio({ sourceDir: src, output: initrd, reporter });
-  return { initrd, initrdSizeBytes: (await stat(initrd)).size };
-}
-
-/**
- * The newest modification time in a tree (directories included, so a removed
- * file counts as a change): the initrd is repacked only when it is older.
- */
-async function newestMtimeMs(dir: string): Promise<number> {
-  let newest = (await lstat(dir)).mtimeMs;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    const m = e.isDirectory() ? await newestMtimeMs(p) : (await lstat(p)).mtimeMs;
-    if (m > newest) newest = m;
-  }
-  return newest;
 }

@@ -2,7 +2,8 @@
  * `kiln clean`: like `kraft clean`, Unikraft's `make clean` for each target
  * (objects and images go, the configuration stays); `--proper` removes the
  * whole build directory as Unikraft's `make properclean` does, so the next
- * build configures and compiles from scratch.
+ * build configures and compiles from scratch. Either way the target's
+ * build fingerprint (`fingerprint.ts`) goes, so the next build runs make.
  */
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -11,6 +12,7 @@ import { type Reporter, silentReporter } from "../core/output.js";
 import type { Project } from "../kraftfile/types.js";
 import { targetArtifacts } from "./artifacts.js";
 import { targetConfigFile } from "./build.js";
+import { dropFingerprint, fingerprintPath } from "./fingerprint.js";
 import { planMake } from "./make.js";
 import { openBuildLog, runMake } from "./run-make.js";
 import { projectSourceDirs } from "./source-dirs.js";
@@ -53,6 +55,9 @@ export async function cleanProject(project: Project, opts: CleanOptions = {}): P
       reporter.warn(`${target.name}: the Unikraft sources are gone, so make clean cannot run; use --proper`);
       continue;
     }
+    // The image goes, so the fingerprint could not match anyway; dropped
+    // first, as before any make run.
+    await dropFingerprint(fingerprintPath(art.buildDir, target.name));
     const log = await openBuildLog(`${art.buildDir}/clean.${target.name}.log`);
     try {
       await runMake(

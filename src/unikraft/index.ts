@@ -25,6 +25,16 @@ export {
   platformKconfig,
 } from "./config.js";
 export {
+  changedParts,
+  FINGERPRINT_ENV,
+  FINGERPRINT_ENV_PREFIXES,
+  type Fingerprint,
+  type FingerprintSpec,
+  fingerprintPath,
+  readFingerprint,
+  relevantEnv,
+} from "./fingerprint.js";
+export {
   countSteps,
   crossToolchainFor,
   firstErrors,
@@ -38,3 +48,4 @@ export { type BuildLog, openBuildLog, runMake } from "./run-make.js";
 export { describeTargets, matchTargets, selectTargets, type TargetFilter } from "./select.js";
 export { componentDir, type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 export * from "./sources/index.js";
+export { type TreeDigest, treeDigest } from "./tree-state.js";

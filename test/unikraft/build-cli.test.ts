@@ -45,7 +45,7 @@ test("kiln build: ambiguous and unmatched filters are errors listing the targets
   assert.doesNotMatch(none.stderr + amb.stderr, /\n\s+at /, "no stack trace");
 });
 
-test("kiln build --json, a no-op rebuild, then kiln clean and clean --proper", async (t) => {
+test("kiln build --json, a no-op rebuild that skips make, --force, then kiln clean and clean --proper", async (t) => {
   const dir = writeKraftfile(scratchDir(t));
   const env = { KILN_HOME: join(dir, "home") };
   const r = await runKiln(["build", dir, "-p", "qemu", "-j", "2", "--json"], { env });
@@ -56,13 +56,35 @@ test("kiln build --json, a no-op rebuild, then kiln clean and clean --proper", a
   assert.ok(out.targets[0]!.steps > 0);
   assert.match(readFileSync(out.targets[0]!.logFile, "utf8"), /LD {6}hello_qemu-x86_64\.dbg/);
 
-  const again = await runKiln(["build", dir, "-t", "hello_qemu-x86_64", "--build-log", join(dir, "b.log")], {
-    env,
-  });
+  const again = await runKiln(
+    ["build", dir, "-t", "hello_qemu-x86_64", "--build-log", join(dir, "../b.log")],
+    {
+      env,
+    },
+  );
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^hello_qemu-x86_64: up to date$/m);
   assert.match(again.stdout, /kernel {2}.*hello_qemu-x86_64 \(\d+(\.\d+)? KiB\)/);
-  assert.match(readFileSync(join(dir, "b.log"), "utf8"), /Nothing to be done/);
+  assert.equal(
+    readFileSync(join(dir, "../b.log"), "utf8"),
+    "kiln: hello_qemu-x86_64 is up to date (nothing make depends on changed); make not run\n",
+  );
+  const skipped = await runKiln(["build", dir, "-t", "hello_qemu-x86_64", "--json"], { env });
+  const noop = (JSON.parse(skipped.stdout) as { targets: { skippedMake: boolean; steps: number }[] })
+    .targets[0];
+  assert.deepEqual([noop?.skippedMake, noop?.steps], [true, 0]);
+
+  const forced = await runKiln(["build", dir, "-t", "hello_qemu-x86_64", "--force", "--json"], { env });
+  assert.equal(forced.code, 0, forced.stderr);
+  const made = (JSON.parse(forced.stdout) as { targets: { skippedMake: boolean; logFile: string }[] })
+    .targets[0];
+  assert.equal(made?.skippedMake, false);
+  assert.match(readFileSync(made.logFile, "utf8"), /Nothing to be done/);
+  const fingerprint = join(
+    dir,
+    ".unikraft/build/targets/hello_qemu-x86_64/.kiln-fingerprint.hello_qemu-x86_64.json",
+  );
+  assert.ok(existsSync(fingerprint));
 
   const fc = await runKiln(["build", dir, "-p", "fc"], { env });
   assert.equal(fc.code, 0, fc.stderr);
@@ -73,6 +95,7 @@ test("kiln build --json, a no-op rebuild, then kiln clean and clean --proper", a
   assert.equal(clean.code, 0, clean.stderr);
   assert.match(clean.stdout, /cleaned hello_qemu-x86_64/);
   assert.equal(existsSync(out.targets[0]!.kernel), false);
+  assert.equal(existsSync(fingerprint), false, "kiln clean drops the fingerprint: the next build runs make");
   assert.ok(existsSync(join(dir, ".config.hello_qemu-x86_64")), "configuration kept");
   const proper = await runKiln(["clean", dir, "--proper"], { env });
   assert.match(proper.stdout, /removed .*\.unikraft\/build/);

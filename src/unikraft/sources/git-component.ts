@@ -10,7 +10,6 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import lockfile from "proper-lockfile";
 import { KilnError } from "../../core/errors.js";
 import { gitCachePath } from "./cache.js";
 import type { SourceContext } from "./context.js";
@@ -71,6 +70,9 @@ export async function fetchGitComponent(ctx: SourceContext, req: GitRequest): Pr
   const cache = gitCachePath(req.url, ctx.env);
   // Two kiln processes filling one cache entry would race on its refs; take turns.
   await mkdir(dirname(cache), { recursive: true });
+  // Loaded here rather than at the top: it patches fs through graceful-fs,
+  // ≈20 ms that a build of directory sources (or `kiln --help`) never needs.
+  const { default: lockfile } = await import("proper-lockfile");
   const release = await lockfile.lock(cache, {
     realpath: false,
     retries: { retries: 600, minTimeout: 200, maxTimeout: 1000 },
