@@ -19,7 +19,7 @@
 import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { KilnError } from "../core/errors.js";
 import { which } from "../core/exec.js";
 import { writeFileAtomic } from "../core/fs.js";
@@ -28,22 +28,11 @@ import { kilnDirs } from "../core/paths.js";
 import type { Project, Target } from "../kraftfile/types.js";
 import { targetArtifacts } from "./artifacts.js";
 import { defconfigText, type MissingOption, missingOptions, parseVersionMk, planKconfig } from "./config.js";
-import {
-  changedParts,
-  contentHashes,
-  dropFingerprint,
-  type FingerprintSpec,
-  fingerprintPath,
-  outputParts,
-  racyChanges,
-  readFingerprint,
-  sealFingerprint,
-  takeInputs,
-  writeFingerprint,
-} from "./fingerprint.js";
+import { dropFingerprint, type FingerprintSpec, fingerprintPath } from "./fingerprint.js";
 import { crossToolchainFor, hostArchitecture, type MakeInvocation, planMake } from "./make.js";
+import { makeUnlessUpToDate, PendingLog } from "./make-step.js";
 import { imageSizeBytes, packInitrd, publishImage } from "./publish.js";
-import { type BuildLog, openBuildLog, runMake } from "./run-make.js";
+import { runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 import { archiveNeeds, seedArchives } from "./sources/index.js";
@@ -94,23 +83,6 @@ export interface TargetBuildResult {
   durationMs: number;
   /** Requested options that did not survive into `.config`. */
   missingOptions: MissingOption[];
-}
-
-/**
- * A build log opened (and truncated) only when a make is about to run, so a
- * target whose make is skipped keeps the log of the build that made its image.
- */
-class PendingLog {
-  private log: BuildLog | undefined;
-  constructor(readonly path: string) {}
-  async get(): Promise<BuildLog> {
-    this.log ??= await openBuildLog(this.path);
-    return this.log;
-  }
-  async close(): Promise<void> {
-    await this.log?.close();
-    this.log = undefined;
-  }
 }
 
 /** Build the selected targets of `project`, in order. */
@@ -249,10 +221,13 @@ async function buildTarget(
     outputs: [art.builtKernel, `${art.builtKernel}.dbg`],
   };
   const made = await makeUnlessUpToDate(target, spec, fingerprintFile, log, {
-    ...opts,
+    ...(opts.force ? { force: true } : {}),
+    ...(opts.buildLog ? { buildLog: opts.buildLog } : {}),
     env,
     reporter,
     configured,
+    // A core Kiln checked out (not the user's own directory) gets its git index refreshed.
+    ...(dirs.core.startsWith(join(project.dir, ".unikraft", sep)) ? { placedCore: dirs.core } : {}),
     stepsFile: join(art.buildDir, `.kiln-steps.${target.name}`),
   });
 
@@ -281,73 +256,6 @@ async function buildTarget(
   const initrd = await packInitrd(project, art.initrd, reporter);
   if (initrd) Object.assign(result, initrd);
   return result;
-}
-
-/**
- * The build step: make, unless `configure` ran nothing, `force` is off, and
- * the fingerprint of the inputs and outputs equals the one stored after the
- * last successful make. The stored fingerprint is removed before make runs
- * and rewritten after it succeeded: inputs as they were before make started
- * (an edit made while make ran counts next time), outputs as make left them.
- */
-async function makeUnlessUpToDate(
-  target: Target,
-  spec: FingerprintSpec,
-  fingerprintFile: string,
-  log: PendingLog,
-  o: BuildOptions & { env: NodeJS.ProcessEnv; reporter: Reporter; configured: boolean; stepsFile: string },
-): Promise<{ skipped: boolean; steps: number }> {
-  const inputs = takeInputs(spec);
-  const now = sealFingerprint({ ...inputs.parts, ...outputParts(spec.outputs) });
-  const stored = await readFingerprint(fingerprintFile);
-  const progress = o.reporter.progress(`build ${target.name}`);
-  const same = !o.force && !o.configured && stored?.sha256 === now.sha256;
-  const racyChanged = same ? racyChanges(stored) : [];
-  if (same && racyChanged.length === 0) {
-    // Files that were racily clean then and are not any more need no content check from now on.
-    if (Object.keys(stored.racy).length > inputs.racy.length) {
-      const racy = Object.fromEntries(inputs.racy.map((f) => [f, stored.racy[f] ?? ""]));
-      await writeFingerprint(fingerprintFile, { ...stored, racy });
-    }
-    if (o.buildLog) {
-      (await log.get()).write(
-        `kiln: ${target.name} is up to date (nothing make depends on changed); make not run\n`,
-      );
-    }
-    progress.done("up to date");
-    return { skipped: true, steps: 0 };
-  }
-  // Hashed before make reads them: an edit after this point differs next time.
-  const racy = contentHashes(inputs.racy);
-  const why = o.force
-    ? ["--force"]
-    : o.configured
-      ? ["configuration"]
-      : same
-        ? racyChanged.map((f) => `content of ${f}`)
-        : changedParts(stored, now);
-  await dropFingerprint(fingerprintFile);
-  const out = await log.get();
-  out.write(`kiln: make runs for ${target.name}; changed since the last build: ${why.join(", ")}\n`);
-  const expected = Number(await readFile(o.stepsFile, "utf8").catch(() => "")) || undefined;
-  const cold = !spec.outputs.every((f) => existsSync(f));
-  const made = await runMake([...spec.makeArgv], {
-    log: out,
-    env: o.env,
-    progress,
-    ...(expected ? { expectedSteps: expected } : {}),
-    what: `building ${target.name}`,
-  });
-  if (cold && made.steps > 0) await writeFile(o.stepsFile, `${made.steps}\n`);
-  // Without its image the build is reported as failed (BUILD_NO_IMAGE): no fingerprint either.
-  if (spec.outputs.every((f) => existsSync(f))) {
-    await writeFingerprint(
-      fingerprintFile,
-      sealFingerprint({ ...inputs.parts, ...outputParts(spec.outputs) }, racy),
-    );
-  }
-  progress.done(made.steps === 0 ? "up to date" : `${made.steps} steps`);
-  return { skipped: false, steps: made.steps };
 }
 
 /** `CROSS_COMPILE` for a target, checking the cross compiler is installed. */

@@ -166,6 +166,8 @@ export interface Inputs {
   parts: Record<string, FingerprintPart>;
   /** Absolute paths of files changed within {@link RACY_WINDOW_MS} of the walk. */
   racy: string[];
+  /** Newest file modification time (ns) of each tree, by directory. */
+  newestMtimeNs: Map<string, bigint>;
 }
 
 /** Kiln's version, from its package.json (two levels up from src/unikraft and dist/unikraft). */
@@ -187,6 +189,7 @@ function digestOf(text: string, entries = 1): FingerprintPart {
 /** The parts that describe make's inputs (taken before make runs). */
 export function takeInputs(spec: FingerprintSpec, nowMs = Date.now()): Inputs {
   const racy: string[] = [];
+  const newestMtimeNs = new Map<string, bigint>();
   const racySinceNs = BigInt(nowMs - RACY_WINDOW_MS) * 1_000_000n;
   const parts: Record<string, FingerprintPart> = {
     kiln: digestOf(`${kilnVersion()}\n${FINGERPRINT_FORMAT}`),
@@ -203,10 +206,12 @@ export function takeInputs(spec: FingerprintSpec, nowMs = Date.now()): Inputs {
     // Another root inside this tree is walked on its own (a core placed in the app directory, say).
     const others = spec.trees.filter((o) => o.dir !== t.dir).map((o) => o.dir);
     const ex = new Set([...exclude, ...others]);
-    parts[`${t.label} ${t.dir}`] = treeDigest(t.dir, { exclude: ex, racySinceNs, racy });
+    const newest = { mtimeNs: 0n };
+    parts[`${t.label} ${t.dir}`] = treeDigest(t.dir, { exclude: ex, racySinceNs, racy, newest });
+    newestMtimeNs.set(t.dir, newest.mtimeNs);
   }
   parts.inputs = filesDigest(spec.files, { racySinceNs, racy });
-  return { parts, racy: [...new Set(racy)].sort() };
+  return { parts, racy: [...new Set(racy)].sort(), newestMtimeNs };
 }
 
 /** sha256 of each file's content (absent ones as `absent`). */

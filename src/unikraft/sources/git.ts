@@ -7,7 +7,7 @@
  * `git clone --mirror` so one cache entry can be filled from any of several
  * places (a mirror today, the upstream tomorrow) under the same refs.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { KilnError } from "../../core/errors.js";
@@ -202,4 +202,37 @@ export async function updateWorkTree(
   }
   await git(["fetch", "--quiet", cachePath, commit], { cwd: dest, env: e });
   await git(["checkout", "--quiet", "--detach", commit], { cwd: dest, env: e });
+}
+
+/**
+ * Refresh the stat data of a work tree's index when its entries are "racily
+ * clean" (git's Documentation/technical/racy-git.txt): right after a
+ * checkout, files and index share a timestamp, so git re-reads and hashes
+ * every such file on each `git ls-files -m` — which Unikraft's
+ * `support/scripts/gitsha1` runs on every make invocation (measured on the
+ * 0.17 core: 0.10 s, against 0.01 s once refreshed). Refreshing helps only
+ * once the newest file is more than a second old (a new index must be
+ * strictly newer, and git may compare whole seconds), and is skipped when no
+ * entry can be racy. Touches nothing but the index's cached stat data;
+ * failures are ignored (the index is an optimisation here). Returns whether
+ * it ran.
+ */
+export async function refreshRacyIndex(
+  dir: string,
+  newestFileMtimeNs: bigint,
+  env?: NodeJS.ProcessEnv,
+  nowMs = Date.now(),
+): Promise<boolean> {
+  let indexMtimeNs: bigint;
+  try {
+    indexMtimeNs = statSync(join(dir, ".git", "index"), { bigint: true }).mtimeNs;
+  } catch {
+    return false;
+  }
+  const second = 1_000_000_000n;
+  if (indexMtimeNs / second > newestFileMtimeNs / second) return false;
+  if (BigInt(nowMs) * 1_000_000n - newestFileMtimeNs < second) return false;
+  // -q: files that differ only stay listed as such; the exit code says no more than that.
+  await git(["update-index", "-q", "--refresh"], { cwd: dir, env: env ?? process.env, allowFailure: true });
+  return true;
 }
