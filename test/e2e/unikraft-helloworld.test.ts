@@ -44,9 +44,16 @@ describe("real Unikraft: helloworld", { skip }, () => {
     const bootStarted = Date.now();
     assert.match(await bootUnikraft(built.kernel), /Hello world!/);
     t.diagnostic(`boot: ${Date.now() - bootStarted} ms`);
+    const log = join(dir, ".unikraft/build/helloworld_qemu-x86_64.log");
+    const logText = readFileSync(log, "utf8");
+    const noopStarted = Date.now();
     const again = await runKiln(["build", dir, "-t", "helloworld_qemu-x86_64", "--json"], { env: env() });
     assert.equal(again.code, 0, again.stderr);
-    assert.equal((JSON.parse(again.stdout) as { targets: { steps: number }[] }).targets[0]?.steps, 0);
+    t.diagnostic(`no-op rebuild: ${Date.now() - noopStarted} ms`);
+    const [noop] = (JSON.parse(again.stdout) as { targets: { steps: number; skippedMake: boolean }[] })
+      .targets;
+    assert.deepEqual([noop?.steps, noop?.skippedMake], [0, true], "nothing changed: make is not run");
+    assert.equal(readFileSync(log, "utf8"), logText, "the build log still describes the cold build");
   });
 
   test("qemu/arm64 cross-builds with the toolchain Kiln picks and boots on -M virt", async (t) => {
