@@ -17,8 +17,10 @@
  *   PATH (real path and stat, so a compiler upgrade counts);
  * - `core DIR`, `library DIR`, `app DIR`: the state of each source tree
  *   (`tree-state.ts`), without `.git`, the project's `.unikraft/` (the build
- *   directory, and the placed core and libraries, walked as such) and the
- *   output directory;
+ *   directory, and the placed core and libraries, walked as such), the
+ *   output directory, Kiln's own files (`--build-log`, `KILN_HOME`), and
+ *   another tree inside it (a library in the application directory is
+ *   walked as a library);
  * - `inputs`: files make reads that live elsewhere: the `.config.<target>`,
  *   the defconfig Kiln wrote, archives seeded into the build directory;
  * - `outputs`: the built image and its `.dbg` (size, mtime, inode): when

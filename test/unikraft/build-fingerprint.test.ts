@@ -200,6 +200,21 @@ test("files Kiln and git keep, and the build directory, do not count", async (t)
   assert.deepEqual(makeRuns(), ["defconfig", "all"]);
 });
 
+test("a library inside the application directory counts as the library, once", async (t) => {
+  const { project, paths, build } = setup(t);
+  const inner = join(paths.app, "lib-foo");
+  cpSync(paths.lib, inner, { recursive: true });
+  project.libraries[0]!.source = { type: "directory", path: inner };
+  await build();
+  writeFileSync(join(inner, "foo.c"), "int foo(void) { return 7; }\n");
+  const r = await build();
+  assert.equal(r.skippedMake, false);
+  const why = /^kiln: make runs for .*$/m.exec(readFileSync(paths.log, "utf8"))?.[0] ?? "";
+  assert.match(why, /changed since the last build: library \S+\/app\/lib-foo$/);
+  assert.match(execFileSync(r.kernel, { encoding: "utf8" }), /Hello from fixture 7/);
+  assert.equal((await build()).skippedMake, true);
+});
+
 test("a failed make leaves no fingerprint, so the next build runs make", async (t) => {
   const { paths, build } = setup(t);
   await build();
