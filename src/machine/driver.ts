@@ -97,6 +97,12 @@ export interface MachineSpec {
   /** Host device for `tap` (default `kt-<name>`) or the bridge for `bridge` (default `br0`). */
   networkDevice?: string;
   accel: AccelRequest;
+  /**
+   * A virtio-vsock device with this guest CID (`--vsock`; 3 to 2^32 - 2, see
+   * `vsock.ts`). Firecracker bridges it to `<instanceDir>/vsock.sock`; QEMU
+   * needs the host's `/dev/vhost-vsock`.
+   */
+  vsock?: { guestCid: number };
 }
 
 /** Options for {@link VmmDriver.start}. */
@@ -150,5 +156,17 @@ export interface VmmDriver {
    */
   stop(instanceDir: string, pid: number, opts: { timeoutMs: number }): Promise<void>;
   /** Map the VMM's exit status and the console log tail to the guest's exit. */
-  guestExit(status: { exitCode: number | null; signal: string | null }, consoleTail: string): GuestExit;
+  guestExit(
+    status: { exitCode: number | null; signal: string | null },
+    consoleTail: string,
+    vmm?: VmmExitContext,
+  ): GuestExit;
+}
+
+/** What else is known when a VMM ends: its own output and how it was started. */
+export interface VmmExitContext {
+  /** The last lines of the VMM's stdout/stderr (`<instanceDir>/vmm.log`), where it explains its own failures. */
+  logTail: string[];
+  /** The VMM command line, when recorded (tells, e.g., whether QEMU had an `isa-debug-exit` device). */
+  argv?: string[];
 }

@@ -3,7 +3,7 @@
  * registers itself here (see `firecracker/`).
  */
 import { KilnError } from "../core/errors.js";
-import type { GuestExit, VmmDriver } from "./driver.js";
+import type { GuestExit, VmmDriver, VmmExitContext } from "./driver.js";
 import { firecrackerDriver } from "./firecracker/driver.js";
 import { qemuDriver, qemuGuestExit } from "./qemu/driver.js";
 
@@ -33,7 +33,8 @@ export function interpretExit(
   vmm: string,
   status: { exitCode: number | null; signal: string | null },
   consoleTail: string,
+  context?: VmmExitContext,
 ): GuestExit {
   const f = registry.get(vmm);
-  return f ? f().guestExit(status, consoleTail) : qemuGuestExit(status, consoleTail);
+  return f ? f().guestExit(status, consoleTail, context) : qemuGuestExit(status, consoleTail, context);
 }

@@ -18,9 +18,9 @@ import { errnoCode, KilnError } from "../core/errors.js";
 import { tail } from "../core/exec.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { kilnDirs } from "../core/paths.js";
-import type { GuestExit, MachineSpec, PortForward } from "./driver.js";
+import type { GuestExit, MachineSpec, PortForward, VmmExitContext } from "./driver.js";
 import { generateName, validateName } from "./spec.js";
-import { INSTANCE_FILES, processAlive, readExitStatus } from "./supervise.js";
+import { INSTANCE_FILES, processAlive, readExitStatus, readVmmLogTail } from "./supervise.js";
 
 export type MachineState = "starting" | "running" | "exited";
 
@@ -176,6 +176,7 @@ export type ExitInterpreter = (
   vmm: string,
   status: { exitCode: number | null; signal: string | null },
   consoleTail: string,
+  context?: VmmExitContext,
 ) => GuestExit;
 
 /** Whether `pid` is alive and is this instance's VMM (guards against pid reuse). */
@@ -248,7 +249,10 @@ export async function reconcile(
               exitCode: 1,
               reason: r.pid === undefined ? "never started" : "VMM process ended (exit status unknown)",
             }
-          : interpret(r.vmm, { exitCode: status, signal: null }, await consoleTail(dir, 40));
+          : interpret(r.vmm, { exitCode: status, signal: null }, await consoleTail(dir, 40), {
+              logTail: await readVmmLogTail(dir),
+              argv: r.argv,
+            });
       return {
         ...r,
         state: "exited",

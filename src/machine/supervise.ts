@@ -12,6 +12,7 @@ import { openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
+import { tail } from "../core/exec.js";
 
 /** File names inside an instance directory, shared by drivers and the store. */
 export const INSTANCE_FILES = {
@@ -81,6 +82,19 @@ export async function readExitStatus(instanceDir: string): Promise<number | unde
     return Number.isNaN(n) ? undefined : n;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The last `lines` non-empty lines of an instance's `vmm.log` (the VMM's own
+ * stdout/stderr, where QEMU explains why it failed), `[]` if there is none.
+ */
+export async function readVmmLogTail(instanceDir: string, lines = 10): Promise<string[]> {
+  try {
+    const text = await readFile(join(instanceDir, INSTANCE_FILES.vmmLog), "utf8");
+    return tail(text.slice(-16 * 1024), lines);
+  } catch {
+    return [];
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { qemuGuestExit } from "./driver.js";
+import { qemuErrorLine, qemuGuestExit } from "./driver.js";
 
 test("QEMU exit statuses map to the guest's exit", () => {
   assert.deepEqual(qemuGuestExit({ exitCode: 0, signal: null }, "[ 2.4] reboot: Power down"), {
@@ -31,4 +31,38 @@ test("a Linux panic in the console is a failure whatever QEMU's status", () => {
   );
   assert.equal(r.exitCode, 1);
   assert.match(r.reason, /kernel panic: VFS: Unable to mount root fs/);
+});
+
+test("QEMU's own error (vmm.log) explains a failure status; isa-debug-exit only when QEMU had the device", () => {
+  const said =
+    "qemu-system-x86_64: Invalid SMP CPUs 1000. The max CPUs supported by machine 'pc-i440fx-7.2' is 255";
+  const linuxArgv = ["qemu-system-x86_64", "-machine", "pc", "-kernel", "vmlinuz"];
+  const ukArgv = [...linuxArgv, "-device", "isa-debug-exit,iobase=0x501,iosize=0x02"];
+  const warn = "qemu-system-x86_64: warning: host doesn't support requested feature";
+  for (const argv of [linuxArgv, ukArgv]) {
+    assert.deepEqual(qemuGuestExit({ exitCode: 1, signal: null }, "", { logTail: [said, warn], argv }), {
+      exitCode: 1,
+      reason:
+        "QEMU failed (status 1): Invalid SMP CPUs 1000. The max CPUs supported by machine 'pc-i440fx-7.2' is 255",
+    });
+  }
+  // Status 1 with nothing from QEMU: only a guest with the device can have written 0 to it.
+  assert.equal(
+    qemuGuestExit({ exitCode: 1, signal: null }, "", { logTail: [warn], argv: linuxArgv }).reason,
+    "QEMU exited with status 1",
+  );
+  assert.match(
+    qemuGuestExit({ exitCode: 1, signal: null }, "", { logTail: [], argv: ukArgv }).reason,
+    /isa-debug-exit/,
+  );
+  // A guest's own exit code wins over QEMU's chatter.
+  assert.deepEqual(
+    qemuGuestExit({ exitCode: 7, signal: null }, "", { logTail: [warn, said], argv: ukArgv }),
+    {
+      exitCode: 3,
+      reason: "exited with code 3",
+    },
+  );
+  assert.equal(qemuErrorLine([said, warn]), said.replace("qemu-system-x86_64: ", ""));
+  assert.equal(qemuErrorLine([warn]), undefined);
 });

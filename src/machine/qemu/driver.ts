@@ -9,13 +9,20 @@ import { existsSync } from "node:fs";
 import { chmod, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { KilnError } from "../../core/errors.js";
-import { requireTool, tail } from "../../core/exec.js";
+import { formatArgv, requireTool } from "../../core/exec.js";
 import { silentReporter } from "../../core/output.js";
-import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
+import type {
+  GuestExit,
+  MachineSpec,
+  StartedMachine,
+  StartOptions,
+  VmmDriver,
+  VmmExitContext,
+} from "../driver.js";
 import { assertQemuCanLoadElf } from "../firecracker/elf-notes.js";
 import { hostTscEarlyKhzArg, planLinuxMachine, readKernelFeatures } from "../firecracker/translate.js";
 import { checkHostNetwork } from "../network.js";
-import { INSTANCE_FILES, processAlive, spawnSupervised } from "../supervise.js";
+import { INSTANCE_FILES, processAlive, readVmmLogTail, spawnSupervised } from "../supervise.js";
 import { resolveAccel } from "./accel.js";
 import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
 import { qmpCommand } from "./qmp.js";
@@ -137,10 +144,21 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         ? undefined
         : Number.parseInt((await readFile(pidfile, "utf8").catch(() => "")).trim(), 10);
       if (ended || pid === undefined || Number.isNaN(pid)) {
-        const log = await readFile(join(dir, INSTANCE_FILES.vmmLog), "utf8").catch(() => "");
-        throw new KilnError("VMM_START_FAILED", `QEMU did not start machine ${spec.name}`, {
-          details: [`command: ${argv.join(" ")}`, ...tail(log, 10).map((l) => `  | ${l}`)],
-        });
+        const status = ended ? await sup.exited : undefined;
+        const log = await readVmmLogTail(dir);
+        const said = qemuErrorLine(log);
+        // The message carries QEMU's own words: it is also the record's reason `kiln ps -a` shows.
+        throw new KilnError(
+          "VMM_START_FAILED",
+          `QEMU did not start machine ${spec.name}${status !== undefined ? ` (exit status ${status})` : ""}${said ? `: ${said}` : ""}`,
+          {
+            details: [
+              `command: ${formatArgv(argv)}`,
+              "QEMU's output (vmm.log):",
+              ...log.map((l) => `  | ${l}`),
+            ],
+          },
+        );
       }
       // QEMU creates its sockets 0777 & ~umask (0700 under the supervisor's umask 077); a socket needs no x bit.
       await Promise.all([socket, qmp].map((p) => chmod(p, 0o600).catch(() => {})));
@@ -172,14 +190,27 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
 }
 
 /**
+ * QEMU's own explanation in the last lines of its stderr (`vmm.log`): the last
+ * line that is not a warning, without the `qemu-system-x86_64: ` prefix QEMU
+ * puts on every message (error_report()); undefined if it said nothing.
+ */
+export function qemuErrorLine(logTail: readonly string[]): string | undefined {
+  const line = [...logTail].reverse().find((l) => !/^\S*: warning: /.test(l.trim()));
+  return line?.trim().replace(/^qemu-system-[\w-]+: /, "");
+}
+
+/**
  * How a QEMU guest ended. QEMU exits 0 on ACPI power-off and, with
- * `-no-reboot`, on a guest reset; `isa-debug-exit` makes it exit with
- * `(code << 1) | 1`; 128+N means QEMU was killed by signal N. A Linux panic
- * (`panic=-1` resets at once) is recognized in the console log.
+ * `-no-reboot`, on a guest reset; `isa-debug-exit` (Unikraft guests only,
+ * see argv.ts) makes it exit with `(code << 1) | 1`; 128+N means QEMU was
+ * killed by signal N; QEMU's own errors exit 1 after a message on stderr
+ * (`vmm.log`, given in `vmm.logTail`). A Linux panic (`panic=-1` resets at
+ * once) is recognized in the console log.
  */
 export function qemuGuestExit(
   status: { exitCode: number | null; signal: string | null },
   consoleTail: string,
+  vmm?: VmmExitContext,
 ): GuestExit {
   const panic = /Kernel panic - not syncing: ?(.*)/.exec(consoleTail);
   if (panic) return { exitCode: 1, reason: `kernel panic: ${panic[1]?.trim() ?? ""}`.trim() };
@@ -191,6 +222,13 @@ export function qemuGuestExit(
   }
   if (code === null) return { exitCode: 1, reason: "ended (status unknown)" };
   if (code > 128) return { exitCode: code, reason: `QEMU was killed by signal ${code - 128}` };
+  // Without a recorded argv (older records), assume the device may be there.
+  const debugExit = vmm?.argv?.some((a) => a.startsWith("isa-debug-exit")) ?? true;
+  const qemuSaid = qemuErrorLine(vmm?.logTail ?? []);
+  // A guest's isa-debug-exit status is odd and >1; 1 is also every QEMU error's status.
+  if (qemuSaid !== undefined && (code === 1 || !debugExit))
+    return { exitCode: 1, reason: `QEMU failed (status ${code}): ${qemuSaid}` };
+  if (!debugExit) return { exitCode: code, reason: `QEMU exited with status ${code}` };
   // Unikraft's own values (plat/common/x86/cpu_native.c): 42 on a crash, 41 when ACPI power-off failed.
   if (code === 85) return { exitCode: 1, reason: "Unikraft crashed (isa-debug-exit 42)" };
   if (code === 83) return { exitCode: 0, reason: "halted (isa-debug-exit 41)" };
