@@ -7,16 +7,19 @@
  */
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
-import { cp, mkdir, mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { KilnError } from "../core/errors.js";
-import { produceAtomically } from "../core/fs.js";
+import { errnoCode, KilnError } from "../core/errors.js";
+import { produceAtomically, tempPathFor } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { kilnDirs } from "../core/paths.js";
+import { copyTreeInto } from "./copy-tree.js";
+import type { SpecEntry } from "./cpio/spec.js";
 import { cpioSpecFor } from "./cpio-metadata.js";
+import { applyDeviceSpec, loadDeviceSpec } from "./device-spec.js";
 import { makeErofs } from "./erofs.js";
-import { makeExt4, uuidFromDigest } from "./ext4.js";
+import { checkUuid, makeExt4, uuidFromDigest } from "./ext4.js";
 import { applyGuestSetup, type GuestSetupOptions, type InitSystem } from "./guest-setup.js";
 import { applyTarFile, finishDirs, pendingDirs } from "./layers.js";
 import { buildDebianTarball, type DebianOptions } from "./sources/debian.js";
@@ -55,7 +58,15 @@ export interface BuildRootfsOptions {
   gzip?: boolean;
   /** Keep a directory source's host owners instead of root:root. */
   keepOwner?: boolean;
+  /** ext4 and EROFS: filesystem UUID (ignored, with a warning, for CPIO). */
   uuid?: string;
+  /**
+   * A device/ownership spec file (`/dev/console c 5 1 0600 0 0`, see
+   * {@link parseDeviceSpec}), merged over the source's own device nodes and
+   * owners: CPIO and ext4 get every line; EROFS cannot take device nodes or
+   * FIFOs the source lacks (an error).
+   */
+  deviceSpec?: string;
   /** Clamp timestamps to this (and fix UUIDs) for reproducible images. */
   sourceDateEpoch?: number;
   /** Registry and OCI images: `os/arch[/variant]`, default `linux/amd64`. */
@@ -106,9 +117,24 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
   if (opts.sizeBytes !== undefined && format !== "ext4") {
     reporter.warn(`--size applies to ext4 images only; ignored for ${format}`);
   }
+  let uuid = opts.uuid;
+  if (uuid !== undefined && format === "cpio") {
+    reporter.warn("--uuid applies to ext4 and erofs images only; ignored for cpio");
+    uuid = undefined;
+  } else if (uuid !== undefined) checkUuid(uuid);
   const platform = parsePlatform(opts.platform ?? "linux/amd64");
+  const userSpec: SpecEntry[] = opts.deviceSpec ? await loadDeviceSpec(opts.deviceSpec) : [];
+  const specNodes = userSpec.filter((e) => e.type === "char" || e.type === "block" || e.type === "fifo");
+  if (format === "erofs" && specNodes.length > 0) {
+    throw new KilnError(
+      "ROOTFS_UNSUPPORTED",
+      `mkfs.erofs cannot add device nodes or FIFOs the source lacks, and ${opts.deviceSpec} has ${specNodes.length} (e.g. /${specNodes[0]!.path})`,
+      { hint: "build a cpio or ext4 image for --device-spec device nodes, or put the nodes in the source" },
+    );
+  }
   const parsed = parseSourceSpec(opts.source);
   const spec: SourceSpec = parsed.kind === "path" ? await detectSource(parsed.path) : parsed;
+  await checkOutput(opts.output, output, spec, format);
 
   const outputReal = join(await realpath(dirname(output)).catch(() => dirname(output)), basename(output));
   const inSource = spec.kind === "directory" && outputReal.startsWith(`${await realpath(spec.path)}/`);
@@ -122,9 +148,10 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       },
     );
   }
-  await mkdir(dirname(output), { recursive: true });
   // Staging beside the output (same filesystem), unless that would put it inside the source tree.
-  const workDir = await mkdtemp(join(inSource ? tmpdir() : dirname(output), ".kiln-rootfs-"));
+  const workDir = await mkdtemp(join(inSource ? tmpdir() : dirname(output), ".kiln-rootfs-")).catch((e) => {
+    throw unwritable(opts.output, e);
+  });
   // SIGINT ends the process through process.exit, skipping `finally`; this still runs then.
   const onExit = () => rmSync(workDir, { recursive: true, force: true });
   process.on("exit", onExit);
@@ -135,12 +162,14 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       platform,
       platformGiven: opts.platform !== undefined,
       reporter,
+      output,
     });
     let initSystem: InitSystem | undefined;
     if (opts.guestSetup) initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
     const epochSec = opts.sourceDateEpoch;
     if (epochSec !== undefined && format === "ext4") await clampMtimes(tree.dir, epochSec);
-    let uuid = opts.uuid;
+    // CPIO merges the spec itself (packCpio, with line numbers); ext4 and EROFS read the staged tree.
+    if (format !== "cpio" && userSpec.length > 0) await applyDeviceSpec(tree, userSpec, epochSec ?? 0);
     if (format === "cpio") {
       const { packCpio } = await import("./cpio/index.js");
       const spec = await cpioSpecFor(tree);
@@ -157,7 +186,8 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
         gzip,
         keepOwner: opts.keepOwner && !tree.ownersRecorded,
         sourceDateEpoch: epochSec,
-        ...(spec.lines > 0 ? { deviceSpec: specFile } : {}),
+        // The user's spec comes last, so its lines override what the source recorded.
+        deviceSpec: [...(spec.lines > 0 ? [specFile] : []), ...(opts.deviceSpec ? [opts.deviceSpec] : [])],
         reporter,
         signal: opts.signal,
       });
@@ -168,7 +198,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
             tree,
             output: tmp,
             sizeBytes: opts.sizeBytes,
-            uuid: opts.uuid,
+            uuid,
             epochSec,
             keepOwner: opts.keepOwner,
             workDir,
@@ -215,7 +245,9 @@ export function dpkgArchitecture(p: Platform): string {
   return map[p.architecture] ?? p.architecture;
 }
 
-type StageOptions = Omit<BuildRootfsOptions, "platform"> & {
+type StageOptions = Omit<BuildRootfsOptions, "platform" | "output"> & {
+  /** The absolute output path (left out of a directory source's copy). */
+  output: string;
   format: RootfsFormat;
   platform: Platform;
   platformGiven: boolean;
@@ -228,22 +260,22 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
   const progressOpts = { reporter: opts.reporter, signal: opts.signal };
   switch (spec.kind) {
     case "directory": {
-      // Use the directory in place unless Kiln must change it (guest set-up, clamped times).
+      // Use the directory in place unless Kiln must change it (guest set-up, clamped times, a device spec).
       const mustCopy =
-        opts.guestSetup !== undefined || (opts.sourceDateEpoch !== undefined && opts.format === "ext4");
+        opts.guestSetup !== undefined ||
+        (opts.sourceDateEpoch !== undefined && opts.format === "ext4") ||
+        (opts.deviceSpec !== undefined && opts.format !== "cpio");
       if (!mustCopy) return emptyTree(resolve(spec.path), false);
-      await cp(spec.path, dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true }).catch(
-        (e) => {
-          throw new KilnError(
-            "ROOTFS_BAD_SOURCE",
-            `cannot copy ${spec.path} for guest set-up: ${(e as Error).message}`,
-            {
-              cause: e,
-            },
-          );
-        },
-      );
-      return emptyTree(dir, false);
+      await mkdir(dir);
+      const tree = emptyTree(dir);
+      const tmpPrefix = join(dirname(opts.output), `.${basename(opts.output)}.kiln-tmp-`);
+      await copyTreeInto(resolve(spec.path), tree, {
+        keepOwner: opts.keepOwner,
+        // A CPIO written inside its source: neither the old image nor a temporary file is content.
+        exclude: (abs) => abs === opts.output || abs.startsWith(tmpPrefix),
+        ...progressOpts,
+      });
+      return tree;
     }
     case "tarball":
     case "debian": {
@@ -303,4 +335,59 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
       return tree;
     }
   }
+}
+
+/** Plain words for the errno codes an output location gives. */
+const ERRNO_TEXT: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOENT: "no such file or directory",
+  ENOTDIR: "a parent is not a directory",
+  ENOSPC: "no space left on device",
+  EISDIR: "it is a directory",
+};
+
+function unwritable(out: string, e: unknown): KilnError {
+  const code = errnoCode(e);
+  return new KilnError(
+    "ROOTFS_OUTPUT_UNWRITABLE",
+    `cannot write ${out}: ${code ? `${ERRNO_TEXT[code] ?? code} (${code})` : String(e)}`,
+    { cause: e, hint: "write the image to a directory you can create files in, e.g. -o ./rootfs.ext4" },
+  );
+}
+
+/**
+ * Before any work: OUT must not be a directory nor the source itself, and a
+ * file must be creatable beside it (the image is renamed into place from
+ * there), so a long build never fails at its last step.
+ */
+async function checkOutput(
+  given: string,
+  output: string,
+  spec: SourceSpec,
+  format: RootfsFormat,
+): Promise<void> {
+  const st = await stat(output).catch(() => undefined);
+  if (st?.isDirectory()) {
+    throw new KilnError("ROOTFS_OUTPUT_IS_DIR", `output ${given} is an existing directory`, {
+      hint: `name the image file, not a directory (e.g. -o ${join(given, `rootfs.${format}`)})`,
+    });
+  }
+  if (st && "path" in spec) {
+    const src = await stat(spec.path).catch(() => undefined);
+    if (src && src.dev === st.dev && src.ino === st.ino) {
+      throw new KilnError("ROOTFS_OUTPUT_IS_SOURCE", `output ${given} is the source ${spec.path} itself`, {
+        hint: "write the image to another file; the source is read while the image is written",
+      });
+    }
+  }
+  const probe = tempPathFor(output);
+  try {
+    await mkdir(dirname(output), { recursive: true });
+    await (await open(probe, "wx", 0o600)).close();
+  } catch (e) {
+    throw unwritable(given, e);
+  }
+  await rm(probe, { force: true });
 }

@@ -93,6 +93,7 @@ export function checkUuid(uuid: string): string {
     throw new KilnError(
       "ROOTFS_BAD_UUID",
       `UUID "${uuid}" is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`,
+      { hint: "give 32 hex digits in that layout (e.g. from uuidgen), or leave --uuid out" },
     );
   }
   return uuid.toLowerCase();

@@ -38,6 +38,11 @@ const command: CommandDef = {
       type: "boolean",
       description: "fixed timestamps (SOURCE_DATE_EPOCH, default 0) and a UUID derived from the content",
     },
+    "device-spec": {
+      type: "string",
+      valueName: "FILE",
+      description: "device nodes and owners to add, lines like /dev/console c 5 1 0600 0 0 (cpio, ext4)",
+    },
     platform: { type: "string", valueName: "OS/ARCH", description: "image platform (default linux/amd64)" },
     "guest-setup": {
       type: "boolean",
@@ -84,8 +89,13 @@ const command: CommandDef = {
     "Files are owned by root inside the image whoever runs Kiln; archive owners and device nodes are kept",
     "(ext4 via debugfs, CPIO via a device spec). Entries that would land outside the root are rejected.",
     "",
+    "--device-spec FILE adds device nodes, FIFOs and owners without root, one line each:",
+    "  PATH TYPE MAJOR MINOR MODE UID GID    TYPE c, b (devices), p (FIFO), d (directory), f (a file's mode/owner)",
+    "  /dev/console c 5 1 0600 0 0           '#' starts a comment; '-' for MAJOR/MINOR of non-devices",
+    "",
     "examples:",
     "  kiln rootfs build ./rootfs -o initrd.cpio",
+    "  kiln rootfs build ./rootfs -o initrd.cpio --device-spec devices.txt",
     "  kiln rootfs build alpine.tar.gz -o rootfs.ext4 --guest-setup --hostname vm1 --ssh-key ~/.ssh/id_ed25519.pub",
     "  kiln rootfs build docker://127.0.0.1:5000/test/img:1 -o img.erofs",
     "  kiln rootfs build debian:bookworm --variant minbase --include openssh-server -o debian.ext4",
@@ -97,7 +107,10 @@ const command: CommandDef = {
     if (output === undefined) throw usageError("missing -o OUT", `usage: kiln ${command.usage}`);
     const format = str(ctx, "format");
     if (format !== undefined && !FORMATS.includes(format)) {
-      throw usageError(`--format "${format}" is not one of ${FORMATS.join(", ")}`);
+      throw usageError(
+        `--format "${format}" is not one of ${FORMATS.join(", ")}`,
+        "use --format cpio (initrd), ext4 or erofs",
+      );
     }
     const size = str(ctx, "size");
     const envEpoch = sourceDateEpochFromEnv(ctx.env);
@@ -121,6 +134,7 @@ const command: CommandDef = {
       gzip: bool(ctx, "gzip") || undefined,
       keepOwner: bool(ctx, "keep-owner"),
       uuid: str(ctx, "uuid"),
+      deviceSpec: str(ctx, "device-spec"),
       sourceDateEpoch,
       platform: str(ctx, "platform"),
       guestSetup,

@@ -29,10 +29,27 @@ export interface CpioListing {
 export async function listCpio(path: string): Promise<CpioListing[]> {
   try {
     const st = await stat(path);
-    if (!st.isFile()) throw new KilnError("CPIO_NOT_A_FILE", `${path} is not a file`);
+    if (!st.isFile()) {
+      throw new KilnError(
+        "CPIO_NOT_A_FILE",
+        `${path} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a CPIO archive`,
+        { hint: "give the archive file, e.g. kiln rootfs ls initrd.cpio" },
+      );
+    }
   } catch (e) {
     if (e instanceof KilnError) throw e;
-    throw new KilnError("FILE_NOT_FOUND", `cannot read ${path}: ${errnoCode(e) ?? String(e)}`, { cause: e });
+    const code = errnoCode(e);
+    throw new KilnError(
+      "FILE_NOT_FOUND",
+      `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (code ?? String(e))}`,
+      {
+        cause: e,
+        hint:
+          code === "EACCES"
+            ? "you need read permission on the archive"
+            : "check the path: rootfs ls reads a CPIO archive such as the one kiln rootfs build -o x.cpio writes",
+      },
+    );
   }
   const out: CpioListing[] = [];
   const input = createReadStream(path, { highWaterMark: 1 << 20 });

@@ -29,8 +29,11 @@ export interface PackCpioOptions {
   keepOwner?: boolean;
   /** Clamp mtimes; defaults to the `SOURCE_DATE_EPOCH` environment variable when set. */
   sourceDateEpoch?: number;
-  /** Path of a device/ownership spec (see {@link parseDeviceSpec}). */
-  deviceSpec?: string;
+  /**
+   * Path of a device/ownership spec (see {@link parseDeviceSpec}), or several:
+   * a later spec's line for a path overrides an earlier one's.
+   */
+  deviceSpec?: string | readonly string[];
   /** Entries added to (or replacing) the tree's, e.g. a generated `/init` (a leading `/` or `./` is dropped). */
   extraEntries?: CpioEntry[];
   reporter?: Reporter;
@@ -55,6 +58,7 @@ export function sourceDateEpochFromEnv(env: NodeJS.ProcessEnv = process.env): nu
     throw new KilnError(
       "INVALID_SOURCE_DATE_EPOCH",
       `SOURCE_DATE_EPOCH must be whole seconds since 1970; got "${v}"`,
+      { hint: "set it to a Unix time such as $(git log -1 --format=%ct), or unset it" },
     );
   }
   return Number(v);
@@ -72,7 +76,10 @@ export function compareArchivePaths(a: string, b: string): number {
 
 function specError(o: CpioEntry, message: string): KilnError {
   const loc = (o as Partial<SpecEntry>).location;
-  return new KilnError("CPIO_SPEC_INVALID", message, loc ? { location: loc } : {});
+  return new KilnError("CPIO_SPEC_INVALID", message, {
+    ...(loc ? { location: loc } : {}),
+    hint: "fix or remove that line of the device spec",
+  });
 }
 
 /**
@@ -136,10 +143,8 @@ async function loadSpec(path: string, mtimeSec: number): Promise<CpioEntry[]> {
   } catch (e) {
     throw new KilnError(
       "CPIO_SPEC_MISSING",
-      `cannot read device spec ${path}: ${errnoCode(e) ?? String(e)}`,
-      {
-        cause: e,
-      },
+      `cannot read device spec ${path}: ${errnoCode(e) === "ENOENT" ? "no such file" : (errnoCode(e) ?? String(e))}`,
+      { cause: e, hint: "give a text file with lines like: /dev/console c 5 1 0600 0 0" },
     );
   }
   return parseDeviceSpec(text, path).map((e) => ({ ...e, mtimeSec }));
@@ -156,7 +161,9 @@ export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
   const reporter = opts.reporter ?? silentReporter;
   const epoch = opts.sourceDateEpoch ?? sourceDateEpochFromEnv();
   const specMtime = epoch ?? 0;
-  const overlay = opts.deviceSpec ? await loadSpec(opts.deviceSpec, specMtime) : [];
+  const specs = typeof opts.deviceSpec === "string" ? [opts.deviceSpec] : (opts.deviceSpec ?? []);
+  const overlay: CpioEntry[] = [];
+  for (const spec of specs) overlay.push(...(await loadSpec(spec, specMtime)));
   for (const e of opts.extraEntries ?? []) {
     // Callers often write archive paths as absolute ("/init"); the archive stores them relative.
     const path = e.path.replace(/^(\.?\/)+/, "");
@@ -172,7 +179,7 @@ export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
       // The archive itself, this run's temporary file and any left by an interrupted run.
       exclude: (abs) => abs === output || abs === tmp || abs.startsWith(tmpPrefix),
     });
-    const onProgress = (n: number, bytes: number) => progress.update(formatBytes(bytes), n);
+    const onProgress = (n: number, bytes: number) => progress.update(`entries, ${formatBytes(bytes)}`, n);
     const entries = mergeEntries(tree, overlay, specMtime);
     const fh = await open(tmp, "w", 0o644);
     try {

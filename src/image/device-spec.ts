@@ -1,0 +1,115 @@
+/**
+ * A device/ownership spec (`--device-spec FILE`, the format of
+ * `image/cpio/spec.ts`: `/dev/console c 5 1 0600 0 0`) applied to a staged
+ * tree, for the formats that read a host directory (ext4, EROFS). Device
+ * nodes and FIFOs become recorded specials (ext4: debugfs `mknod`), `d`
+ * lines create or re-own directories, `f` lines set a file's mode and
+ * owner; the same rules as the CPIO packer's merge (`mergeEntries`): a
+ * device may replace a file but never a directory, an `f` line must name a
+ * file of the tree. The tree must be Kiln's own staging copy.
+ */
+import { chmod, lstat, mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { errnoCode, KilnError } from "../core/errors.js";
+import { parseDeviceSpec, type SpecEntry } from "./cpio/spec.js";
+import { forgetMetadata, type StagedTree } from "./tree.js";
+
+/** Read and parse a spec file; errors say which file and, for bad lines, where. */
+export async function loadDeviceSpec(path: string): Promise<SpecEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const code = errnoCode(e);
+    throw new KilnError(
+      "CPIO_SPEC_MISSING",
+      `cannot read device spec ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? String(e))}`,
+      { cause: e, hint: "give a text file with lines like: /dev/console c 5 1 0600 0 0" },
+    );
+  }
+  return parseDeviceSpec(text, path);
+}
+
+function specError(e: SpecEntry, message: string): KilnError {
+  return new KilnError("CPIO_SPEC_INVALID", message, {
+    location: e.location,
+    hint: "each line is: PATH TYPE(c|b|p|d|f) MAJOR MINOR MODE UID GID, e.g. /dev/console c 5 1 0600 0 0",
+  });
+}
+
+/**
+ * Apply spec `entries` to `tree` (see the module doc). Entries are applied
+ * parents first; a missing parent directory is created 0755 root:root, as
+ * the CPIO packer adds it. `mtimeSec` is the time given to new entries
+ * (`SOURCE_DATE_EPOCH`, else 0, as `packCpio` does).
+ */
+export async function applyDeviceSpec(
+  tree: StagedTree,
+  entries: SpecEntry[],
+  mtimeSec: number,
+): Promise<void> {
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const e of sorted) {
+    const parts = e.path.split("/");
+    for (let k = 1; k < parts.length; k++) {
+      const rel = parts.slice(0, k).join("/");
+      const st = await lstat(join(tree.dir, rel)).catch(() => undefined);
+      if (!st && tree.specials.has(rel))
+        throw specError(e, `${e.path} needs /${rel} to be a directory, but it is a device node or FIFO`);
+      if (!st) await mkdir(join(tree.dir, rel), { mode: 0o755 });
+      else if (st.isSymbolicLink()) {
+        throw specError(e, `${e.path} would be created through the symlink /${rel}`);
+      } else if (!st.isDirectory()) {
+        throw specError(e, `${e.path} needs /${rel} to be a directory, but it is a file`);
+      }
+    }
+    const host = join(tree.dir, e.path);
+    const st = await lstat(host).catch(() => undefined);
+    const special = tree.specials.get(e.path);
+    const have = st?.isDirectory()
+      ? "directory"
+      : st?.isSymbolicLink()
+        ? "symlink"
+        : st
+          ? "file"
+          : special
+            ? special.type
+            : undefined;
+    const owner = (rel: string) => {
+      if (e.uid !== 0 || e.gid !== 0) tree.owners.set(rel, { uid: e.uid, gid: e.gid });
+      else tree.owners.delete(rel);
+    };
+    if (e.type === "char" || e.type === "block" || e.type === "fifo") {
+      if (have === "directory") throw specError(e, `${e.path} would replace a directory of the source tree`);
+      if (st) await rm(host, { force: true });
+      forgetMetadata(tree, e.path);
+      tree.specials.set(e.path, {
+        path: e.path,
+        type: e.type,
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        major: e.rdevMajor ?? 0,
+        minor: e.rdevMinor ?? 0,
+        mtimeSec,
+      });
+    } else if (e.type === "dir") {
+      if (have !== undefined && have !== "directory") {
+        throw specError(e, `spec says ${e.path} is a dir, but the tree has a ${have}`);
+      }
+      if (!st) await mkdir(host);
+      // Keep u+rwx on the host so the format tools can read it; the image gets the real mode.
+      await chmod(host, e.mode | 0o700);
+      if ((e.mode & 0o700) !== 0o700) tree.modes.set(e.path, e.mode);
+      else tree.modes.delete(e.path);
+      owner(e.path);
+    } else {
+      if (have !== "file")
+        throw specError(e, `"f" line names ${e.path}, which is not a file of the source tree`);
+      await chmod(host, e.mode | 0o400);
+      if ((e.mode & 0o400) === 0) tree.modes.set(e.path, e.mode);
+      else tree.modes.delete(e.path);
+      owner(e.path);
+    }
+  }
+}
