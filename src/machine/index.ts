@@ -22,3 +22,4 @@ export * from "./run-plan.js";
 export * from "./spec.js";
 export * from "./store.js";
 export * from "./supervise.js";
+export * from "./vsock.js";

@@ -19,6 +19,7 @@ import { parseNetworkOption } from "./network.js";
 import type { ProjectRun } from "./project.js";
 import { qemuDriver } from "./qemu/driver.js";
 import { parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
+import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "./vsock.js";
 
 /** What `kiln run` boots: a kernel file, or a project's built target. */
 export interface RunTarget {
@@ -62,6 +63,8 @@ export interface RunRequest {
   /** `-p [IP:]HOST:GUEST[/tcp|udp]`. */
   publish: string[];
   noAccel: boolean;
+  /** `--vsock CID`: a virtio-vsock device with this guest CID. */
+  vsock?: string;
 }
 
 /** A checked run: the spec to launch and how to watch it. */
@@ -166,7 +169,10 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     network,
     ...(networkDevice !== undefined ? { networkDevice } : {}),
     accel: req.noAccel ? "tcg" : "auto",
+    ...(req.vsock !== undefined ? { vsock: { guestCid: parseVsockCid(req.vsock) } } : {}),
   };
+  // QEMU's vsock is the host kernel's (vhost): without the module, say so before anything starts.
+  if (base.vsock && driver.name === "qemu") checkQemuVsock(existsSync(VHOST_VSOCK_DEVICE));
   if (base.ports.length > 0 && network === "none") {
     throw usageError(
       "-p forwards ports over the user-mode network; it cannot be combined with --network none",

@@ -15,9 +15,13 @@
  * as Firecracker does when the guest reboots with `reboot=k`, unless
  * `KILN_FC_STANDIN_IGNORE_CTRLALTDEL=1` (a guest that ignores the request).
  * `KILN_FC_STANDIN_LOG=FILE` appends each request and its verdict as JSON lines.
+ * A vsock device's `uds_path` is bound as Firecracker binds it (refused when
+ * the path exists); with no guest behind it, a connection is closed after its
+ * `CONNECT <port>` line, as Firecracker does when no guest program listens.
  */
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { FirecrackerApi } from "../../src/machine/firecracker/spec-check.js";
@@ -52,8 +56,9 @@ export interface StandinOptions {
   /**
    * Open host files as Firecracker does when they are configured (kernel and
    * initrd on `PUT /boot-source`, `path_on_host` on `PUT /drives/…`) and
-   * answer 400 when one cannot be opened. Default false (in-process tests use
-   * made-up paths); the program mode turns it on.
+   * answer 400 when one cannot be opened, and bind a vsock `uds_path` on
+   * `PUT /vsock`. Default false (in-process tests use made-up paths); the
+   * program mode turns it on.
    */
   checkFiles?: boolean;
 }
@@ -77,6 +82,25 @@ function defaultApi(): FirecrackerApi {
   return cachedApi;
 }
 
+/**
+ * Bind a vsock device's host socket as Firecracker's `VsockUnixBackend` does
+ * (`UnixListener::bind`, so an existing path is an error). There is no guest:
+ * a host connection's `CONNECT <port>` finds no listener and is closed.
+ */
+export function bindVsockSocket(udsPath: string): Promise<NetServer> {
+  const server = createNetServer((conn) => {
+    conn.once("data", () => conn.end());
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(udsPath, () => {
+      server.off("error", reject);
+      server.unref();
+      resolvePromise(server);
+    });
+  });
+}
+
 function upsert(list: unknown, key: string, item: Record<string, unknown>): Record<string, unknown>[] {
   const arr = (Array.isArray(list) ? list : []) as Record<string, unknown>[];
   return [...arr.filter((x) => x[key] !== item[key]), item];
@@ -87,6 +111,7 @@ export function startStandin(options: StandinOptions): Promise<Standin> {
   const api = options.api ?? defaultApi();
   const requests: RecordedRequest[] = [];
   const config: Record<string, unknown> = { ...options.preconfigured };
+  const vsockServers: NetServer[] = [];
   let running = options.preconfigured !== undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
@@ -175,6 +200,18 @@ export function startStandin(options: StandinOptions): Promise<Standin> {
       if (resource === "drives" && missing(b.path_on_host))
         return fault(`Unable to create the block device: ${enoent}: ${String(b.path_on_host)}`, body);
     }
+    if (resource === "vsock" && options.checkFiles) {
+      // Answered once the socket is bound (or not), as Firecracker does.
+      bindVsockSocket(String(b.uds_path)).then(
+        (vs) => {
+          vsockServers.push(vs);
+          config.vsock = b;
+          answer(204, undefined, [], body);
+        },
+        (e: Error) => fault(`Cannot create backend for vsock device: ${e.message}`, body),
+      );
+      return;
+    }
     if (resource === "drives") config.drives = upsert(config.drives, "drive_id", b);
     else if (resource === "network-interfaces")
       config["network-interfaces"] = upsert(config["network-interfaces"], "iface_id", b);
@@ -202,6 +239,7 @@ export function startStandin(options: StandinOptions): Promise<Standin> {
         close: () =>
           new Promise<void>((r) => {
             server.closeAllConnections();
+            for (const vs of vsockServers) vs.close();
             server.close(() => r());
           }),
       });
@@ -287,6 +325,15 @@ async function mainProgram(argv: string[]): Promise<void> {
       process.exit(0);
     };
     process.on("SIGTERM", shutdown);
+  }
+  const fileVsock = fileConfig?.vsock as { uds_path?: string } | undefined;
+  if (fileVsock?.uds_path) {
+    try {
+      await bindVsockSocket(fileVsock.uds_path);
+    } catch (e) {
+      process.stderr.write(`Cannot create backend for vsock device: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
   if (fileConfig) boot(fileConfig);
   setInterval(() => {}, 1 << 30);

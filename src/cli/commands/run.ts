@@ -116,6 +116,12 @@ const command: CommandDef = {
       valueName: "FILE",
       description: "Kraftfile to read (default: DIR's)",
     },
+    vsock: {
+      type: "string",
+      valueName: "CID",
+      description:
+        "add a virtio-vsock device with guest CID (3 or more); Firecracker: host socket <machine dir>/vsock.sock",
+    },
     json: { type: "boolean", description: "with -d: print the machine record as JSON" },
   },
   details: `Console keys (interactive terminal): Ctrl-C stops the VM cleanly; Ctrl-] then c sends Ctrl-C
@@ -153,6 +159,7 @@ examples:
       appArgs: ctx.rest,
       publish: list(ctx, "publish"),
       noAccel: bool(ctx, "no-accel"),
+      vsock: str(ctx, "vsock"),
     });
     // Ctrl-C from here on is Kiln's to handle: main's default would exit at once, leaving a QEMU
     // spawned in its own session (or a record stuck in "starting") behind.

@@ -99,7 +99,22 @@ export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): Fi
         : [],
     logger: { logPath: join(instanceDir, FIRECRACKER_FILES.log), level: "Warning" },
     metrics: { metricsPath: join(instanceDir, FIRECRACKER_FILES.metrics) },
+    // Firecracker's vsock is its own (no vhost): guest ports are reached through
+    // this Unix socket, which Firecracker creates; see `vsockSocketFor`.
+    ...(spec.vsock ? { vsock: { guestCid: spec.vsock.guestCid, udsPath: vsockSocketFor(instanceDir) } } : {}),
   };
+}
+
+/**
+ * The host side of a Firecracker machine's vsock: `<instanceDir>/vsock.sock`.
+ * Per Firecracker's docs/vsock.md, a host program connects to it and sends
+ * `CONNECT <port>\n`; Firecracker answers `OK <host port>\n` once a guest
+ * program listening on that AF_VSOCK port accepted, and the connection then
+ * carries the stream. Guest-initiated connections to port P go to a Unix
+ * socket the host program listens on at `<instanceDir>/vsock.sock_P`.
+ */
+export function vsockSocketFor(instanceDir: string): string {
+  return join(instanceDir, FIRECRACKER_FILES.vsock);
 }
 
 export interface FirecrackerDriverOptions {

@@ -15,6 +15,7 @@
  */
 import { isAbsolute } from "node:path";
 import { KilnError } from "../../core/errors.js";
+import { isValidGuestCid, VSOCK_CID_RULE } from "../vsock.js";
 
 /**
  * Firecracker's kernel command line for Linux guests: the serial console plus
@@ -136,9 +137,10 @@ export function validateFirecrackerSpec(spec: FirecrackerVmSpec): void {
     }
   }
   if (spec.vsock) {
-    // CIDs 0-2 are reserved (hypervisor, local, host) by the vsock protocol.
-    if (!Number.isInteger(spec.vsock.guestCid) || spec.vsock.guestCid < 3) {
-      throw invalid(`vsock guest CID must be 3 or more (0-2 are reserved), got ${spec.vsock.guestCid}`);
+    // CIDs 0-2 are reserved (hypervisor, local, host) by the vsock protocol,
+    // and Firecracker's guest_cid is a u32.
+    if (!isValidGuestCid(spec.vsock.guestCid)) {
+      throw invalid(`vsock guest CID must be ${VSOCK_CID_RULE}, got ${spec.vsock.guestCid}`);
     }
     requireAbsolute("the vsock socket path", spec.vsock.udsPath);
   }

@@ -93,10 +93,11 @@ export async function launchFirecracker(
     argv.push("--config-file", file);
   }
   // Firecracker opens (never creates) its log and metrics files, and refuses
-  // an API socket path that already exists.
+  // an API socket path (and a vsock uds_path: it binds it) that already exists.
   for (const p of [spec.logger?.logPath, spec.metrics?.metricsPath])
     if (p) await writeFile(p, "", { flag: "a" });
   await rm(socketPath, { force: true });
+  if (spec.vsock) await rm(spec.vsock.udsPath, { force: true });
   await writeFile(join(instanceDir, INSTANCE_FILES.consoleLog), "", { flag: "a" });
 
   const sup = await spawnSupervised(

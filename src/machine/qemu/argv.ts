@@ -27,6 +27,7 @@ import type { MachineSpec } from "../driver.js";
 import { translateFirecrackerArgs } from "../firecracker/translate.js";
 import { qemuNetdev } from "../network.js";
 import { INSTANCE_FILES } from "../supervise.js";
+import { checkQemuVsock } from "../vsock.js";
 
 /** QEMU machine types Kiln plans for. */
 export type QemuMachineType = "pc" | "q35" | "microvm" | "virt";
@@ -46,6 +47,12 @@ export interface QemuHost {
   microvmAcpi?: boolean;
   /** QEMU binary name or path; defaults per architecture. */
   binary?: string;
+  /**
+   * Whether `/dev/vhost-vsock` exists (QEMU's vsock needs it: `vsock.ts`).
+   * `false` with `spec.vsock` throws `VSOCK_UNAVAILABLE`; left out, the device
+   * is planned and QEMU reports a missing one itself (`kiln run` checks first).
+   */
+  vhostVsock?: boolean;
 }
 
 /** The QEMU binary for an architecture. */
@@ -191,6 +198,10 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
     argv.push("-netdev", netdev);
     // romfile= : no iPXE option ROM; Kiln never network-boots, and loading it costs boot time.
     argv.push("-device", mmio ? "virtio-net-device,netdev=net0" : "virtio-net-pci,netdev=net0,romfile=");
+  }
+  if (spec.vsock) {
+    if (host.vhostVsock === false) checkQemuVsock(false);
+    argv.push("-device", `${dev("vhost-vsock")},guest-cid=${spec.vsock.guestCid}`);
   }
   return argv;
 }

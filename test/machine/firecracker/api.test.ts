@@ -133,7 +133,10 @@ test("invalid machines are rejected before anything is sent, stating the rule an
         { networkInterfaces: [{ id: "eth0", hostDevName: "tap0", guestMac: "06:00" }] },
         /guest MAC .* got "06:00"/,
       ],
-      [{ vsock: { guestCid: 2, udsPath: "/v.sock" } }, /guest CID must be 3 or more .* got 2/],
+      [
+        { vsock: { guestCid: 2, udsPath: "/v.sock" } },
+        /guest CID must be a whole number from 3 to 4294967294 .* got 2$/,
+      ],
     ];
     for (const [patch, re] of cases) {
       for (const f of [planFirecrackerRequests, buildFirecrackerConfig]) {
