@@ -3,8 +3,16 @@
  * entry; nothing is written outside the output, and no partial image is left.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
@@ -169,4 +177,88 @@ test("a directory replaced by a symlink in a later layer: its recorded mode is n
   const after = statSync(join(outside, "b"));
   assert.equal(after.mode & 0o7777, 0o755);
   assert.equal(after.mtimeMs, before.mtimeMs);
+});
+
+/** Run the CLI as `nobody` (needs root to switch user). */
+function runAsNobody(args: string[]): { code: number; stderr: string } {
+  try {
+    execFileSync("runuser", ["-u", "nobody", "--", ...KILN_FROM_SOURCE, ...args], {
+      cwd: "/",
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return { code: 0, stderr: "" };
+  } catch (e) {
+    const err = e as { status: number; stderr: Buffer };
+    return { code: err.status, stderr: err.stderr.toString() };
+  }
+}
+
+function assertUserError(r: { code: number | null; stderr: string }, message: RegExp): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, message);
+  assert.match(r.stderr, /^hint: /m);
+  assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
+  assert.doesNotMatch(r.stderr, /internal error/);
+}
+
+test("an unwritable output location is a user error before any work (as nobody)", {
+  skip: process.getuid?.() === 0 ? false : "switching to nobody needs root",
+}, async (t) => {
+  const dir = scratchDir(t);
+  chmodSync(dir, 0o755);
+  const root = join(dir, "root");
+  mkdirSync(root);
+  writeFileSync(join(root, "f"), "x\n");
+  const before = readdirSync("/usr");
+  const usr = runAsNobody(["rootfs", "build", root, "-o", "/usr/x.cpio"]);
+  assertUserError(usr, /^error: cannot write \/usr\/x\.cpio: permission denied \(EACCES\)$/m);
+  assert.deepEqual(readdirSync("/usr"), before);
+  const proc = runAsNobody(["rootfs", "build", root, "-o", "/proc/x.cpio"]);
+  assertUserError(proc, /^error: cannot write \/proc\/x\.cpio: /m);
+  const ext4 = runAsNobody(["rootfs", "build", root, "-o", "/usr/x.ext4", "--hostname", "vm1"]);
+  assertUserError(ext4, /^error: cannot write \/usr\/x\.ext4: permission denied/m);
+  assert.deepEqual(readdirSync("/usr"), before);
+});
+
+test("-o naming a directory or the source itself is refused up front; --uuid on cpio warns", async (t) => {
+  const dir = scratchDir(t);
+  const root = join(dir, "root");
+  mkdirSync(root);
+  writeFileSync(join(root, "f"), "x\n");
+  mkdirSync(join(dir, "x.cpio"));
+  const a = await runKiln(["rootfs", "build", root, "-o", join(dir, "x.cpio")]);
+  assertUserError(a, /^error: output .*x\.cpio is an existing directory$/m);
+  assert.deepEqual(readdirSync(join(dir, "x.cpio")), []);
+  const tar = join(dir, "t.tar");
+  writeFileSync(tar, await makeTar([{ name: "f", content: "x\n" }]));
+  const tarBytes = readFileSync(tar);
+  const b = await runKiln(["rootfs", "build", tar, "-o", tar, "--format", "cpio"]);
+  assertUserError(b, /^error: output .*t\.tar is the source .*t\.tar itself$/m);
+  assert.deepEqual(readFileSync(tar), tarBytes);
+  assert.deepEqual(readdirSync(dir).sort(), ["root", "t.tar", "x.cpio"]);
+  const c = await runKiln(["rootfs", "build", root, "-o", join(dir, "u.cpio"), "--uuid", "xyz"]);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stderr, /warning: --uuid applies to ext4 and erofs images only; ignored for cpio/);
+  assert.doesNotMatch(c.stdout, /UUID/);
+  // Progress without a TTY names what it counts.
+  assert.match(c.stderr, /Packing .*u\.cpio \d+ entries, [\d.]+ (B|KiB)/);
+  const d = await runKiln(["rootfs", "build", root, "-o", join(dir, "u.ext4"), "--uuid", "xyz"]);
+  assertUserError(d, /^error: UUID "xyz" is not of the form/m);
+  assert.ok(!existsSync(join(dir, "u.ext4")));
+});
+
+test("user errors of rootfs ls and rootfs build carry a hint", async (t) => {
+  const dir = scratchDir(t);
+  const nope = await runKiln(["rootfs", "ls", join(dir, "nope")]);
+  assertUserError(nope, /^error: cannot read .*nope: no such file$/m);
+  const isDir = await runKiln(["rootfs", "ls", dir]);
+  assertUserError(isDir, /^error: .* is a directory, not a CPIO archive$/m);
+  const zip = await runKiln(["rootfs", "build", dir, "-o", join(dir, "x.img"), "--format", "zip"]);
+  assert.equal(zip.code, 2);
+  assert.match(zip.stderr, /^hint: /m);
+  const epoch = await runKiln(["rootfs", "build", dir, "-o", join(dir, "x.cpio")], {
+    env: { SOURCE_DATE_EPOCH: "abc" },
+  });
+  assertUserError(epoch, /^error: SOURCE_DATE_EPOCH must be whole seconds since 1970; got "abc"$/m);
 });
