@@ -26,9 +26,22 @@ export class DiagnosticSink {
     return this.lineCounter.linePos(offset);
   }
 
-  /** Record a problem at an offset (0 means the file's start). */
+  /**
+   * Record a problem at an offset (0 means the file's start). A position in
+   * the blank tail of the file (YAML reports an unclosed `[` or quote at end
+   * of input) moves to just after the last line with text, so the message
+   * still shows a source line and a caret.
+   */
   addAt(severity: Severity, code: string, offset: number, message: string, hint?: string): void {
-    const { line, col } = this.position(offset);
+    let { line, col } = this.position(offset);
+    if (!this.lines[line - 1]?.trim()) {
+      let last = this.lines.length;
+      while (last > 0 && !this.lines[last - 1]!.trim()) last--;
+      if (last > 0 && last < line) {
+        line = last;
+        col = this.lines[last - 1]!.length + 1;
+      }
+    }
     const sourceLine = this.lines[line - 1];
     this.diagnostics.push({
       severity,

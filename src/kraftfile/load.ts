@@ -26,7 +26,10 @@ async function kind(path: string): Promise<"file" | "dir" | undefined> {
     return st.isDirectory() ? "dir" : "file";
   } catch (e) {
     if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR") return undefined;
-    throw new KilnError("KRAFTFILE_UNREADABLE", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    throw new KilnError("KRAFTFILE_UNREADABLE", `cannot read ${path}: ${(e as Error).message}`, {
+      cause: e,
+      hint: "check the permissions of the path and its directories",
+    });
   }
 }
 
@@ -43,7 +46,12 @@ export async function findKraftfile(dir: string, kraftfile?: string): Promise<st
     throw new KilnError(
       "KRAFTFILE_NOT_FOUND",
       k === "dir" ? `-K must name a file, got the directory ${file}` : `Kraftfile ${file} does not exist`,
-      { hint: k === "dir" ? `to read the project in that directory: kiln validate ${kraftfile}` : undefined },
+      {
+        hint:
+          k === "dir"
+            ? `to read the project in that directory: kiln validate ${kraftfile}`
+            : `check the path (-K is relative to the current directory); without -K, Kiln looks in DIR for ${KRAFTFILE_NAMES.join(", ")}`,
+      },
     );
   }
   const base = resolve(dir);
@@ -89,7 +97,10 @@ export async function readProject(
   try {
     bytes = await readFile(file);
   } catch (e) {
-    throw new KilnError("KRAFTFILE_UNREADABLE", `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    throw new KilnError("KRAFTFILE_UNREADABLE", `cannot read ${file}: ${(e as Error).message}`, {
+      cause: e,
+      hint: "check that the file is readable by you (ls -l)",
+    });
   }
   // TextDecoder (non-fatal) turns invalid UTF-8 into U+FFFD, which the parser reports as junk.
   const text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(bytes);
@@ -116,12 +127,33 @@ export async function loadProject(
   opts: { kraftfile?: string; env?: NodeJS.ProcessEnv; color?: boolean } = {},
 ): Promise<{ project: Project; diagnostics: Diagnostic[] }> {
   const r = await readProject(dirOrFile, opts);
-  if (!r.project) {
-    const errors = r.diagnostics.filter((d) => d.severity === "error");
-    throw new KilnError("KRAFTFILE_INVALID", `${r.file} is not a valid Kraftfile: ${countSummary(errors)}`, {
-      details: errors.map((d) => formatDiagnostic(d, { color: opts.color === true })),
-      hint: `fix the problems above; \`kiln validate ${r.file}\` also lists warnings`,
-    });
-  }
+  if (!r.project) throw invalidProjectError(r, { color: opts.color === true });
   return { project: r.project, diagnostics: r.diagnostics };
+}
+
+/**
+ * The `KRAFTFILE_INVALID` error for a read that found errors: the message
+ * counts them, `details` are the formatted error diagnostics.
+ */
+export function invalidProjectError(r: ReadProjectResult, opts: { color?: boolean } = {}): KilnError {
+  const errors = r.diagnostics.filter((d) => d.severity === "error");
+  return new KilnError("KRAFTFILE_INVALID", `${r.file} is not a valid Kraftfile: ${countSummary(errors)}`, {
+    details: errors.map((d) => formatDiagnostic(d, { color: opts.color === true })),
+    hint: `fix the problems above; \`kiln validate ${r.file}\` also lists warnings`,
+  });
+}
+
+/**
+ * The one JSON document `validate --json` and `inspect --json` print when
+ * they fail: `{ok: false, file, diagnostics}` for a Kraftfile with errors,
+ * `{ok: false, error: {code, message, hint}}` when none could be read.
+ */
+export function failureDocument(
+  failure: { read: ReadProjectResult } | { error: KilnError },
+): Record<string, unknown> {
+  if ("read" in failure) {
+    return { ok: false, file: failure.read.file, diagnostics: failure.read.diagnostics };
+  }
+  const e = failure.error;
+  return { ok: false, error: { code: e.code, message: e.message, hint: e.hint ?? null } };
 }

@@ -85,7 +85,7 @@ export function parseKraftfile(text: string, file: string, host: ParseHost): Par
       e.code === "MULTIPLE_DOCS"
         ? "a Kraftfile is one YAML document, but a second one starts here (`---`)"
         : `invalid YAML: ${firstLine(e.message)}`;
-    sink.addAt("error", "yaml-syntax", e.pos[0], message);
+    sink.addAt("error", "yaml-syntax", e.pos[0], message, yamlHint(e.code, e.message));
   }
   for (const w of doc.warnings) {
     sink.addAt("warning", "yaml-warning", w.pos[0], `YAML: ${firstLine(w.message)}`);
@@ -193,7 +193,7 @@ export function parseKraftfile(text: string, file: string, host: ParseHost): Par
 
   const builds = p.has("unikraft") || p.has("template");
   let targets: Project["targets"] = [];
-  if (p.has("targets")) targets = readTargets(r, val("targets"), key("targets"), name);
+  if (p.has("targets")) targets = readTargets(r, val("targets"), key("targets"), name, specification);
   else if (builds && !p.has("runtime")) {
     sink.addAt(
       "error",
@@ -238,6 +238,32 @@ export function parseKraftfile(text: string, file: string, host: ParseHost): Par
 function done(sink: DiagnosticSink): ParseResult {
   const diagnostics = [...sink.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col);
   return { diagnostics };
+}
+
+/** What to do about a YAML syntax error, by the `yaml` library's error code. */
+function yamlHint(code: string, message: string): string {
+  if (/^Flow sequence/.test(message))
+    return "a `[` list is not closed: end it with `]` on the same line, or write one `- item` per line";
+  if (/^Flow map/.test(message))
+    return "a `{` mapping is not closed: end it with `}`, or write one `key: value` per line";
+  if (/^Missing closing/.test(message)) return "a quoted string is not closed: add the closing quote";
+  switch (code) {
+    case "BAD_INDENT":
+      return "keys of one mapping must start at the same column; indent with spaces, two per level";
+    case "TAB_AS_INDENT":
+      return "YAML forbids tabs for indentation: indent with spaces";
+    case "MULTIPLE_DOCS":
+      return "remove the `---` line and what follows it, or merge it into the one mapping";
+    case "BLOCK_AS_IMPLICIT_KEY":
+    case "MULTILINE_IMPLICIT_KEY":
+      return 'a value cannot hold `key: value` on the same line: quote it ("a: b") or put the nested key on its own, more indented line';
+    case "BAD_SCALAR_START":
+      return "values starting with `@`, `` ` ``, `%` or `|`/`>` in the wrong place must be quoted";
+    case "MISSING_CHAR":
+      return "every line in a mapping is `key: value`; a name alone needs a `:` after it";
+    default:
+      return "a Kraftfile is YAML: check indentation (spaces only), quotes and brackets at this position";
+  }
 }
 
 function firstLine(s: string): string {

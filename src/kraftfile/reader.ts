@@ -292,6 +292,7 @@ export class Reader {
       return out;
     }
     if (isSeq(node)) {
+      const lines = new Map<string, number>();
       for (const raw of node.items) {
         const item = this.deref(raw);
         const text = this.string(item, `entries of \`${what}\``, node);
@@ -306,7 +307,29 @@ export class Reader {
           );
           continue;
         }
-        out[key] = eq === -1 ? "" : text.slice(eq + 1);
+        const value = eq === -1 ? "" : text.slice(eq + 1);
+        const line = this.sink.position(item?.range?.[0] ?? 0).line;
+        const prev = lines.get(key);
+        // A warning, not an error: KraftKit folds the list into a map where
+        // the last entry wins (docker-compose's env lists behave the same),
+        // so such files do load there; Kiln keeps that result but says so.
+        if (prev !== undefined && out[key] !== value) {
+          this.sink.warn(
+            "duplicate-entry",
+            item,
+            `\`${what}\` sets \`${key}\` twice: \`${out[key]}\` on line ${prev} and \`${value}\` on line ${line}; the last one wins`,
+            "keep only the one you mean",
+          );
+        } else if (prev !== undefined) {
+          this.sink.warn(
+            "duplicate-entry",
+            item,
+            `\`${what}\` sets \`${key}\` twice to the same value \`${value}\` (lines ${prev} and ${line})`,
+            "remove the repeated entry",
+          );
+        }
+        lines.set(key, line);
+        out[key] = value;
       }
       return out;
     }

@@ -46,6 +46,18 @@ export function readComponent(
     version,
   });
   if (r.isNull(node)) return { name, source: gitDefault(DEFAULT_VERSION), kconfig: {} };
+  if (isBoolean(node)) {
+    // An error, not a guess: KraftKit's `lib.TransformMapFromSchema` rejects
+    // anything but a string or a mapping ("invalid type bool for component"),
+    // and reading `true` as the version "true" would fail later at git.
+    r.sink.error(
+      "invalid-version",
+      node,
+      `${where} must be a version, a source or a mapping, got a boolean (\`${r.raw(node as Scalar)}\`); a boolean is not a version`,
+      `write \`${name}: stable\` (or a tag such as \`v0.17.0\`), or a mapping {source, version, kconfig}`,
+    );
+    return undefined;
+  }
   if (isScalar(node)) {
     const text = r.string(node, where, keyNode);
     if (text === undefined) return undefined;
@@ -56,7 +68,7 @@ export function readComponent(
     if (typeof node.value === "string" && (isUrl(text) || looksLikePath(text) || isDir(r, text))) {
       const res = resolveSourceString(text, r.dir, (p) => r.host.isDirectory(p));
       if (!res.ok) {
-        r.sink.error("invalid-source", node, res.message, res.hint);
+        r.sink.error(res.code ?? "invalid-source", node, res.message, res.hint);
         return undefined;
       }
       return { name, source: res.source, kconfig: {} };
@@ -81,9 +93,18 @@ export function readComponent(
   }
   const p = r.pairs(node, ["source", "version", "kconfig"], where);
   const versionNode = r.value(p.get("version"));
-  const version = p.has("version")
-    ? r.string(versionNode, `${where} version`, p.get("version")?.key)
-    : undefined;
+  if (isBoolean(versionNode)) {
+    r.sink.error(
+      "invalid-version",
+      versionNode,
+      `${where} version must be a branch, tag or commit, got a boolean (\`${r.raw(versionNode as Scalar)}\`)`,
+      "write e.g. `version: stable` or `version: v0.17.0`",
+    );
+  }
+  const version =
+    p.has("version") && !isBoolean(versionNode)
+      ? r.string(versionNode, `${where} version`, p.get("version")?.key)
+      : undefined;
   let source: ComponentSource | undefined;
   let compName = name;
   if (p.has("source")) {
@@ -91,7 +112,7 @@ export function readComponent(
     const text = r.string(sNode, `${where} source`, p.get("source")?.key);
     if (text !== undefined) {
       const res = resolveSourceString(text, r.dir, (x) => r.host.isDirectory(x));
-      if (!res.ok) r.sink.error("invalid-source", sNode, res.message, res.hint);
+      if (!res.ok) r.sink.error(res.code ?? "invalid-source", sNode, res.message, res.hint);
       else {
         source = res.source;
         if (source.type === "git") {
@@ -127,6 +148,11 @@ export function readComponent(
   if (version === "") r.sink.error("invalid-value", versionNode, `${where} version must not be empty`);
   const kconfig = r.kconfig(r.value(p.get("kconfig")), where);
   return source ? { name: compName, source, kconfig } : undefined;
+}
+
+/** YAML `true`/`false` (also `yes`/`no` is a string in YAML 1.2, so only these two). */
+function isBoolean(node: Node | null): boolean {
+  return isScalar(node) && typeof node.value === "boolean";
 }
 
 function isDir(r: Reader, text: string): boolean {
@@ -261,7 +287,18 @@ function volumeFromString(r: Reader, item: Node | null, where: string, at: Node)
     r.sink.error("invalid-volume", item, `${where} mode must be \`ro\` or \`rw\`, got \`${mode}\``);
     return undefined;
   }
-  // A bare source mounts at `/`, as KraftKit's volume transform does.
+  if (parts.length === 1) {
+    // KraftKit's `volume.TransformFromSchema`: "When no colon is specified,
+    // assume the root file system" (destination `/`). Kiln keeps that
+    // meaning but says so, since `- ./data` more often means a forgotten
+    // `:/data` than "replace the guest's root".
+    r.sink.warn(
+      "volume-at-root",
+      item,
+      `${where} \`${text}\` has no \`:destination\`; it is mounted at \`/\`, the guest's root filesystem (as KraftKit does)`,
+      `write \`${text}:/\` to mean that, or \`${text}:/data\` to mount it elsewhere`,
+    );
+  }
   return { source: parts[0]!, destination: parts[1] ?? "/", readonly: mode === "ro" };
 }
 
@@ -289,19 +326,23 @@ function volumeFromMap(r: Reader, item: Node, where: string): Volume | undefined
   return { source, destination, readonly, ...(driver ? { driver } : {}) };
 }
 
-/** `cmd:` — a list of arguments, or a string split into words as a shell would (KraftKit uses shellwords). */
-export function readCmd(r: Reader, node: Node | null, keyNode: Node): string[] {
+/**
+ * `cmd:` (or a v0.5 target's `command:`, named by `what`) — a list of
+ * arguments, or a string split into words as a shell would (KraftKit uses
+ * shellwords).
+ */
+export function readCmd(r: Reader, node: Node | null, keyNode: Node, what = "`cmd`"): string[] {
   if (r.isNull(node)) return [];
   if (isSeq(node)) {
     const out: string[] = [];
     for (const raw of node.items) {
-      const s = r.string(r.deref(raw), "`cmd` arguments", node);
+      const s = r.string(r.deref(raw), `${what} arguments`, node);
       if (s !== undefined) out.push(s);
     }
     return out;
   }
   if (isScalar(node)) {
-    const text = r.string(node, "`cmd`", keyNode);
+    const text = r.string(node, what, keyNode);
     if (text === undefined) return [];
     const { words, error } = splitShellWords(text);
     if (error) {
@@ -313,7 +354,7 @@ export function readCmd(r: Reader, node: Node | null, keyNode: Node): string[] {
   r.sink.error(
     "invalid-type",
     node,
-    `\`cmd\` must be a list of arguments or a command string, got ${r.describe(node)}`,
+    `${what} must be a list of arguments or a command string, got ${r.describe(node)}`,
   );
   return [];
 }

@@ -21,7 +21,19 @@ test("splitUrlVersion: @ref after the host, and branch/tag/version query paramet
     url: "https://example.org/r.git",
     version: "dev",
   });
-  assert.equal(splitUrlVersion("https://example.org/r.git?version=1&tag=t").version, "t");
+  assert.deepEqual(splitUrlVersion("https://example.org/r.git?tag=t&version=t"), {
+    url: "https://example.org/r.git",
+    version: "t",
+  });
+  // Two different versions are a conflict, listed as written (tag before version, then @ref).
+  assert.deepEqual(splitUrlVersion("https://example.org/r.git?version=1&tag=t").conflict, [
+    "?tag=t",
+    "?version=1",
+  ]);
+  assert.deepEqual(splitUrlVersion("https://github.com/unikraft/lib-e.git@v2?branch=main").conflict, [
+    "?branch=main",
+    "@v2",
+  ]);
 });
 
 test("resolveSourceString: directories, archives and URLs; anything else is an error", () => {
@@ -43,6 +55,9 @@ test("resolveSourceString: directories, archives and URLs; anything else is an e
     ok: true,
     source: { type: "git", url: "https://github.com/unikraft/unikraft.git", version: "stable" },
   });
+  const twice = resolveSourceString("https://example.org/e.git@v2?branch=main", "/proj", isDir);
+  assert.ok(!twice.ok && twice.code === "conflicting-version");
+  assert.match(twice.message, /names two versions: `\?branch=main` and `@v2`/);
   const bad = resolveSourceString("./missing", "/proj", isDir);
   assert.equal(bad.ok, false);
   assert.ok(!bad.ok && bad.message.includes("/proj/missing"));

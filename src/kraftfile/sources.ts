@@ -43,7 +43,7 @@ export function looksLikePath(s: string): boolean {
 
 export type SourceResolution =
   | { ok: true; source: ComponentSource; urlVersion?: string }
-  | { ok: false; message: string; hint?: string };
+  | { ok: false; message: string; hint?: string; code?: string };
 
 /**
  * Resolve a `source:` string. `dir` is the Kraftfile's directory (relative
@@ -55,7 +55,15 @@ export function resolveSourceString(
   isDirectory: (path: string) => boolean,
 ): SourceResolution {
   if (isUrl(value)) {
-    const { url, version } = splitUrlVersion(value);
+    const { url, version, conflict } = splitUrlVersion(value);
+    if (conflict) {
+      return {
+        ok: false,
+        code: "conflicting-version",
+        message: `source URL \`${value}\` names two versions: ${conflict.map((c) => `\`${c}\``).join(" and ")}`,
+        hint: "keep one: `…repo.git@v0.17.0`, or `?branch=`/`?tag=`, or the separate `version` key",
+      };
+    }
     if (ARCHIVE.test(url.replace(/[?#].*$/, "")))
       return { ok: true, source: { type: "tarball", location: url } };
     return {
@@ -78,19 +86,19 @@ export function resolveSourceString(
  * Split a version off a URL: `…/repo.git@v0.17.0`, or a `branch`, `tag` or
  * `version` query parameter (KraftKit's `urlHasVersion`, checked in that order).
  * The query is removed from the URL returned; other URL parts are kept.
+ * When the URL names more than one different version (`…git@v2?branch=main`)
+ * `conflict` lists them as written: KraftKit would silently take the first
+ * it checks, which is rarely what the writer meant.
  */
-export function splitUrlVersion(value: string): { url: string; version?: string } {
+export function splitUrlVersion(value: string): { url: string; version?: string; conflict?: string[] } {
   let url = value;
-  let version: string | undefined;
+  const found: { version: string; spelled: string }[] = [];
   const q = url.indexOf("?");
   if (q !== -1) {
     const params = new URLSearchParams(url.slice(q + 1));
     for (const k of ["branch", "tag", "version"]) {
       const v = params.get(k);
-      if (v) {
-        version = v;
-        break;
-      }
+      if (v) found.push({ version: v, spelled: `?${k}=${v}` });
     }
     url = url.slice(0, q);
   }
@@ -98,8 +106,11 @@ export function splitUrlVersion(value: string): { url: string; version?: string 
   const hostEnd = SCP_LIKE.test(url) ? url.indexOf(":") : url.indexOf("/", url.indexOf("://") + 3);
   const at = url.lastIndexOf("@");
   if (hostEnd !== -1 && at > hostEnd) {
-    version ??= url.slice(at + 1);
+    found.push({ version: url.slice(at + 1), spelled: `@${url.slice(at + 1)}` });
     url = url.slice(0, at);
   }
-  return version ? { url, version } : { url };
+  const version = found[0]?.version;
+  const distinct = new Set(found.map((f) => f.version));
+  const conflict = distinct.size > 1 ? found.map((f) => f.spelled) : undefined;
+  return { url, ...(version ? { version } : {}), ...(conflict ? { conflict } : {}) };
 }

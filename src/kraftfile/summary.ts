@@ -32,6 +32,15 @@ export function describeProject(p: Project): string {
     const n = Object.keys(t.kconfig).length;
     const k = n ? ` (${n} kconfig option${n === 1 ? "" : "s"})` : "";
     rows.push([i === 0 ? "targets" : "", `${t.name.padEnd(nameWidth)}${t.platform}/${t.architecture}${k}`]);
+    // Spec v0.5's per-target `command` and `initrd`, under their target.
+    if (t.cmd)
+      rows.push(["", `${" ".repeat(nameWidth)}cmd ${t.cmd.map((a) => JSON.stringify(a)).join(" ")}`]);
+    if (t.initrd) {
+      const inputs = t.initrd.inputs.map((x) => `${x.source}:${x.destination}`).join(", ");
+      const out = t.initrd.output ? ` -> ${t.initrd.output}` : "";
+      const z = t.initrd.compress ? " (compressed)" : "";
+      rows.push(["", `${" ".repeat(nameWidth)}initrd ${inputs}${out}${z}`]);
+    }
   });
   if (p.targets.length === 0) rows.push(["targets", "none (the runtime's kernel is used)"]);
   if (p.rootfs) {

@@ -4,8 +4,10 @@
  */
 import { isMap, isScalar, isSeq, type Node, type Pair } from "yaml";
 import { didYouMean } from "./diagnostics.js";
+import { readInitrd } from "./initrd.js";
 import type { Reader } from "./reader.js";
-import type { Architecture, Platform, Target } from "./types.js";
+import { readCmd } from "./sections.js";
+import type { Architecture, Platform, SpecVersion, Target, TargetInitrd } from "./types.js";
 
 /** Platform names and aliases KraftKit accepts (`machine/platform` `PlatformsByName`, plus `linuxu`). */
 export const PLATFORMS: Readonly<Record<string, Platform>> = {
@@ -65,7 +67,13 @@ function architectureOf(r: Reader, text: string, node: Node): Architecture | und
  * KraftKit's `KernelName` and the image file name Unikraft's build writes
  * (`helloworld_fc-x86_64`). Names must be unique.
  */
-export function readTargets(r: Reader, node: Node | null, keyNode: Node, project: string): Target[] {
+export function readTargets(
+  r: Reader,
+  node: Node | null,
+  keyNode: Node,
+  project: string,
+  spec: SpecVersion,
+): Target[] {
   if (!isSeq(node)) {
     r.sink.error(
       "invalid-type",
@@ -86,7 +94,7 @@ export function readTargets(r: Reader, node: Node | null, keyNode: Node, project
   const names = new Map<string, number>();
   node.items.forEach((raw, i) => {
     const item = r.deref(raw);
-    const t = readTarget(r, item ?? node, i + 1, project);
+    const t = readTarget(r, item ?? node, i + 1, project, spec);
     if (!t) return;
     const line = r.sink.position(item?.range?.[0] ?? 0).line;
     const first = names.get(t.name);
@@ -105,12 +113,27 @@ export function readTargets(r: Reader, node: Node | null, keyNode: Node, project
   return targets;
 }
 
-function readTarget(r: Reader, node: Node, index: number, project: string): Target | undefined {
+/**
+ * Target keys of spec v0.5's schema (`definitions.target`) that v0.6 moved to
+ * the top level (`cmd`, `rootfs`). v0.6's schema no longer lists them;
+ * Kiln still reads them in any version, with a warning after v0.5.
+ */
+const V05_TARGET_KEYS: Readonly<Record<string, string>> = { command: "cmd", initrd: "rootfs" };
+
+function readTarget(
+  r: Reader,
+  node: Node,
+  index: number,
+  project: string,
+  spec: SpecVersion,
+): Target | undefined {
   const where = `target ${index}`;
   let platform: Platform | undefined;
   let architecture: Architecture | undefined;
   let name: string | undefined;
   let kconfig = {};
+  let cmd: string[] | undefined;
+  let initrd: TargetInitrd | undefined;
   const splitPair = (text: string, at: Node): boolean => {
     const parts = text.split("/");
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
@@ -130,8 +153,21 @@ function readTarget(r: Reader, node: Node, index: number, project: string): Targ
     const text = r.string(node, where);
     if (text === undefined || !splitPair(text, node)) return undefined;
   } else if (isMap(node)) {
-    const known = ["name", "architecture", "arch", "platform", "plat", "kconfig"];
+    const known = ["name", "architecture", "arch", "platform", "plat", "kconfig", "command", "initrd"];
     const p = r.pairs(node, known, where);
+    for (const [k, topLevel] of Object.entries(V05_TARGET_KEYS)) {
+      if (spec !== "0.5" && p.has(k)) {
+        r.sink.warn(
+          "older-key",
+          p.get(k)!.key,
+          `\`${k}\` in ${where} is a Kraftfile spec v0.5 key; spec v${spec} sets it with the top-level \`${topLevel}\` (Kiln still applies it to this target)`,
+          `move it to the top-level \`${topLevel}\`, or declare \`spec: v0.5\``,
+        );
+      }
+    }
+    if (p.has("command"))
+      cmd = readCmd(r, r.value(p.get("command")), p.get("command")!.key, `${where} \`command\``);
+    if (p.has("initrd")) initrd = readInitrd(r, r.value(p.get("initrd")), p.get("initrd")!.key, where);
     const pick = (a: string, b: string): Pair<Node, Node | null> | undefined => {
       if (p.has(a) && p.has(b)) {
         r.sink.error(
@@ -182,5 +218,7 @@ function readTarget(r: Reader, node: Node, index: number, project: string): Targ
     platform,
     architecture,
     kconfig,
+    ...(cmd !== undefined ? { cmd } : {}),
+    ...(initrd ? { initrd } : {}),
   };
 }

@@ -49,6 +49,38 @@ export interface Target {
   platform: Platform;
   architecture: Architecture;
   kconfig: KconfigMap;
+  /**
+   * This target's own application arguments, from spec v0.5's target
+   * `command` (KraftKit's `TargetConfig.Command`, "the command-line
+   * arguments set for this target"). When present it replaces the
+   * project's `cmd` for this target; absent, the project's `cmd` applies.
+   */
+  cmd?: string[];
+  /** The initramfs spec v0.5 builds for this target (its target `initrd`). */
+  initrd?: TargetInitrd;
+}
+
+/** One `initrd.input` entry: KraftKit's `host:archive` pair. */
+export interface InitrdInput {
+  /** Host path (file or directory), absolute. */
+  source: string;
+  /** Where it goes inside the archive (absolute; default `/`). */
+  destination: string;
+}
+
+/**
+ * A target's initramfs as spec v0.5 writes it (`initrd: {input, output,
+ * format, compress}`, or KraftKit's short form `DIR[:OUTPUT]`).
+ */
+export interface TargetInitrd {
+  /** What to pack, in the order written. */
+  inputs: InitrdInput[];
+  /** Absolute path of the archive to write; absent when the build chooses. */
+  output?: string;
+  /** Always `cpio` (KraftKit's `newc`, the only CPIO format it writes). */
+  format: "cpio";
+  /** Whether the archive is compressed. */
+  compress: boolean;
 }
 
 export type RootfsFormat = "cpio" | "erofs";

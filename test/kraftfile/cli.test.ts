@@ -192,7 +192,12 @@ test("kiln inspect: an invalid Kraftfile prints every error and exits 1", async 
 test("kiln validate: usage errors and a missing -K file", async () => {
   const missing = await runKiln(["validate", "-K", "no/such/Kraftfile"]);
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, `error: Kraftfile ${join(REPO_ROOT, "no/such/Kraftfile")} does not exist\n`);
+  assert.match(
+    missing.stderr,
+    new RegExp(
+      `^error: Kraftfile ${join(REPO_ROOT, "no/such/Kraftfile")} does not exist\nhint: check the path \\(-K is relative to the current directory\\)`,
+    ),
+  );
   const extra = await runKiln(["validate", "a", "b"]);
   assert.equal(extra.code, 2);
   assert.match(extra.stderr, /^error: too many arguments: b\n/);

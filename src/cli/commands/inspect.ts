@@ -3,12 +3,14 @@
  * form (every short form expanded), as aligned text or JSON.
  */
 import { existsSync } from "node:fs";
+import { KilnError } from "../../core/errors.js";
 import { useColor } from "../../core/output.js";
 import { formatDiagnostic } from "../../kraftfile/diagnostics.js";
+import { failureDocument, invalidProjectError, type ReadProjectResult } from "../../kraftfile/load.js";
 import { describeProject } from "../../kraftfile/summary.js";
 import { formatMachine, inspectMachine } from "../../machine/describe.js";
 import { bool, type CommandDef, str } from "../command.js";
-import { kraftfileOption, loadProjectFromArgs, projectDir } from "../project-options.js";
+import { kraftfileOption, projectDir, readProjectFromArgs } from "../project-options.js";
 
 const command: CommandDef = {
   name: ["inspect"],
@@ -17,11 +19,17 @@ const command: CommandDef = {
   maxPositionals: 1,
   options: {
     kraftfile: kraftfileOption(),
-    json: { type: "boolean", description: "print the normalized project as JSON" },
+    json: {
+      type: "boolean",
+      description:
+        "print the normalized project as JSON; on failure {ok: false, file, diagnostics} or {ok: false, error}",
+    },
   },
   details: [
     "DIR defaults to the current directory. Warnings go to stderr; a Kraftfile with errors",
-    "prints them all and exits 1.",
+    "prints them all and exits 1 (with --json, stdout still gets one JSON document:",
+    "{ok: false, file, diagnostics}, or {ok: false, error: {code, message, hint}} when no",
+    "Kraftfile can be read).",
     "",
     "examples:",
     "  kiln inspect examples/helloworld",
@@ -38,10 +46,27 @@ const command: CommandDef = {
       return undefined;
     }
     const color = useColor(process.stderr, ctx.env);
-    const { project, diagnostics } = await loadProjectFromArgs(ctx, { color });
+    const json = bool(ctx, "json");
+    // With --json, a failure still prints one JSON document on stdout (scripts
+    // parse it); the human-readable error goes to stderr and the exit code is 1.
+    // Success keeps printing the bare project, as it always has.
+    const printFailure = (doc: Record<string, unknown>) => {
+      if (json) ctx.out(`${JSON.stringify(doc, null, 2)}\n`);
+    };
+    let r: ReadProjectResult;
+    try {
+      r = await readProjectFromArgs(ctx);
+    } catch (e) {
+      if (e instanceof KilnError) printFailure(failureDocument({ error: e }));
+      throw e;
+    }
+    if (!r.project) {
+      printFailure(failureDocument({ read: r }));
+      throw invalidProjectError(r, { color });
+    }
     // Warnings are already formatted with their location; print them whole on stderr.
-    for (const d of diagnostics) ctx.reporter.info(formatDiagnostic(d, { color }));
-    ctx.out(bool(ctx, "json") ? `${JSON.stringify(project, null, 2)}\n` : `${describeProject(project)}\n`);
+    for (const d of r.diagnostics) ctx.reporter.info(formatDiagnostic(d, { color }));
+    ctx.out(json ? `${JSON.stringify(r.project, null, 2)}\n` : `${describeProject(r.project)}\n`);
     return undefined;
   },
 };

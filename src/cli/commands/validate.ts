@@ -3,9 +3,10 @@
  * project's Kraftfile; exit 1 when there are errors.
  */
 
-import { ExitCode } from "../../core/errors.js";
+import { ExitCode, KilnError } from "../../core/errors.js";
 import { useColor } from "../../core/output.js";
 import { countSummary, formatDiagnostic } from "../../kraftfile/diagnostics.js";
+import { failureDocument, type ReadProjectResult } from "../../kraftfile/load.js";
 import { bool, type CommandDef } from "../command.js";
 import { kraftfileOption, readProjectFromArgs } from "../project-options.js";
 
@@ -16,7 +17,11 @@ const command: CommandDef = {
   maxPositionals: 1,
   options: {
     kraftfile: kraftfileOption(),
-    json: { type: "boolean", description: "print {file, ok, errors, warnings, diagnostics} as JSON" },
+    json: {
+      type: "boolean",
+      description:
+        "print {file, ok, errors, warnings, diagnostics} as JSON; {ok: false, error: {code, message, hint}} when no Kraftfile can be read",
+    },
   },
   details: [
     "DIR defaults to the current directory; Kiln looks for Kraftfile, Kraftfile.yaml,",
@@ -27,7 +32,15 @@ const command: CommandDef = {
     "  kiln validate -K path/to/kraft.yaml --json",
   ].join("\n"),
   async run(ctx) {
-    const r = await readProjectFromArgs(ctx);
+    let r: ReadProjectResult;
+    try {
+      r = await readProjectFromArgs(ctx);
+    } catch (e) {
+      // Scripts get one JSON document on stdout even now; people still read stderr.
+      if (e instanceof KilnError && bool(ctx, "json"))
+        ctx.out(`${JSON.stringify(failureDocument({ error: e }), null, 2)}\n`);
+      throw e;
+    }
     const errors = r.diagnostics.filter((d) => d.severity === "error").length;
     const warnings = r.diagnostics.length - errors;
     if (bool(ctx, "json")) {
