@@ -3,7 +3,15 @@
  * files into a typed {@link Project}.
  */
 export { countSummary, formatDiagnostic } from "./diagnostics.js";
-export { findKraftfile, KRAFTFILE_NAMES, loadProject, type ReadProjectResult, readProject } from "./load.js";
+export {
+  failureDocument,
+  findKraftfile,
+  invalidProjectError,
+  KRAFTFILE_NAMES,
+  loadProject,
+  type ReadProjectResult,
+  readProject,
+} from "./load.js";
 export { type ParseHost, type ParseResult, parseKraftfile, SPEC_VERSIONS, TOP_LEVEL_KEYS } from "./parse.js";
 export { DEFAULT_UNIKRAFT_URL, DEFAULT_VERSION, defaultLibraryUrl } from "./sources.js";
 export { describeProject } from "./summary.js";
@@ -15,6 +23,7 @@ export type {
   Component,
   ComponentSource,
   Diagnostic,
+  InitrdInput,
   KconfigMap,
   Platform as TargetPlatform,
   Project,
@@ -23,5 +32,6 @@ export type {
   Severity,
   SpecVersion,
   Target,
+  TargetInitrd,
   Volume,
 } from "./types.js";

@@ -85,6 +85,7 @@ export function readInitrd(
         "invalid-type",
         c ?? p.get("compress")!.key,
         `${what} compress must be true or false, got ${r.describe(c)}`,
+        "write `compress: true` or `compress: false` (YAML reads `yes` as a string)",
       );
   }
   return { inputs, ...(output ? { output } : {}), format: "cpio", compress };

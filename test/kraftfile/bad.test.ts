@@ -358,6 +358,92 @@ const CASES: Record<string, Expected[]> = {
   "two-documents.Kraftfile": [
     ["error", "yaml-syntax", "4:1", "a Kraftfile is one YAML document, but a second one starts here (`---`)"],
   ],
+  "library-boolean.Kraftfile": [
+    [
+      "error",
+      "invalid-version",
+      "6:9",
+      "library `lwip` must be a version, a source or a mapping, got a boolean (`true`); a boolean is not a version",
+    ],
+    [
+      "error",
+      "invalid-version",
+      "8:14",
+      "library `musl` version must be a branch, tag or commit, got a boolean (`false`)",
+    ],
+  ],
+  "env-list-repeat.Kraftfile": [
+    [
+      "warning",
+      "duplicate-entry",
+      "8:5",
+      "`env` sets `A` twice: `1` on line 6 and `2` on line 8; the last one wins",
+    ],
+    ["warning", "duplicate-entry", "9:5", "`env` sets `B` twice to the same value `x` (lines 7 and 9)"],
+  ],
+  "volume-bare-source.Kraftfile": [
+    [
+      "warning",
+      "volume-at-root",
+      "6:5",
+      "volume 1 `/a` has no `:destination`; it is mounted at `/`, the guest's root filesystem (as KraftKit does)",
+    ],
+  ],
+  "url-ref-and-query.Kraftfile": [
+    [
+      "error",
+      "conflicting-version",
+      "6:6",
+      "source URL `https://github.com/unikraft/lib-e.git@v2?branch=main` names two versions: `?branch=main` and `@v2`",
+    ],
+  ],
+  "flow-list-at-eof.Kraftfile": [
+    [
+      "error",
+      "yaml-syntax",
+      "4:18",
+      "invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ],
+  ],
+  "quote-at-eof.Kraftfile": [["error", "yaml-syntax", "2:18", "invalid YAML: Missing closing 'quote"]],
+  "target-command-v06.Kraftfile": [
+    [
+      "warning",
+      "older-key",
+      "6:5",
+      "`command` in target 1 is a Kraftfile spec v0.5 key; spec v0.6 sets it with the top-level `cmd`",
+    ],
+  ],
+  "target-command-map.Kraftfile": [
+    [
+      "error",
+      "invalid-type",
+      "6:14",
+      "target 1 `command` must be a list of arguments or a command string, got a mapping",
+    ],
+  ],
+  "target-initrd-format.Kraftfile": [
+    [
+      "error",
+      "invalid-value",
+      "8:15",
+      "target 1 `initrd` format must be `newc` (or `cpio`), got `odc`; KraftKit writes no other CPIO format",
+    ],
+  ],
+  "target-initrd-input.Kraftfile": [
+    [
+      "error",
+      "invalid-initrd",
+      "8:11",
+      "target 1 `initrd` input entries must be `HOST_PATH[:/PATH_IN_ARCHIVE]`, got `./rootfs:etc`",
+    ],
+    [
+      "error",
+      "invalid-type",
+      "9:17",
+      "target 1 `initrd` compress must be true or false, got a string (`yes`)",
+    ],
+  ],
   "tab-indent.Kraftfile": [
     ["error", "yaml-syntax", "4:1", "invalid YAML: Tabs are not allowed as indentation"],
   ],
@@ -387,6 +473,12 @@ for (const [name, expected] of Object.entries(CASES)) {
       const text = formatDiagnostic(d);
       assert.ok(text.startsWith(`${file}:${d.line}:${d.col}: ${d.severity}: `), text);
       if (d.sourceLine !== undefined) assert.match(text, /\n\s*\| *\^/);
+      // YAML syntax errors say what to do and show the line, even at the end of the file.
+      if (d.code === "yaml-syntax") {
+        assert.ok(d.hint, `${name}: a hint for ${d.message}`);
+        assert.ok(d.sourceLine?.trim(), `${name}: a source line for ${d.message}`);
+        assert.match(text, /\nhint: /);
+      }
     }
   });
 }

@@ -205,3 +205,79 @@ test("kiln validate: usage errors and a missing -K file", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /usage: kiln inspect \[DIR\] \[-K FILE\] \[--json\]/);
 });
+
+test("kiln inspect --json: an invalid Kraftfile still prints one JSON document (validate's diagnostic shape)", async () => {
+  const file = join(BAD, "runtime-in-v05.Kraftfile");
+  const r = await runKiln(["inspect", "--json", "-K", file]);
+  assert.equal(r.code, 1);
+  const out = JSON.parse(r.stdout) as {
+    ok: boolean;
+    file: string;
+    diagnostics: {
+      severity: string;
+      code: string;
+      file: string;
+      line: number;
+      col: number;
+      message: string;
+    }[];
+  };
+  assert.deepEqual(Object.keys(out), ["ok", "file", "diagnostics"]);
+  assert.equal(out.ok, false);
+  assert.equal(out.file, file);
+  assert.deepEqual(
+    out.diagnostics.map((d) => [d.severity, d.code, d.line, d.col]),
+    [
+      ["error", "conflicting-keys", 2, 1],
+      ["error", "newer-key", 3, 1],
+    ],
+  );
+  // The same diagnostics validate --json reports.
+  const v = JSON.parse((await runKiln(["validate", "--json", "-K", file])).stdout) as {
+    diagnostics: unknown;
+  };
+  assert.deepEqual(out.diagnostics, v.diagnostics);
+  // People still get the readable errors on stderr.
+  assert.match(r.stderr, /^error: .*runtime-in-v05\.Kraftfile is not a valid Kraftfile: 2 errors\n/);
+});
+
+test("validate --json and inspect --json: a missing directory or -K file is {ok: false, error}", async (t) => {
+  const missing = join(scratchDir(t), "no-such-project");
+  for (const args of [
+    ["validate", "--json", missing],
+    ["inspect", "--json", missing],
+    ["validate", "--json", "-K", join(missing, "nope.yaml")],
+    ["inspect", "--json", "-K", join(missing, "nope.yaml")],
+  ]) {
+    const r = await runKiln(args);
+    assert.equal(r.code, 1, args.join(" "));
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      error: { code: string; message: string; hint: string };
+    };
+    assert.equal(out.ok, false);
+    assert.equal(out.error.code, "KRAFTFILE_NOT_FOUND");
+    assert.match(out.error.message, /does not exist/);
+    assert.ok(out.error.hint.length > 0, `${args.join(" ")}: a hint`);
+    assert.match(r.stderr, /^error: .*does not exist\nhint: /);
+  }
+});
+
+test("kiln validate: a YAML syntax error at the end of the file shows the last line, a caret and a hint", async () => {
+  const file = join(BAD, "flow-list-at-eof.Kraftfile");
+  const r = await runKiln(["validate", "-K", file]);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stdout,
+    [
+      `${file}:4:18: error: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      "4 | unikraft: [stable",
+      "  |                  ^",
+      "hint: a `[` list is not closed: end it with `]` on the same line, or write one `- item` per line",
+      `${file}: 1 error`,
+      "",
+    ].join("\n"),
+  );
+  const tab = await runKiln(["validate", "-K", join(BAD, "tab-indent.Kraftfile")]);
+  assert.match(tab.stdout, /\nhint: YAML forbids tabs for indentation: indent with spaces\n/);
+});
