@@ -26,3 +26,27 @@ test("prompts are recognized at the end of the output only", async () => {
   assert.equal(endsWithPrompt("Booting from ROM..."), false);
   assert.equal(endsWithPrompt("/ # \n[ 1.0] late kernel line\n"), false);
 });
+
+test("a quiet console is ready for input after a guest program's line, not after firmware or the kernel's log", async () => {
+  const { looksReadyWhenQuiet } = await import("./console.js");
+  assert.equal(looksReadyWhenQuiet(""), false);
+  assert.equal(
+    looksReadyWhenQuiet(
+      "\x1bc\x1b[?7l\x1b[2JSeaBIOS (version 1.16.2)\r\r\nBooting from ROM..\x1bc\x1b[2J\r\n",
+    ),
+    false,
+  );
+  assert.equal(looksReadyWhenQuiet("Booting from ROM..\n[    0.000000] Linux version 6.1.0\r\n"), false);
+  assert.equal(
+    looksReadyWhenQuiet("[    2.1] Run /init as init process\r\nhello from Linux 6.1 in a Kiln microVM\r\n"),
+    true,
+  );
+  assert.equal(looksReadyWhenQuiet("hello\r\n[    3.2] random: crng init done\r\n"), false);
+  // As Debian's kernel with `quiet` prints it: no newline between SeaBIOS's last line and init's first.
+  assert.equal(
+    looksReadyWhenQuiet(
+      "Booting from ROM..\x1bc\x1b[?7l\x1b[2Jhello from Linux 6.1.0-56-amd64 in a Kiln microVM\r\n",
+    ),
+    true,
+  );
+});

@@ -126,3 +126,35 @@ export function endsWithPrompt(output: string): boolean {
   const last = output.slice(output.lastIndexOf("\n") + 1).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
   return /[#$>%:?] *$/.test(last);
 }
+
+/** How long the console must stay quiet before {@link looksReadyWhenQuiet} is asked. */
+export const CONSOLE_QUIET_MS = 500;
+
+// Lines printed before any guest program runs: firmware (SeaBIOS, iPXE, EDK2)
+// and the x86 boot stub (arch/x86/boot/compressed/misc.c), and kernel log lines
+// (printk with CONFIG_PRINTK_TIME, as Debian's, Firecracker's and Unikraft's
+// kernels print them: `[    1.234567] …`).
+const BEFORE_PROGRAMS = [
+  /^(SeaBIOS|Booting from|iPXE|Machine UEFI|BdsDxe|Press ESC)/,
+  /^(early console|Decompressing Linux|Parsing ELF|Booting the kernel|Performing relocations)/,
+  /^\s*\[\s*\d+\.\d+\]/,
+];
+
+/**
+ * Whether a guest whose console has gone quiet is ready for input although it
+ * printed no prompt (a program doing `read` without one): its last line is
+ * output of a guest program — not firmware, not the kernel's boot log. By then
+ * the guest's console is open, so input is kept by its tty layer rather than
+ * dropped with the UART's FIFO.
+ */
+export function looksReadyWhenQuiet(output: string): boolean {
+  const lines = output
+    // ESC c (a terminal reset, as SeaBIOS and the kernel's console print them) starts afresh:
+    // "Booting from ROM..\x1bc…hello" is two lines.
+    .replace(/\x1bc/g, "\n")
+    .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "")
+    .split(/\r?\n|\r/)
+    .filter((l) => l.trim() !== "");
+  const last = lines.at(-1);
+  return last !== undefined && !BEFORE_PROGRAMS.some((re) => re.test(last));
+}

@@ -9,7 +9,15 @@
 import { join } from "node:path";
 import { ExitCode, KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
-import { type ConsoleAction, connectConsole, endsWithPrompt, escapeFilter, followFile } from "./console.js";
+import {
+  CONSOLE_QUIET_MS,
+  type ConsoleAction,
+  connectConsole,
+  endsWithPrompt,
+  escapeFilter,
+  followFile,
+  looksReadyWhenQuiet,
+} from "./console.js";
 import type { StartedMachine } from "./driver.js";
 import { type Launched, launchMachine, removeMachine, stopMachine, watchMachine } from "./launch.js";
 import type { RunPlan } from "./run-plan.js";
@@ -99,20 +107,32 @@ export async function runInForeground(
   const pending: Buffer[] = [];
   let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
   let text = "";
-  // Input is held until the console shows a prompt (see endsWithPrompt), then flows freely.
+  // Input is held until the console shows a prompt (see endsWithPrompt), or goes quiet after
+  // a guest program's output (looksReadyWhenQuiet: a program reading without a prompt), then
+  // flows freely.
   let ready = false;
   const flush = () => {
     if (sock && ready) for (const b of pending.splice(0)) sock.write(b);
   };
+  let quiet: NodeJS.Timeout | undefined;
   // The terminal went away (SIGHUP): nothing can be written to it any more.
   let hungUp = false;
   const follower = followFile(started.consoleLog, (chunk) => {
     if (!hungUp) io.out(chunk.toString("utf8"));
     text = (text + chunk.toString("utf8")).slice(-256 * 1024);
-    if (!ready && endsWithPrompt(text)) {
+    if (ready) return;
+    if (endsWithPrompt(text)) {
       ready = true;
       flush();
+      return;
     }
+    clearTimeout(quiet);
+    quiet = setTimeout(() => {
+      if (ready || !looksReadyWhenQuiet(text)) return;
+      ready = true;
+      flush();
+    }, CONSOLE_QUIET_MS);
+    quiet.unref();
   });
   const stopController = new AbortController();
   const onAbort = () => stopController.abort();
@@ -195,6 +215,7 @@ export async function runInForeground(
       io.reporter.info(`kiln: machine ${name} ${r.reason ?? "ended"} (exit ${r.exitCode})`);
     return r.exitCode ?? ExitCode.error;
   } finally {
+    clearTimeout(quiet);
     await follower.stop();
     io.signal.removeEventListener("abort", onAbort);
     stdin.off("data", onInput);

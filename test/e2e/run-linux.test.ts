@@ -107,6 +107,35 @@ describe("kiln run: Debian kernel + busybox initrd", { skip }, () => {
     assert.match(r.stdout, /^PIPED-42\r?$/m);
   });
 
+  test("piped stdin reaches a guest program that reads without printing a prompt", async (t) => {
+    const home = scratchDir(t);
+    const started = Date.now();
+    const r = await runKiln(
+      [
+        "run",
+        "-W",
+        "--rm",
+        kernel!,
+        "--initrd",
+        rootfs,
+        "-a",
+        "quiet",
+        "--wait-for",
+        "GOT:hello-\\d+",
+        "--timeout",
+        "120",
+        "--",
+        "sh",
+        "-c",
+        "read x; echo GOT:$x-$((6*7))",
+      ],
+      { env: { KILN_HOME: home }, input: "hello\n" },
+    );
+    t.diagnostic(`prompt-less read run took ${Date.now() - started} ms`);
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(-2000)}`);
+    assert.match(r.stdout, /^GOT:hello-42\r?$/m);
+  });
+
   test("a kernel panic is a non-zero exit with the panic as reason", async (t) => {
     const home = scratchDir(t);
     const started = Date.now();
