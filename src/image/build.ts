@@ -89,7 +89,7 @@ export interface BuildRootfsResult {
   sourceKind: SourceSpec["kind"];
   sizeBytes: number;
   uuid?: string;
-  /** Device nodes and FIFOs recorded from the source. */
+  /** Device nodes and FIFOs in the image (recorded from the source, or from the device spec). */
   specials: number;
   initSystem?: InitSystem;
   durationMs: number;
@@ -170,7 +170,11 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
     if (epochSec !== undefined && format === "ext4") await clampMtimes(tree.dir, epochSec);
     // CPIO merges the spec itself (packCpio, with line numbers); ext4 and EROFS read the staged tree.
     if (format !== "cpio" && userSpec.length > 0) await applyDeviceSpec(tree, userSpec, epochSec ?? 0);
+    const userPaths = new Set(userSpec.map((e) => e.path));
+    // Device nodes and FIFOs in the image: the source's, and the spec's (already in the tree but for CPIO).
+    let specials = tree.specials.size;
     if (format === "cpio") {
+      specials += specNodes.filter((e) => !tree.specials.has(e.path)).length;
       const { packCpio } = await import("./cpio/index.js");
       const spec = await cpioSpecFor(tree);
       if (spec.skipped.length > 0) {
@@ -188,6 +192,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
         sourceDateEpoch: epochSec,
         // The user's spec comes last, so its lines override what the source recorded.
         deviceSpec: [...(spec.lines > 0 ? [specFile] : []), ...(opts.deviceSpec ? [opts.deviceSpec] : [])],
+        extraEntries: spec.nodes.filter((n) => !userPaths.has(n.path)),
         reporter,
         signal: opts.signal,
       });
@@ -219,7 +224,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       sourceKind: spec.kind,
       sizeBytes: size,
       ...(uuid ? { uuid } : {}),
-      specials: tree.specials.size,
+      specials,
       ...(initSystem ? { initSystem } : {}),
       durationMs: Date.now() - started,
     };

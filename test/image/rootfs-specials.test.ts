@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, linkSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { KILN_FROM_SOURCE, runKiln, scratchDir } from "../helpers/kiln.js";
@@ -65,6 +65,11 @@ test("--hostname keeps a directory's device nodes and FIFOs (cpio, GNU cpio)", {
   assert.match(cpioLine(out, "dev/console"), /^crw--w----\s+1\s+0\s+0\s+5,\s+1\s/);
   assert.match(cpioLine(out, "fifo"), /^prw-------\s/);
   assert.match(cpioLine(out, "etc/hostname"), /^-rw-r--r--\s/);
+  // The node keeps its own time, as when the directory is packed in place.
+  const ls = await runKiln(["rootfs", "ls", "--json", out]);
+  const entries = JSON.parse(ls.stdout) as { path: string; mtimeSec: number }[];
+  const con = entries.find((e) => e.path === "dev/console");
+  assert.equal(con?.mtimeSec, Math.floor(lstatSync(join(root, "dev/console")).mtimeMs / 1000));
 });
 
 test("--reproducible ext4 from a directory keeps device nodes and FIFOs", { skip: noRoot }, async (t) => {
@@ -138,8 +143,18 @@ test("--device-spec adds /dev/console to a CPIO (read back by GNU cpio)", async 
   makePlainTree(root);
   writeFileSync(join(dir, "devices.txt"), SPEC);
   const out = join(dir, "initrd.cpio");
-  const r = await runKiln(["rootfs", "build", root, "-o", out, "--device-spec", join(dir, "devices.txt")]);
+  const r = await runKiln([
+    "rootfs",
+    "build",
+    root,
+    "-o",
+    out,
+    "--device-spec",
+    join(dir, "devices.txt"),
+    "--json",
+  ]);
   assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { specials: number }).specials, 2);
   assert.match(cpioLine(out, "dev/console"), /^crw-------\s+1\s+0\s+0\s+5,\s+1\s/);
   assert.match(cpioLine(out, "run/initctl"), /^prw-------\s/);
   assert.match(cpioLine(out, "bin/sh"), /^-rwsr-xr-x\s+1\s+0\s+0\s/);
