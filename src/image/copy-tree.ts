@@ -3,7 +3,7 @@
  * (guest set-up, clamped times, a device spec). Files, directories and
  * symlinks are copied with their modes and times, hard links stay links (the
  * CPIO writer stores their data once, mkfs.ext4 -d links them); device
- * nodes and FIFOs are *recorded* in the tree's metadata, exactly as the tar
+ * nodes, FIFOs and sockets are *recorded* in the tree's metadata, as the tar
  * staging path (`layers.ts`) records them, so the format writers create
  * them (CPIO spec, debugfs `mknod`) whoever runs Kiln. `fs.cp` could not be
  * used: it turns device nodes into empty regular files and fails on FIFOs.
@@ -49,14 +49,11 @@ function copyFailed(path: string, e: unknown): KilnError {
  * Copy the directory `src` into `tree.dir` (which must exist and be empty).
  * Owners are recorded in the tree's metadata (`ownersRecorded` becomes
  * true), so formats never read the staging copy's host owners. Errors name
- * the user's path under `src`, never the staging path. Sockets are left out
- * with a warning: like GNU tar ("socket ignored"), since no format Kiln
- * writes can give them meaning without the process that bound them.
+ * the user's path under `src`, never the staging path.
  */
 export async function copyTreeInto(src: string, tree: StagedTree, opts: CopyTreeOptions = {}): Promise<void> {
   tree.ownersRecorded = true;
   const links = new Map<string, string>();
-  const sockets: string[] = [];
   const progress = opts.reporter?.progress(`Copying ${src}`);
   let count = 0;
   const dirTimes: { rel: string; mode: number; mtimeSec: number }[] = [];
@@ -78,7 +75,7 @@ export async function copyTreeInto(src: string, tree: StagedTree, opts: CopyTree
       const mtimeSec = Math.floor(st.mtimeMs / 1000);
       const uid = opts.keepOwner ? st.uid : 0;
       const gid = opts.keepOwner ? st.gid : 0;
-      if ((uid !== 0 || gid !== 0) && !st.isSocket()) tree.owners.set(r, { uid, gid });
+      if (uid !== 0 || gid !== 0) tree.owners.set(r, { uid, gid });
       if (++count % 500 === 0) progress?.update("entries", count);
       try {
         if (st.isDirectory()) {
@@ -101,21 +98,26 @@ export async function copyTreeInto(src: string, tree: StagedTree, opts: CopyTree
         } else if (st.isSymbolicLink()) {
           await symlink(await readlink(abs), to);
           await lutimes(to, mtimeSec, mtimeSec);
-        } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
+        } else {
           const rdev = st.rdev;
+          const isDev = st.isCharacterDevice() || st.isBlockDevice();
           tree.specials.set(r, {
             path: r,
-            type: st.isFIFO() ? "fifo" : st.isBlockDevice() ? "block" : "char",
+            type: st.isFIFO()
+              ? "fifo"
+              : st.isBlockDevice()
+                ? "block"
+                : st.isCharacterDevice()
+                  ? "char"
+                  : "socket",
             mode,
             uid,
             gid,
             // Linux's dev_t encoding (glibc gnu_dev_major/gnu_dev_minor), as the CPIO walker reads it.
-            major: st.isFIFO() ? 0 : ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff),
-            minor: st.isFIFO() ? 0 : (rdev & 0xff) | ((rdev >>> 12) & ~0xff),
+            major: isDev ? ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff) : 0,
+            minor: isDev ? (rdev & 0xff) | ((rdev >>> 12) & ~0xff) : 0,
             mtimeSec,
           });
-        } else {
-          sockets.push(r);
         }
       } catch (e) {
         if (e instanceof KilnError) throw e;
@@ -136,10 +138,5 @@ export async function copyTreeInto(src: string, tree: StagedTree, opts: CopyTree
   }
   await chmod(tree.dir, (top.mode & 0o7777) | 0o700);
   await utimes(tree.dir, top.mtimeMs / 1000, top.mtimeMs / 1000);
-  if (sockets.length > 0) {
-    opts.reporter?.warn(
-      `${sockets.length} socket(s) left out of the image (a socket only means something to the process that bound it), e.g. /${sockets[0]}`,
-    );
-  }
   progress?.done(`${count} entries`);
 }

@@ -29,7 +29,7 @@ export async function cpioSpecFor(
     uid: s.uid,
     gid: s.gid,
     mtimeSec: s.mtimeSec,
-    ...(s.type === "fifo" ? {} : { rdevMajor: s.major, rdevMinor: s.minor }),
+    ...(s.type === "char" || s.type === "block" ? { rdevMajor: s.major, rdevMinor: s.minor } : {}),
   }));
   const paths = new Set([...tree.owners.keys(), ...tree.modes.keys()]);
   for (const p of [...paths].sort()) {

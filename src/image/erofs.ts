@@ -52,7 +52,7 @@ export async function makeErofs(opts: MakeErofsOptions): Promise<{ uuid: string 
   const { tree, reporter } = opts;
   if (tree.specials.size > 0) {
     reporter?.warn(
-      `${tree.specials.size} device node(s)/FIFO(s) from the source are left out of the EROFS image (e.g. /${[...tree.specials.keys()][0]}); use --format ext4 or cpio to keep them`,
+      `${tree.specials.size} device node(s), FIFO(s) or socket(s) from the source are left out of the EROFS image (e.g. /${[...tree.specials.keys()][0]}); use --format ext4 or cpio to keep them`,
     );
   }
   let allRoot = !(opts.keepOwner && !tree.ownersRecorded);

@@ -118,7 +118,11 @@ const TYPE_BITS = {
   char: 0o020000,
   block: 0o060000,
   fifo: 0o010000,
+  socket: 0o140000,
 };
+
+/** Scratch name for making a socket (debugfs' mknod knows only p, c and b). */
+const SOCKET_TMP = ".kiln-socket-tmp";
 
 /**
  * The debugfs commands that make the image say what the tree means (pure):
@@ -153,11 +157,22 @@ export function planExt4Fixups(
     const p = q(`/${s.path}`);
     // debugfs' mknod creates NAME in the current directory, so cd there first.
     cmds.push(`cd ${q(parent)}`);
-    cmds.push(
-      s.type === "fifo"
-        ? `mknod ${q(name)} p`
-        : `mknod ${q(name)} ${s.type === "char" ? "c" : "b"} ${s.major} ${s.minor}`,
-    );
+    if (s.type === "socket") {
+      // No mknod for sockets: make a FIFO under a scratch name, give it the socket's type bits,
+      // then `link` it (which takes the directory entry's file type from the inode's mode, so
+      // e2fsck finds them agreeing) and `unlink` the scratch name (neither changes the link count).
+      cmds.push(
+        `mknod ${SOCKET_TMP} p`,
+        `sif ${SOCKET_TMP} mode 0${(TYPE_BITS.socket | s.mode).toString(8)}`,
+      );
+      cmds.push(`link ${SOCKET_TMP} ${q(name)}`, `unlink ${SOCKET_TMP}`);
+    } else {
+      cmds.push(
+        s.type === "fifo"
+          ? `mknod ${q(name)} p`
+          : `mknod ${q(name)} ${s.type === "char" ? "c" : "b"} ${s.major} ${s.minor}`,
+      );
+    }
     cmds.push(`cd "/"`);
     cmds.push(`sif ${p} mode 0${(TYPE_BITS[s.type] | s.mode).toString(8)}`);
     if (s.uid !== 0) cmds.push(`sif ${p} uid ${s.uid}`);

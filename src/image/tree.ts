@@ -15,11 +15,14 @@ export interface Owner {
   gid: number;
 }
 
-/** A device node or FIFO recorded from an archive (never created on the host). */
+/**
+ * A device node, FIFO or socket recorded from an archive or a copied
+ * directory (never created on the host; archives hold no sockets).
+ */
 export interface SpecialEntry {
   /** Relative path, `/`-separated, no leading `/`. */
   path: string;
-  type: "char" | "block" | "fifo";
+  type: "char" | "block" | "fifo" | "socket";
   /** Permission bits (0o7777). */
   mode: number;
   uid: number;
@@ -41,7 +44,7 @@ export interface StagedTree {
   ownersRecorded: boolean;
   /** Owners other than root:root, by relative path. */
   owners: Map<string, Owner>;
-  /** Device nodes and FIFOs, by relative path. */
+  /** Device nodes, FIFOs and sockets, by relative path. */
   specials: Map<string, SpecialEntry>;
   /**
    * Permission bits the host copy cannot carry (a directory without u+rwx or

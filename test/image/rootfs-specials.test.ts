@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { KILN_FROM_SOURCE, runKiln, scratchDir } from "../helpers/kiln.js";
@@ -21,8 +22,20 @@ function cpioLine(archive: string, path: string): string {
   return listing.split("\n").find((l) => l.endsWith(` ${path}`)) ?? `(no ${path} in:\n${listing})`;
 }
 
-/** A tree with a char device (console, 5 1, group 5), a FIFO and a hard link; needs root for mknod. */
-function makeDeviceTree(root: string): void {
+/**
+ * A socket file at `path`: bind, keep a hard link, close (Node unlinks the
+ * bound name on close; the link stays, as a socket left by a dead server).
+ */
+async function makeSocket(path: string): Promise<void> {
+  const bound = `${path}.bound`;
+  const server = createServer();
+  await new Promise<void>((res) => server.listen(bound, res));
+  linkSync(bound, path);
+  await new Promise((res) => server.close(res));
+}
+
+/** A tree with a char device (console, 5 1, group 5), a FIFO, a socket and a hard link; mknod needs root. */
+async function makeDeviceTree(root: string): Promise<void> {
   mkdirSync(join(root, "dev"), { recursive: true });
   mkdirSync(join(root, "etc"));
   writeFileSync(join(root, "etc/x"), "x\n");
@@ -30,6 +43,8 @@ function makeDeviceTree(root: string): void {
   execFileSync("mknod", ["-m", "0620", join(root, "dev/console"), "c", "5", "1"]);
   execFileSync("chown", ["0:5", join(root, "dev/console")]);
   execFileSync("mkfifo", ["-m", "0600", join(root, "fifo")]);
+  await makeSocket(join(root, "sock"));
+  chmodSync(join(root, "sock"), 0o750);
 }
 
 const noRoot = isRoot
@@ -39,7 +54,7 @@ const noRoot = isRoot
 test("--hostname keeps a directory's device nodes and FIFOs (ext4, debugfs)", { skip: noRoot }, async (t) => {
   const dir = scratchDir(t);
   const root = join(dir, "root");
-  makeDeviceTree(root);
+  await makeDeviceTree(root);
   const out = join(dir, "vm.ext4");
   const r = await runKiln(["rootfs", "build", root, "-o", out, "--hostname", "vm1", "--keep-owner"]);
   assert.equal(r.code, 0, r.stderr);
@@ -50,6 +65,7 @@ test("--hostname keeps a directory's device nodes and FIFOs (ext4, debugfs)", { 
   assert.match(con, /User:\s+0\s+Group:\s+5\s/);
   assert.match(debugfs(out, "stat /fifo"), /Type: FIFO\s+Mode:\s+0600/);
   assert.match(debugfs(out, "stat /etc/x"), /Links: 2/);
+  assert.match(debugfs(out, "stat /sock"), /Type: socket\s+Mode:\s+0750/);
   assert.equal(debugfs(out, "cat /etc/hostname"), "vm1\n");
 });
 
@@ -58,12 +74,13 @@ test("--hostname keeps a directory's device nodes and FIFOs (cpio, GNU cpio)", {
 }, async (t) => {
   const dir = scratchDir(t);
   const root = join(dir, "root");
-  makeDeviceTree(root);
+  await makeDeviceTree(root);
   const out = join(dir, "vm.cpio");
   const r = await runKiln(["rootfs", "build", root, "-o", out, "--hostname", "vm1"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(cpioLine(out, "dev/console"), /^crw--w----\s+1\s+0\s+0\s+5,\s+1\s/);
   assert.match(cpioLine(out, "fifo"), /^prw-------\s/);
+  assert.match(cpioLine(out, "sock"), /^srwxr-x---\s/);
   assert.match(cpioLine(out, "etc/hostname"), /^-rw-r--r--\s/);
   // The node keeps its own time, as when the directory is packed in place.
   const ls = await runKiln(["rootfs", "ls", "--json", out]);
@@ -75,7 +92,7 @@ test("--hostname keeps a directory's device nodes and FIFOs (cpio, GNU cpio)", {
 test("--reproducible ext4 from a directory keeps device nodes and FIFOs", { skip: noRoot }, async (t) => {
   const dir = scratchDir(t);
   const root = join(dir, "root");
-  makeDeviceTree(root);
+  await makeDeviceTree(root);
   const out = join(dir, "r.ext4");
   const r = await runKiln(["rootfs", "build", root, "-o", out, "--reproducible"]);
   assert.equal(r.code, 0, r.stderr);
