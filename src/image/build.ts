@@ -134,7 +134,6 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
   }
   const parsed = parseSourceSpec(opts.source);
   const spec: SourceSpec = parsed.kind === "path" ? await detectSource(parsed.path) : parsed;
-  await checkOutput(opts.output, output, spec, format);
 
   const outputReal = join(await realpath(dirname(output)).catch(() => dirname(output)), basename(output));
   const inSource = spec.kind === "directory" && outputReal.startsWith(`${await realpath(spec.path)}/`);
@@ -148,6 +147,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       },
     );
   }
+  await checkOutput(opts.output, output, spec, format);
   // Staging beside the output (same filesystem), unless that would put it inside the source tree.
   const workDir = await mkdtemp(join(inSource ? tmpdir() : dirname(output), ".kiln-rootfs-")).catch((e) => {
     throw unwritable(opts.output, e);
