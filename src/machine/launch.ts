@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import type { MachineSpec, StartedMachine, VmmDriver } from "./driver.js";
 import { getDriver, interpretExit } from "./drivers.js";
@@ -76,7 +77,11 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
   );
   let spec = created.spec;
   try {
-    if (opts.prepare) spec = { ...spec, ...(await opts.prepare(created.dir, spec)) };
+    if (opts.prepare) {
+      spec = { ...spec, ...(await opts.prepare(created.dir, spec)) };
+      // What was prepared (the CPIO packed from `--initrd DIR`) is what `kiln inspect` shows.
+      await writeFileAtomic(join(created.dir, INSTANCE_FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
+    }
     const started = await driver.start(spec, created.dir, { reporter: opts.reporter ?? silentReporter, env });
     const record = await updateRecord(
       spec.name,

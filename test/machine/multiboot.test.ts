@@ -4,7 +4,7 @@
  * exit code mapped back from `isa-debug-exit`.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { probeKvm } from "../../src/machine/qemu/accel.js";
@@ -37,6 +37,21 @@ test("multiboot stand-in: marker printed, args passed, guest exit code returned"
   assert.match(inspect.stdout, /^state: +exited \(3\): exited with code 3$/m);
   assert.match(inspect.stdout, /^kernel: +\S+standin_qemu-x86_64 \(multiboot, unikraft, x86_64\)$/m);
   assert.match(inspect.stdout, /^command: +qemu-system-x86_64 .*-machine pc .*-device isa-debug-exit/m);
+});
+
+test("--initrd DIR: kiln inspect shows the CPIO Kiln packed for the machine", async (t) => {
+  const dir = scratchDir(t);
+  const env = { KILN_HOME: dir };
+  const tree = join(dir, "tree");
+  mkdirSync(tree);
+  writeFileSync(join(tree, "init"), "#!/bin/sh\n");
+  const r = await runKiln(
+    ["run", "-W", "-n", "mbi", buildMultibootStandin(dir), "--initrd", tree, "-a", "exit=3"],
+    { env },
+  );
+  assert.equal(r.code, 3, `${r.stderr}\n${r.stdout}`);
+  const inspect = await runKiln(["inspect", "mbi"], { env });
+  assert.match(inspect.stdout, /^initrd: +\S+\/machines\/mbi\/initrd\.cpio$/m);
 });
 
 test("-W skips the KVM probe: no acceleration notice; --rm removes the machine", async (t) => {
