@@ -112,3 +112,27 @@ test("tar entry names are normalised; escapes are refused naming the entry", () 
     (e) => isKilnError(e, "ROOTFS_PATH_ESCAPE"),
   );
 });
+
+test("fix-ups: a socket is a FIFO given socket mode bits, re-linked so its directory entry agrees", () => {
+  const tree = emptyTree("/x");
+  tree.specials.set("run/s", {
+    path: "run/s",
+    type: "socket",
+    mode: 0o755,
+    uid: 0,
+    gid: 3,
+    major: 0,
+    minor: 0,
+    mtimeSec: 9,
+  });
+  assert.deepEqual(planExt4Fixups([], tree, {}).slice(0, 8), [
+    'cd "/run"',
+    "mknod .kiln-socket-tmp p",
+    "sif .kiln-socket-tmp mode 0140755",
+    'link .kiln-socket-tmp "s"',
+    "unlink .kiln-socket-tmp",
+    'cd "/"',
+    'sif "/run/s" mode 0140755',
+    'sif "/run/s" gid 3',
+  ]);
+});
