@@ -203,7 +203,7 @@ test("kiln validate: usage errors and a missing -K file", async () => {
   assert.match(extra.stderr, /^error: too many arguments: b\n/);
   const help = await runKiln(["inspect", "--help"]);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /usage: kiln inspect \[DIR\] \[-K FILE\] \[--json\]/);
+  assert.match(help.stdout, /usage: kiln inspect \[DIR \| MACHINE\] \[-K FILE\] \[--json\]/);
 });
 
 test("kiln inspect --json: an invalid Kraftfile still prints one JSON document (validate's diagnostic shape)", async () => {
@@ -261,6 +261,16 @@ test("validate --json and inspect --json: a missing directory or -K file is {ok:
     assert.ok(out.error.hint.length > 0, `${args.join(" ")}: a hint`);
     assert.match(r.stderr, /^error: .*does not exist\nhint: /);
   }
+  // A name that is neither a directory nor a machine: the error says both were looked for.
+  const nameOnly = await runKiln(["inspect", "nosuch"], {
+    cwd: scratchDir(t),
+    env: { KILN_HOME: scratchDir(t) },
+  });
+  assert.equal(nameOnly.code, 1);
+  assert.match(
+    nameOnly.stderr,
+    /^error: project directory \S+nosuch does not exist, and no machine is named nosuch\nhint: kiln ps -a lists machines/,
+  );
 });
 
 test("kiln validate: a YAML syntax error at the end of the file shows the last line, a caret and a hint", async () => {

@@ -14,8 +14,8 @@ import { kraftfileOption, projectDir, readProjectFromArgs } from "../project-opt
 
 const command: CommandDef = {
   name: ["inspect"],
-  summary: "print a project's normalized Kraftfile (targets, sources, versions)",
-  usage: "inspect [DIR] [-K FILE] [--json]",
+  summary: "print a project's normalized Kraftfile, or a machine's spec and state",
+  usage: "inspect [DIR | MACHINE] [-K FILE] [--json]",
   maxPositionals: 1,
   options: {
     kraftfile: kraftfileOption(),
@@ -26,6 +26,8 @@ const command: CommandDef = {
     },
   },
   details: [
+    "MACHINE (a name from kiln ps -a, when no such directory exists) shows that machine:",
+    "its spec, state, VMM command line and files.",
     "DIR defaults to the current directory. Warnings go to stderr; a Kraftfile with errors",
     "prints them all and exits 1 (with --json, stdout still gets one JSON document:",
     "{ok: false, file, diagnostics}, or {ok: false, error: {code, message, hint}} when no",
@@ -44,6 +46,18 @@ const command: CommandDef = {
     if (machine) {
       ctx.out(bool(ctx, "json") ? `${JSON.stringify(machine, null, 2)}\n` : `${formatMachine(machine)}\n`);
       return undefined;
+    }
+    // A bare name (no `/`) may have meant a machine: say both were looked for.
+    if (arg && !kf && !arg.includes("/") && !existsSync(dir)) {
+      const error = new KilnError(
+        "KRAFTFILE_NOT_FOUND",
+        `project directory ${dir} does not exist, and no machine is named ${arg}`,
+        {
+          hint: "kiln ps -a lists machines; a project is a directory holding a Kraftfile",
+        },
+      );
+      if (bool(ctx, "json")) ctx.out(`${JSON.stringify(failureDocument({ error }), null, 2)}\n`);
+      throw error;
     }
     const color = useColor(process.stderr, ctx.env);
     const json = bool(ctx, "json");
