@@ -35,7 +35,13 @@ export async function projectRun(
   if (matching.length === 0) {
     throw new KilnError(
       "TARGET_NOT_FOUND",
-      `no target of ${project.file} matches ${JSON.stringify(filter)}`,
+      `no target of ${project.file} matches ${[
+        filter.target !== undefined ? `-t ${filter.target}` : undefined,
+        filter.platform !== undefined ? `--plat ${filter.platform}` : undefined,
+        filter.arch !== undefined ? `-m ${filter.arch}` : undefined,
+      ]
+        .filter((x) => x !== undefined)
+        .join(" ")}`,
       {
         details: ["targets:", ...list],
         hint: "choose one with -t NAME (or --plat / -m)",

@@ -160,7 +160,8 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     memMiB: req.memory !== undefined ? parseMemMiB(req.memory) : info.guest === "linux" ? 256 : 64,
     cpus: positiveInt(req.cpus ?? "1", "--cpus"),
     kernelArgs: req.kernelArgs,
-    appArgs: req.appArgs.length > 0 ? req.appArgs : (project?.cmd ?? []),
+    // `-- args`, else the target's own command (Kraftfile v0.5 `command`), else the project's `cmd`.
+    appArgs: req.appArgs.length > 0 ? req.appArgs : (t.project?.target.cmd ?? project?.cmd ?? []),
     env,
     ...(initrdPath !== undefined && !initrdDir ? { initrd: initrdPath } : {}),
     ...(req.rootfs !== undefined ? { rootfs: resolve(req.cwd, req.rootfs) } : {}),

@@ -28,6 +28,13 @@ test("several targets match: the error lists them and names -t", async (t) => {
   assert.match(r.stderr, /hint: choose one with -t NAME/);
 });
 
+test("a filter that matches no target names the flags given and lists the targets", async (t) => {
+  const r = await runKiln(["run", exampleProject(t), "--plat", "xen"], { env: { KILN_HOME: scratchDir(t) } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error: no target of \S+Kraftfile matches --plat xen\n/);
+  assert.match(r.stderr, /^ {2}helloworld_fc-x86_64 \(firecracker\/x86_64\)$/m);
+});
+
 test("a target that was never built says how to build it", async (t) => {
   const r = await runKiln(["run", exampleProject(t), "--plat", "qemu", "-m", "x86_64"], {
     env: { KILN_HOME: scratchDir(t) },
@@ -52,6 +59,20 @@ test("a built project target runs with the Kraftfile's cmd and env", async (t) =
   const r = await runKiln(["run", "-W", project], { env: { KILN_HOME: dir } });
   assert.match(r.stdout, /cmdline: \S+app_qemu-x86_64 env\.vars=\[ "MODE=test" \] -- exit=4 from-kraftfile/);
   assert.equal(r.code, 4, r.stderr);
+});
+
+test("a spec v0.5 target's own command replaces the project's cmd", async (t) => {
+  const dir = scratchDir(t);
+  const project = join(dir, "app");
+  mkdirSync(join(project, ".unikraft/build"), { recursive: true });
+  writeFileSync(
+    join(project, "Kraftfile"),
+    'specification: "0.5"\nname: app\nunikraft: stable\ntargets:\n  - architecture: x86_64\n    platform: qemu\n    command: ["exit=5", "per-target"]\n',
+  );
+  copyFileSync(buildMultibootStandin(dir), join(project, ".unikraft/build/app_qemu-x86_64"));
+  const r = await runKiln(["run", "-W", project], { env: { KILN_HOME: dir } });
+  assert.match(r.stdout, /cmdline: \S+app_qemu-x86_64 (-- )?exit=5 per-target$/m);
+  assert.equal(r.code, 5, r.stderr);
 });
 
 test("SIGINT (Ctrl-C) during a foreground run stops the VM and exits 130", async (t) => {
