@@ -3,7 +3,7 @@
 // tsx), or only the files/directories given as arguments. Node 20's --test
 // does not expand globs, hence this script.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 function collect(path, out) {
@@ -24,6 +24,13 @@ for (const r of roots.length ? roots : ["src", "test"]) collect(resolve(r), file
 if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
+}
+// Tests read the reference data in ../shared (or KILN_SHARED); say up front when it is absent.
+const shared = resolve(process.env.KILN_SHARED ?? join(import.meta.dirname, "../../shared"));
+if (!existsSync(join(shared, "data"))) {
+  console.error(
+    `warning: reference data ${join(shared, "data")} not found: tests reading it will fail (set KILN_SHARED to the shared/ directory)`,
+  );
 }
 const concurrency = process.env.KILN_TEST_CONCURRENCY ?? "2";
 const started = Date.now();

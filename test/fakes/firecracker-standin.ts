@@ -28,8 +28,8 @@ import { FirecrackerApi } from "../../src/machine/firecracker/spec-check.js";
 
 /** The spec the stand-in checks against (read at run time, never copied). */
 export const FIRECRACKER_API_YAML = resolve(
-  import.meta.dirname,
-  "../../../shared/data/firecracker/firecracker-api.yaml",
+  process.env.KILN_SHARED ?? resolve(import.meta.dirname, "../../../shared"),
+  "data/firecracker/firecracker-api.yaml",
 );
 
 /** One request as the stand-in saw it. */

@@ -9,9 +9,14 @@ import { join, resolve } from "node:path";
 import type { TestContext } from "node:test";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
-/** `../shared/data`, the reference data beside the repository. */
-export const SHARED_DATA = resolve(REPO_ROOT, "../shared/data");
-export const SHARED_SEEDS = resolve(REPO_ROOT, "../shared/seeds");
+/**
+ * The shared reference tree: `../shared` beside the repository, or
+ * `KILN_SHARED` for a clone elsewhere (read at run time, never copied).
+ */
+export const SHARED_ROOT = resolve(process.env.KILN_SHARED ?? resolve(REPO_ROOT, "../shared"));
+/** `../shared/data`: KraftKit's schemas, the catalog, Firecracker's spec and guest configs. */
+export const SHARED_DATA = join(SHARED_ROOT, "data");
+export const SHARED_SEEDS = join(SHARED_ROOT, "seeds");
 /**
  * tsx's loader as a file URL, so `node --import` finds it whatever the child's
  * working directory (a bare `tsx` resolves against the cwd).
