@@ -82,6 +82,18 @@ const CASES: Record<string, { spec: MachineSpec; host?: Partial<QemuHost> }> = {
   "arm64-linux": {
     spec: spec({ kernel: "/k/Image", kernelKind: "arm64-image", architecture: "arm64", initrd: "/k/initrd" }),
   },
+  // Unikraft's qemu/arm64 images carry the arm64 Image header (plat/kvm/arm/image.S).
+  "unikraft-arm64": {
+    spec: spec({
+      kernel: "/app/.unikraft/build/helloworld_qemu-arm64",
+      kernelKind: "arm64-image",
+      guest: "unikraft",
+      architecture: "arm64",
+      memMiB: 64,
+      appArgs: ["one", "two"],
+      env: { K: "V" },
+    }),
+  },
 };
 
 for (const [name, c] of Object.entries(CASES)) {
