@@ -9,11 +9,15 @@
  *   (linux/fs/ext4/ext4.h, `struct ext4_super_block`).
  * - newc CPIO: the ASCII magic `070701` (or `070702` with checksums) at 0.
  * - gzip: 1f 8b at 0 (a compressed initramfs).
+ * - squashfs: `hsqs` at 0 (linux/fs/squashfs/squashfs_fs.h, little-endian
+ *   `SQUASHFS_MAGIC`); XFS: `XFSB` at 0 (`XFS_SB_MAGIC`, big-endian).
+ * - a partitioned disk: GPT's `EFI PART` at 512, else the MBR signature
+ *   55 aa at 510 (which a FAT boot sector also has).
  */
 import { open } from "node:fs/promises";
 
 /** The formats {@link sniffImageFormat} recognises. */
-export type ImageFormat = "erofs" | "ext4" | "cpio" | "gzip" | "unknown";
+export type ImageFormat = "erofs" | "ext4" | "squashfs" | "xfs" | "partitioned" | "cpio" | "gzip" | "unknown";
 
 /** Classify the first bytes of an image (at least 1082 for the superblock formats). */
 export function imageFormatOf(head: Uint8Array): ImageFormat {
@@ -22,6 +26,10 @@ export function imageFormatOf(head: Uint8Array): ImageFormat {
   if (b.length >= 1082 && b.readUInt16LE(1080) === 0xef53) return "ext4";
   if (b.length >= 6 && /^07070[12]$/.test(b.subarray(0, 6).toString("latin1"))) return "cpio";
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return "gzip";
+  if (b.length >= 4 && b.subarray(0, 4).toString("latin1") === "hsqs") return "squashfs";
+  if (b.length >= 4 && b.subarray(0, 4).toString("latin1") === "XFSB") return "xfs";
+  if (b.length >= 520 && b.subarray(512, 520).toString("latin1") === "EFI PART") return "partitioned";
+  if (b.length >= 512 && b[510] === 0x55 && b[511] === 0xaa) return "partitioned";
   return "unknown";
 }
 

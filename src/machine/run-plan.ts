@@ -9,7 +9,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { KilnError, usageError } from "../core/errors.js";
 import { parseMemMiB } from "../core/units.js";
-import { sniffImageFormat } from "../image/sniff.js";
+import { type ImageFormat, sniffImageFormat } from "../image/sniff.js";
 import type { MachineSpec, VmmDriver } from "./driver.js";
 import { getDriver } from "./drivers.js";
 import { detectKernel } from "./kernel-detect.js";
@@ -78,7 +78,12 @@ export interface RunPlan {
   waitFor?: RegExp;
   timeoutMs?: number;
   detach: boolean;
+  /** Things the user should know before the machine starts (printed as warnings). */
+  warnings: string[];
 }
+
+/** What `--rootfs` can sensibly be: a filesystem image or a partitioned disk. */
+const DISK_FORMATS = new Set<ImageFormat>(["ext4", "erofs", "squashfs", "xfs", "partitioned"]);
 
 function isDir(p: string): boolean {
   try {
@@ -193,13 +198,20 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     }
   }
   // A read-only filesystem gets a read-only disk, whatever the file is called.
+  const warnings: string[] = [];
   if (base.rootfs !== undefined) {
     if (isDir(base.rootfs)) {
       throw new KilnError("INPUT_NOT_IMAGE", `--rootfs ${base.rootfs} is a directory, not a disk image`, {
         hint: `make an image of it first: kiln rootfs build ${req.rootfs} -o root.ext4 --format ext4 (or pass it as --initrd)`,
       });
     }
-    base.rootfsReadOnly = (await sniffImageFormat(base.rootfs)) === "erofs";
+    const format = await sniffImageFormat(base.rootfs);
+    base.rootfsReadOnly = format === "erofs";
+    if (!DISK_FORMATS.has(format)) {
+      warnings.push(
+        `--rootfs ${base.rootfs} does not look like a disk image (${format === "unknown" ? "no filesystem or partition table Kiln knows" : `a ${format} archive`}); the guest gets it as a writable disk`,
+      );
+    }
   }
   return {
     base,
@@ -209,5 +221,6 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     ...(waitFor !== undefined ? { waitFor } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     detach: req.detach,
+    warnings,
   };
 }

@@ -38,3 +38,16 @@ test("a head too short for a superblock is unknown, not an out-of-range read", (
   assert.equal(imageFormatOf(new Uint8Array(0)), "unknown");
   assert.equal(imageFormatOf(new Uint8Array(1030)), "unknown");
 });
+
+test("squashfs, XFS and partitioned disks (GPT, MBR) by their magic", () => {
+  const head = (at: number, bytes: string | number[]) => {
+    const b = Buffer.alloc(2048);
+    (typeof bytes === "string" ? Buffer.from(bytes, "latin1") : Buffer.from(bytes)).copy(b, at);
+    return b;
+  };
+  assert.equal(imageFormatOf(head(0, "hsqs")), "squashfs");
+  assert.equal(imageFormatOf(head(0, "XFSB")), "xfs");
+  assert.equal(imageFormatOf(head(512, "EFI PART")), "partitioned");
+  assert.equal(imageFormatOf(head(510, [0x55, 0xaa])), "partitioned");
+  assert.equal(imageFormatOf(head(0, "root:x:0:0:root:/root:/bin/bash\n")), "unknown");
+});

@@ -92,6 +92,18 @@ test("a file that is not a kernel: clear error, no machine left behind", async (
     { env },
   );
   assert.match(noVolume.stderr, /error: -v \S+nope does not exist/);
+  // A file that is no disk image is attached (the user asked for it) with a warning saying so.
+  const textRoot = await runKiln(
+    ["run", "-W", "--rm", buildMultibootStandin(dir), "--rootfs", "package.json", "-a", "exit=3"],
+    {
+      env,
+    },
+  );
+  assert.equal(textRoot.code, 3, textRoot.stderr);
+  assert.match(
+    textRoot.stderr,
+    /warning: --rootfs \S+package\.json does not look like a disk image \(no filesystem or partition table Kiln knows\); the guest gets it as a writable disk/,
+  );
   const dirRoot = await runKiln(["run", "-W", buildMultibootStandin(dir), "--rootfs", dir], { env });
   assert.equal(dirRoot.code, 1);
   assert.match(dirRoot.stderr, /error: --rootfs \S+ is a directory, not a disk image/);

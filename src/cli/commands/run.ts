@@ -161,6 +161,7 @@ examples:
       noAccel: bool(ctx, "no-accel"),
       vsock: str(ctx, "vsock"),
     });
+    for (const w of plan.warnings) ctx.reporter.warn(w);
     // Ctrl-C from here on is Kiln's to handle: main's default would exit at once, leaving a QEMU
     // spawned in its own session (or a record stuck in "starting") behind.
     ctx.claimInterrupts();
