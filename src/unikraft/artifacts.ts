@@ -7,7 +7,9 @@
  * target of a project into `.unikraft/build` with `CONFIG_UK_NAME` set to the
  * project name, so helloworld's qemu/x86_64 kernel is
  * `.unikraft/build/helloworld_qemu-x86_64`. KraftKit packs a project's
- * `rootfs:` into `.unikraft/build/initramfs-<arch>.cpio`.
+ * `rootfs:` into `.unikraft/build/initramfs-<arch>.cpio`; a spec v0.5
+ * target's own `initrd:` goes to its `output` when it names one, else to
+ * that same path (the target's initrd replaces the project's `rootfs:`).
  *
  * Kiln compiles each target in its own build directory
  * `<outdir>/targets/<target>` (make's `O=`): in one shared directory, as
@@ -35,7 +37,7 @@ export interface TargetArtifacts {
   kernelDbg: string;
   /** Where make writes the image inside `buildDir` (equal to `kernel` when not published). */
   builtKernel: string;
-  /** The initrd packed from the project's `rootfs:`, when it has one. */
+  /** The initrd packed from the target's `initrd:` or else the project's `rootfs:`, when there is one. */
   initrd?: string;
 }
 
@@ -54,6 +56,8 @@ export function targetArtifacts(project: Project, target: Target): TargetArtifac
     kernel,
     kernelDbg: `${kernel}.dbg`,
     builtKernel,
-    ...(project.rootfs ? { initrd: join(initrdDir, `initramfs-${target.architecture}.cpio`) } : {}),
+    ...(target.initrd || project.rootfs
+      ? { initrd: target.initrd?.output ?? join(initrdDir, `initramfs-${target.architecture}.cpio`) }
+      : {}),
   };
 }

@@ -36,6 +36,7 @@ import { runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 import { archiveNeeds, seedArchives } from "./sources/index.js";
+import { checkTargetInitrd, packTargetInitrd } from "./target-initrd.js";
 
 export interface BuildOptions extends TargetFilter {
   /** Parallel make jobs; default: the number of CPUs. */
@@ -142,6 +143,7 @@ async function buildTarget(
     crossCompile: crossCompileFor(target, hostArchitecture(), env.PATH ?? ""),
   };
   const fingerprintFile = fingerprintPath(art.buildDir, target.name);
+  if (target.initrd && art.initrd) await checkTargetInitrd(target, art.initrd);
   const defconfig = join(art.buildDir, `defconfig.${target.name}`);
 
   let configured = false;
@@ -213,6 +215,8 @@ async function buildTarget(
       join(project.dir, ".unikraft"),
       project.outdir,
       art.buildDir,
+      // Kiln writes the initrd after make (a target's `initrd.output` may be in the app directory).
+      ...(art.initrd ? [art.initrd] : []),
       ...(opts.buildLog ? [opts.buildLog] : []),
       ...(env.KILN_HOME ? [resolve(env.KILN_HOME)] : Object.values(kilnDirs(env))),
     ],
@@ -253,7 +257,15 @@ async function buildTarget(
     durationMs: Date.now() - started,
     missingOptions: missing,
   };
-  const initrd = await packInitrd(project, art.initrd, reporter);
+  if (target.initrd && project.rootfs) {
+    reporter.warn(
+      `${target.name}: the target's own initrd is used; the project's rootfs ${project.rootfs.source} is not packed for it`,
+    );
+  }
+  const initrd =
+    target.initrd && art.initrd
+      ? await packTargetInitrd(project, target, art.initrd, reporter)
+      : await packInitrd(project, art.initrd, reporter);
   if (initrd) Object.assign(result, initrd);
   return result;
 }

@@ -93,7 +93,7 @@ const command: CommandDef = {
   details: [
     "DIR defaults to the current directory. For each target Kiln merges the kconfig of the",
     "core, libraries, target and env into a defconfig, runs `make defconfig` (only when it",
-    "changed) and `make -jN`, and packs the project's rootfs: directory into the initrd.",
+    "changed) and `make -jN`, and packs the initrd (a spec v0.5 target's initrd:, else the rootfs: directory).",
     "make is skipped when nothing it depends on changed since its last successful run",
     "(make's command line, PATH and the other variables make and gcc read, the compiler,",
     "every file of the core, libraries and application, the .config, the built image);",

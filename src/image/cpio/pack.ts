@@ -19,8 +19,12 @@ import { walkDirectorySync } from "./walk.js";
 import { writeCpioTo } from "./writer.js";
 
 export interface PackCpioOptions {
-  /** Directory whose content becomes the archive root. */
-  sourceDir: string;
+  /**
+   * Directory whose content becomes the archive root. Absent: the archive
+   * holds only `extraEntries` (and spec lines), e.g. entries a caller merged
+   * from several inputs (a spec v0.5 target's `initrd.input`).
+   */
+  sourceDir?: string;
   /** Archive to write (atomically: temporary file, then rename). */
   output: string;
   /** gzip the archive (for Linux; Unikraft needs it uncompressed). */
@@ -173,12 +177,15 @@ export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
   const progress = reporter.progress(`Packing ${opts.output}`);
   const tmpPrefix = join(dirname(output), `.${basename(output)}.kiln-tmp-`);
   const result = await produceAtomically(output, async (tmp) => {
-    const tree = walkDirectorySync(opts.sourceDir, {
-      keepOwner: opts.keepOwner,
-      sourceDateEpoch: epoch,
-      // The archive itself, this run's temporary file and any left by an interrupted run.
-      exclude: (abs) => abs === output || abs === tmp || abs.startsWith(tmpPrefix),
-    });
+    const tree =
+      opts.sourceDir === undefined
+        ? []
+        : walkDirectorySync(opts.sourceDir, {
+            keepOwner: opts.keepOwner,
+            sourceDateEpoch: epoch,
+            // The archive itself, this run's temporary file and any left by an interrupted run.
+            exclude: (abs) => abs === output || abs === tmp || abs.startsWith(tmpPrefix),
+          });
     const onProgress = (n: number, bytes: number) => progress.update(`entries, ${formatBytes(bytes)}`, n);
     const entries = mergeEntries(tree, overlay, specMtime);
     const fh = await open(tmp, "w", 0o644);
