@@ -90,15 +90,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   const controller = new AbortController();
   let claimed = false;
-  const onSigint = () => {
-    controller.abort();
+  // The abort reason names the signal, so a command can say which one stopped it.
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
+    controller.abort(signal);
     if (!claimed) {
-      // Default: remove partial outputs and leave with 130, as shells expect.
-      void cleanupTempPaths().finally(() => process.exit(ExitCode.interrupted));
+      // Default: remove partial outputs and leave with 128 + N, as shells expect.
+      void cleanupTempPaths().finally(() => process.exit(interruptedCode()));
     }
   };
+  const interruptedCode = () =>
+    controller.signal.reason === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted;
+  // A command reports an interruption as 130; a SIGTERM makes it 143.
+  const signalled = (code: number) => (code === ExitCode.interrupted ? interruptedCode() : code);
+  const onSigint = () => onSignal("SIGINT");
+  const onSigterm = () => onSignal("SIGTERM");
   process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  process.on("SIGTERM", onSigterm);
   try {
     const def = (await found.entry.load()).default;
     const parsed = parseCommandArgs(def, found.rest);
@@ -120,12 +127,12 @@ export async function main(argv: string[]): Promise<number> {
         claimed = true;
       },
     };
-    return (await def.run(ctx)) ?? ExitCode.ok;
+    return signalled((await def.run(ctx)) ?? ExitCode.ok);
   } catch (e) {
-    return report(e);
+    return signalled(report(e));
   } finally {
     process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    process.off("SIGTERM", onSigterm);
   }
 }
 

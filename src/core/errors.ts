@@ -20,6 +20,8 @@ export const ExitCode = {
   internal: 70,
   /** Interrupted by SIGINT (128 + 2), as shells report it. */
   interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15), as shells report it. */
+  terminated: 143,
 } as const;
 
 /** Where in a project file a problem sits (1-based line and column). */

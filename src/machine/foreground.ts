@@ -80,7 +80,7 @@ export async function startRun(
   }
   const name = launched.spec.name;
   if (plan.detach && io.signal.aborted) {
-    await stopMachine(name, { timeoutMs: 0, env: io.env, reason: "stopped by Ctrl-C" });
+    await stopMachine(name, { timeoutMs: 0, env: io.env, reason: interruptReason(io.signal) });
     if (opts.autoRemove) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
     return { kind: "exited", exitCode: ExitCode.interrupted };
   }
@@ -179,7 +179,7 @@ export async function runInForeground(
       signal: stopController.signal,
     }).catch(async (e) => {
       if (e instanceof KilnError && e.code === "INTERRUPTED") {
-        const reason = hungUp ? "stopped: its terminal closed" : "stopped by Ctrl-C";
+        const reason = hungUp ? "stopped: its terminal closed" : interruptReason(io.signal);
         await stopMachine(name, { timeoutMs: 3000, env: io.env, reason });
         return { kind: "interrupted" as const };
       }
@@ -225,4 +225,9 @@ export async function runInForeground(
     sock?.destroy();
     if (opts.autoRemove) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
   }
+}
+
+/** What `kiln ps` says stopped a machine: the signal Kiln got (its abort reason, set by the entry point). */
+function interruptReason(signal: AbortSignal): string {
+  return signal.reason === "SIGTERM" ? "stopped by SIGTERM" : "stopped by Ctrl-C";
 }

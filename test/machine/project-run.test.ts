@@ -75,31 +75,36 @@ test("a spec v0.5 target's own command replaces the project's cmd", async (t) =>
   assert.equal(r.code, 5, r.stderr);
 });
 
-test("SIGINT (Ctrl-C) during a foreground run stops the VM and exits 130", async (t) => {
-  const dir = scratchDir(t);
-  const kernel = buildMultibootStandin(dir);
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "run", "-W", "-n", "ctrlc", kernel, "-a", "hang"],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, KILN_HOME: dir, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  t.after(() => child.kill("SIGKILL"));
-  let out = "";
-  child.stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-    if (out.includes("still-waiting")) child.kill("SIGINT");
+for (const [signal, exitCode, reason] of [
+  ["SIGINT", 130, "stopped by Ctrl-C"],
+  ["SIGTERM", 143, "stopped by SIGTERM"],
+] as const) {
+  test(`${signal} during a foreground run stops the VM and exits ${exitCode}; ps says "${reason}"`, async (t) => {
+    const dir = scratchDir(t);
+    const kernel = buildMultibootStandin(dir);
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "run", "-W", "-n", "sig", kernel, "-a", "hang"],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, KILN_HOME: dir, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    t.after(() => child.kill("SIGKILL"));
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.includes("still-waiting")) child.kill(signal);
+    });
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    assert.equal(code, exitCode);
+    const [m] = JSON.parse((await runKiln(["ps", "-a", "--json"], { env: { KILN_HOME: dir } })).stdout) as {
+      state: string;
+      reason: string;
+      pid: number;
+    }[];
+    assert.deepEqual([m?.state, m?.reason], ["exited", reason]);
+    assert.equal(existsSync(`/proc/${m?.pid}`), false, "QEMU is still running");
   });
-  const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
-  assert.equal(code, 130);
-  const [m] = JSON.parse((await runKiln(["ps", "-a", "--json"], { env: { KILN_HOME: dir } })).stdout) as {
-    state: string;
-    reason: string;
-    pid: number;
-  }[];
-  assert.deepEqual([m?.state, m?.reason], ["exited", "stopped by Ctrl-C"]);
-  assert.equal(existsSync(`/proc/${m?.pid}`), false, "QEMU is still running");
-});
+}
