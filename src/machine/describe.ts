@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { isKilnError } from "../core/errors.js";
 import { formatArgv } from "../core/exec.js";
 import type { MachineSpec } from "./driver.js";
+import { vsockSocketFor } from "./firecracker/driver.js";
 import { getMachine } from "./launch.js";
 import { instanceDir, type MachineRecord } from "./store.js";
 import { INSTANCE_FILES } from "./supervise.js";
@@ -50,6 +51,12 @@ export function formatMachine(d: MachineDetails): string {
     [
       "ports",
       d.spec.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.guestPort}/${p.protocol}`).join(", ") || "-",
+    ],
+    [
+      "vsock",
+      d.spec.vsock
+        ? `CID ${d.spec.vsock.guestCid}${r.vmm === "firecracker" ? ` (host side: ${vsockSocketFor(d.dir)})` : " (vhost-vsock)"}`
+        : "-",
     ],
     [
       "volumes",

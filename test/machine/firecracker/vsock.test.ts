@@ -181,6 +181,11 @@ test("kiln run --vsock: Firecracker machine shows its CID in inspect and has the
     const details = JSON.parse(inspect.stdout) as { spec: MachineSpec; dir: string };
     assert.deepEqual(details.spec.vsock, { guestCid: 3 });
     assert.ok(statSync(join(details.dir, "vsock.sock")).isSocket());
+    const text = await runKiln(["inspect", "vs1"], { env });
+    assert.match(
+      text.stdout,
+      new RegExp(`^vsock: +CID 3 \\(host side: ${details.dir}/vsock\\.sock\\)$`, "m"),
+    );
   } finally {
     await runKiln(["rm", "-f", "vs1"], { env });
   }
