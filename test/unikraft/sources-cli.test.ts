@@ -85,3 +85,34 @@ test("kiln fetch from a mirror: table, --json, lock file, offline error", async 
   assert.doesNotMatch(missing.stderr, /\n\s+at /);
   t.diagnostic(`took ${Date.now() - started} ms`);
 });
+
+test("mirror directories that do not exist: one warning each naming where it came from; offline lists them as missing", async (t) => {
+  const tmp = scratchDir(t);
+  const app = join(tmp, "app");
+  mkdirSync(app);
+  writeFileSync(join(app, "Kraftfile"), KRAFTFILE);
+  const home = join(tmp, "home");
+  mkdirSync(join(home, "config"), { recursive: true });
+  const configFile = join(home, "config", "config.yaml");
+  writeFileSync(configFile, `mirrors:\n  - ${join(tmp, "no-cfg")}\n`);
+  const env = { ...isolatedEnv(home), KILN_MIRRORS: join(tmp, "no-env") };
+  const r = await runKiln(["fetch", app, "--offline", "--with-mirror", join(tmp, "no-flag")], { env });
+  assert.equal(r.code, 1);
+  const warnings = r.stderr.split("\n").filter((l) => l.startsWith("warning: mirror directory"));
+  assert.deepEqual(warnings, [
+    `warning: mirror directory ${join(tmp, "no-flag")} (from --with-mirror) does not exist; nothing can be fetched from it`,
+    `warning: mirror directory ${join(tmp, "no-env")} (from KILN_MIRRORS) does not exist; nothing can be fetched from it`,
+    `warning: mirror directory ${join(tmp, "no-cfg")} (from ${configFile}) does not exist; nothing can be fetched from it`,
+  ]);
+  assert.match(r.stderr, /^error: 2 sources not found offline/m);
+  // Listed once per missing component, not once per file looked for in it.
+  const tried = r.stderr.split("\n").filter((l) => l.includes(join(tmp, "no-flag")) && l.includes("tried:"));
+  assert.deepEqual(tried, [
+    `  tried: ${join(tmp, "no-flag")} (missing; mirror from --with-mirror)`,
+    `  tried: ${join(tmp, "no-flag")} (missing; mirror from --with-mirror)`,
+  ]);
+  assert.match(
+    r.stderr,
+    new RegExp(`tried: ${join(tmp, "no-cfg")} \\(missing; mirror from ${configFile}\\)`),
+  );
+});

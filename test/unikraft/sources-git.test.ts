@@ -141,7 +141,10 @@ test("--offline names each missing component and the places tried", async (t) =>
       );
       const details = e.details.join("\n");
       assert.match(details, new RegExp(`tried: ${join(mirror, "lib-x.git")} \\(absent\\)`));
-      assert.match(details, new RegExp(`tried: ${join(tmp, "gone")} \\(mirror directory absent\\)`));
+      assert.match(
+        details,
+        new RegExp(`tried: ${join(tmp, "gone")} \\(missing; mirror from --with-mirror\\)`),
+      );
       assert.match(
         details,
         /tried: https:\/\/example\.invalid\/lib-x \(upstream not contacted \(--offline\)\)/,

@@ -119,7 +119,10 @@ const command: CommandDef = {
       configure: !bool(ctx, "no-configure"),
       force: bool(ctx, "force"),
       offline: bool(ctx, "offline"),
-      mirrors: list(ctx, "with-mirror"),
+      // Relative mirror directories are from where kiln runs, as in kiln fetch.
+      mirrors: list(ctx, "with-mirror").map((m) =>
+        /^[a-z][a-z0-9+.-]*:\/\//i.test(m) ? m : resolve(ctx.cwd, m),
+      ),
       debug: bool(ctx, "dbg"),
       ...(buildLog ? { buildLog: resolve(ctx.cwd, buildLog) } : {}),
       reporter: ctx.reporter,

@@ -16,13 +16,20 @@ import { copyFile, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode, KilnError } from "../../core/errors.js";
 import { produceAtomically } from "../../core/fs.js";
-import { silentReporter } from "../../core/output.js";
+import { type Reporter, silentReporter } from "../../core/output.js";
 import { archivesCacheDir } from "./cache.js";
 import { hashFile } from "./checksum.js";
 import type { MissingSource, SourceContext } from "./context.js";
 import { formatMissing } from "./context.js";
 import { downloadTo } from "./download.js";
-import { describeMirror, loadMirrors, type Mirror, mirrorArchiveCandidates } from "./mirrors.js";
+import {
+  archivePlaces,
+  describeMirror,
+  loadMirrors,
+  type Mirror,
+  type MirrorPlace,
+  warnMissingMirrors,
+} from "./mirrors.js";
 
 export type ChecksumAlgorithm = "sha256" | "sha1" | "sha512" | "md5";
 
@@ -182,10 +189,14 @@ export async function ensureArchiveCached(
     tried.push(`${cached} (cache: ${need.checksum?.algorithm} mismatch)`);
   } else tried.push(`${cached} (cache: absent)`);
   const sources = [
-    ...ctx.mirrors.flatMap((m) => mirrorArchiveCandidates(m, archiveAliases(need.fileName))),
-    ...(ctx.offline ? [] : [need.url, ...need.altUrls]),
+    ...archivePlaces(ctx.mirrors, archiveAliases(need.fileName)),
+    ...(ctx.offline ? [] : [need.url, ...need.altUrls].map((from): MirrorPlace => ({ from }))),
   ];
-  for (const from of sources) {
+  for (const { from, note } of sources) {
+    if (note) {
+      tried.push(`${from} (${note})`);
+      continue;
+    }
     ctx.signal?.throwIfAborted();
     const err = await downloadTo(from, cached, ctx.signal);
     if (err) {
@@ -205,7 +216,7 @@ export async function ensureArchiveCached(
 export interface SeedOptions {
   offline?: boolean;
   env?: NodeJS.ProcessEnv;
-  reporter?: import("../../core/output.js").Reporter;
+  reporter?: Reporter;
   signal?: AbortSignal;
   /** Resolves relative mirror directories. */
   cwd?: string;
@@ -234,7 +245,7 @@ export async function seedArchives(
   const env = opts.env ?? process.env;
   const ctx: SourceContext = {
     env,
-    mirrors: await effectiveMirrors(mirrors, env, opts.cwd),
+    mirrors: await effectiveMirrors(mirrors, env, opts.cwd, opts.reporter),
     offline: opts.offline ?? false,
     reporter: opts.reporter ?? silentReporter,
     missing: [],
@@ -261,12 +272,15 @@ export async function effectiveMirrors(
   given: readonly (string | Mirror)[],
   env: NodeJS.ProcessEnv,
   cwd?: string,
+  reporter?: Reporter,
 ): Promise<Mirror[]> {
   const flags = given.filter((m): m is string => typeof m === "string");
   const parsed = given.filter((m): m is Mirror => typeof m !== "string");
   const loaded = await loadMirrors({ flags, env, ...(cwd ? { cwd } : {}) });
   const seen = new Set(parsed.map(describeMirror));
-  return [...parsed, ...loaded.filter((m) => !seen.has(describeMirror(m)))];
+  const mirrors = [...parsed, ...loaded.filter((m) => !seen.has(describeMirror(m)))];
+  if (reporter) warnMissingMirrors(mirrors, reporter);
+  return mirrors;
 }
 
 /** Throw `SOURCES_MISSING` listing every missing source and the places tried. */

@@ -104,7 +104,7 @@ export async function fetchProjectSources(
   }
   const ctx: SourceContext = {
     env,
-    mirrors: await effectiveMirrors(opts.mirrors ?? [], env, project.dir),
+    mirrors: await effectiveMirrors(opts.mirrors ?? [], env, project.dir, reporter),
     offline: opts.offline ?? false,
     reporter,
     missing: [],

@@ -23,7 +23,7 @@ import {
   updateWorkTree,
 } from "./git.js";
 import type { LockedComponent } from "./lockfile.js";
-import { mirrorRepoCandidates, repoName } from "./mirrors.js";
+import { describeMirror, mirrorRepoCandidates, missingMirrorNote, repoName } from "./mirrors.js";
 import { isCommitLike, type Release, type Resolution, resolveVersion } from "./resolve.js";
 
 export interface GitRequest {
@@ -49,8 +49,9 @@ function places(ctx: SourceContext, url: string): { from: string; note?: string 
   const name = repoName(url);
   const out: { from: string; note?: string }[] = [];
   for (const m of ctx.mirrors) {
-    if (m.kind === "dir" && !existsSync(m.path)) {
-      out.push({ from: m.path, note: "mirror directory absent" });
+    const missing = missingMirrorNote(m);
+    if (missing) {
+      out.push({ from: describeMirror(m), note: missing });
       continue;
     }
     for (const c of mirrorRepoCandidates(m, name)) {

@@ -12,26 +12,63 @@
  *
  * Order: `--with-mirror` flags, then `KILN_MIRRORS` (comma-separated; commas
  * because URLs contain colons), then `mirrors:` in `<configDir>/config.yaml`.
+ *
+ * A mirror directory that does not exist is kept in the list (it may appear
+ * later, e.g. a mount) but warned about once per run, naming where it came
+ * from, since a typo there would otherwise go unnoticed until an offline
+ * build fails; the `--offline` error lists it as "(missing)".
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { errnoCode, KilnError } from "../../core/errors.js";
+import type { Reporter } from "../../core/output.js";
 import { kilnDirs } from "../../core/paths.js";
 
-/** One mirror: a local directory or a base URL. */
-export type Mirror = { kind: "dir"; path: string } | { kind: "url"; base: string };
+/**
+ * One mirror: a local directory or a base URL. `origin` says where a
+ * directory was named (`--with-mirror`, `KILN_MIRRORS`, a config file), for messages.
+ */
+export type Mirror = { kind: "dir"; path: string; origin?: string } | { kind: "url"; base: string };
 
 const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** Classify a mirror as written; relative directories resolve against `baseDir`. */
-export function parseMirror(text: string, baseDir: string): Mirror {
+export function parseMirror(text: string, baseDir: string, origin?: string): Mirror {
   const t = text.trim();
+  const from = origin ? { origin } : {};
   if (URL_RE.test(t)) {
-    if (t.startsWith("file://")) return { kind: "dir", path: decodeURIComponent(t.slice(7)) };
+    if (t.startsWith("file://")) return { kind: "dir", path: decodeURIComponent(t.slice(7)), ...from };
     return { kind: "url", base: t.replace(/\/+$/, "") };
   }
-  return { kind: "dir", path: isAbsolute(t) ? t : resolve(baseDir, t) };
+  return { kind: "dir", path: isAbsolute(t) ? t : resolve(baseDir, t), ...from };
+}
+
+/**
+ * The note for a mirror directory that does not exist (`missing; from
+ * --with-mirror`), or undefined for a URL or a directory that exists. Places
+ * tried list it once instead of each file looked for inside it.
+ */
+export function missingMirrorNote(m: Mirror): string | undefined {
+  if (m.kind !== "dir" || existsSync(m.path)) return undefined;
+  return `missing${m.origin ? `; mirror from ${m.origin}` : ""}`;
+}
+
+/** Reporters already told about a missing mirror directory: once per run, not once per fetch step. */
+const warned = new WeakMap<Reporter, Set<string>>();
+
+/** Warn (once per reporter) about each mirror directory that does not exist. */
+export function warnMissingMirrors(mirrors: readonly Mirror[], reporter: Reporter): void {
+  let told = warned.get(reporter);
+  if (!told) warned.set(reporter, (told = new Set()));
+  for (const m of mirrors) {
+    if (m.kind !== "dir" || told.has(m.path) || existsSync(m.path)) continue;
+    told.add(m.path);
+    reporter.warn(
+      `mirror directory ${m.path}${m.origin ? ` (from ${m.origin})` : ""} does not exist; nothing can be fetched from it`,
+    );
+  }
 }
 
 /** Split `KILN_MIRRORS` (comma- or newline-separated). */
@@ -76,6 +113,8 @@ export interface MirrorInputs {
   env?: NodeJS.ProcessEnv;
   /** Resolves relative `--with-mirror` directories. */
   cwd?: string;
+  /** Told about mirror directories that do not exist (once per reporter). */
+  reporter?: Reporter;
 }
 
 /** The effective, ordered, de-duplicated mirror list. */
@@ -83,8 +122,8 @@ export async function loadMirrors(inputs: MirrorInputs = {}): Promise<Mirror[]> 
   const env = inputs.env ?? process.env;
   const cwd = inputs.cwd ?? process.cwd();
   const out: Mirror[] = [];
-  for (const f of inputs.flags ?? []) out.push(parseMirror(f, cwd));
-  for (const e of splitMirrorList(env.KILN_MIRRORS ?? "")) out.push(parseMirror(e, cwd));
+  for (const f of inputs.flags ?? []) out.push(parseMirror(f, cwd, "--with-mirror"));
+  for (const e of splitMirrorList(env.KILN_MIRRORS ?? "")) out.push(parseMirror(e, cwd, "KILN_MIRRORS"));
   const { configDir } = kilnDirs(env);
   const file = join(configDir, "config.yaml");
   let text: string | undefined;
@@ -93,14 +132,18 @@ export async function loadMirrors(inputs: MirrorInputs = {}): Promise<Mirror[]> 
   } catch (e) {
     if (errnoCode(e) !== "ENOENT") throw e;
   }
-  if (text !== undefined) for (const m of parseConfigMirrors(text, file)) out.push(parseMirror(m, configDir));
+  if (text !== undefined) {
+    for (const m of parseConfigMirrors(text, file)) out.push(parseMirror(m, configDir, file));
+  }
   const seen = new Set<string>();
-  return out.filter((m) => {
+  const mirrors = out.filter((m) => {
     const key = `${m.kind}:${describeMirror(m)}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+  if (inputs.reporter) warnMissingMirrors(mirrors, inputs.reporter);
+  return mirrors;
 }
 
 /** The repository name a mirror holds for an upstream git URL (`lib-musl`). */
@@ -123,4 +166,23 @@ export function mirrorArchiveCandidates(m: Mirror, fileNames: string[]): string[
     else out.push(`${m.base}/archives/${f}`, `${m.base}/${f}`);
   }
   return out;
+}
+
+/** A place to look in, or (with `note`) one listed as tried without looking. */
+export interface MirrorPlace {
+  from: string;
+  note?: string;
+}
+
+/**
+ * Where to look for archive `fileNames` in the mirrors, in order: a missing
+ * mirror directory is one place tried, noted "(missing…)", not a file each.
+ */
+export function archivePlaces(mirrors: readonly Mirror[], fileNames: string[]): MirrorPlace[] {
+  return mirrors.flatMap((m) => {
+    const note = missingMirrorNote(m);
+    return note
+      ? [{ from: describeMirror(m), note }]
+      : mirrorArchiveCandidates(m, fileNames).map((from) => ({ from }));
+  });
 }

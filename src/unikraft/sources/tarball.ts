@@ -17,7 +17,7 @@ import { tarballCachePath } from "./cache.js";
 import type { SourceContext } from "./context.js";
 import { downloadTo, isUrl, sha256File } from "./download.js";
 import type { LockedComponent } from "./lockfile.js";
-import { mirrorArchiveCandidates } from "./mirrors.js";
+import { archivePlaces } from "./mirrors.js";
 
 /** Stamp file in an unpacked tarball source: the archive's SHA-256. */
 const STAMP = ".kiln-source";
@@ -75,7 +75,11 @@ async function obtainArchive(ctx: SourceContext, req: TarballRequest): Promise<s
   if (existsSync(cached)) return cached;
   const tried: string[] = [];
   const name = basename(new URL(req.location).pathname);
-  for (const c of ctx.mirrors.flatMap((m) => mirrorArchiveCandidates(m, [name]))) {
+  for (const { from: c, note } of archivePlaces(ctx.mirrors, [name])) {
+    if (note) {
+      tried.push(`${c} (${note})`);
+      continue;
+    }
     const err = await downloadTo(c, cached, ctx.signal);
     if (!err) return cached;
     tried.push(`${c} (${err})`);
