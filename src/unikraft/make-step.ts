@@ -107,11 +107,19 @@ export async function makeUnlessUpToDate(
   }
   const expected = Number(await readFile(o.stepsFile, "utf8").catch(() => "")) || undefined;
   const cold = !spec.outputs.every((f) => existsSync(f));
+  // The total comes from the step count of the last cold build of this
+  // target; before there was one, make's own output gives no total (it
+  // prints each step as it starts), so the progress says so instead.
   const made = await runMake([...spec.makeArgv], {
     log: out,
     env: o.env,
     progress,
     ...(expected ? { expectedSteps: expected } : {}),
+    noTotalNote: expected
+      ? "(more steps than the last full build)"
+      : cold
+        ? "(first build: total unknown)"
+        : "(total unknown)",
     what: `building ${target.name}`,
   });
   if (cold && made.steps > 0) await writeFile(o.stepsFile, `${made.steps}\n`);

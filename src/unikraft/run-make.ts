@@ -38,6 +38,12 @@ export interface RunMakeOptions {
   progress?: Progress;
   /** Expected number of counted steps (from the previous build), for the total. */
   expectedSteps?: number;
+  /**
+   * Appended to each step's progress when there is no total to show, so
+   * the bare count is not mistaken for progress towards a known end (e.g.
+   * `(first build: total unknown)`).
+   */
+  noTotalNote?: string;
   env?: NodeJS.ProcessEnv;
   /** What the user should read about this step in errors, e.g. `configure helloworld_qemu-x86_64`. */
   what: string;
@@ -59,7 +65,8 @@ export async function runMake(argv: string[], opts: RunMakeOptions): Promise<Run
     if (ev?.kind !== "step") return;
     if (isCountedStep(ev.verb)) steps++;
     const total = opts.expectedSteps && opts.expectedSteps >= steps ? opts.expectedSteps : undefined;
-    opts.progress?.update(`${ev.verb} ${ev.object}`, steps, total);
+    const note = total === undefined && opts.noTotalNote ? ` ${opts.noTotalNote}` : "";
+    opts.progress?.update(`${ev.verb} ${ev.object}${note}`, steps, total);
   };
   // stdout and stderr interleave in the log as make wrote them; lines are
   // split on stdout only (step lines), stderr goes through whole.

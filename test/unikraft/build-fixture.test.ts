@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { isKilnError } from "../../src/core/errors.js";
-import { collectingReporter } from "../../src/core/output.js";
+import { collectingReporter, type Reporter } from "../../src/core/output.js";
 import { buildProject, crossCompileFor } from "../../src/unikraft/build.js";
 import { scratchDir } from "../helpers/kiln.js";
 import { fixtureProject, target } from "./fixture-project.js";
@@ -178,4 +178,44 @@ test("a project with rootfs: gets its initrd packed as plain newc CPIO beside th
   writeFileSync(join(rootfs, "etc", "hostname"), "kiln\n");
   await buildProject(project);
   assert.match(execFileSync("bsdcpio", ["-it", "-I", r.initrd], { encoding: "utf8" }), /etc\/hostname/);
+});
+
+test("progress: a first build says the total is unknown; later builds count against the recorded total", async (t) => {
+  const root = scratchDir(t);
+  const project = fixtureProject(root);
+  const updates: { message: string; done?: number; total?: number }[] = [];
+  const reporter: Reporter = {
+    info() {},
+    warn() {},
+    progress: (title) => ({
+      update: (message, done, total) => {
+        if (title.startsWith("build "))
+          updates.push({
+            message,
+            ...(done !== undefined ? { done } : {}),
+            ...(total !== undefined ? { total } : {}),
+          });
+      },
+      done() {},
+    }),
+  };
+  await buildProject(project, { reporter, jobs: 1 });
+  const steps = updates.filter((u) => u.done !== undefined);
+  assert.ok(steps.length >= 4, JSON.stringify(updates));
+  for (const u of steps) {
+    assert.equal(u.total, undefined);
+    assert.match(u.message, / \(first build: total unknown\)$/);
+  }
+  // An edit after that cold build: make recompiles one object and links, counted out of the recorded 4.
+  updates.length = 0;
+  const main = join(project.dir, "main.c");
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(main, later, later);
+  await buildProject(project, { reporter, jobs: 1 });
+  const again = updates.filter((u) => u.done !== undefined);
+  assert.ok(again.length > 0, JSON.stringify(updates));
+  for (const u of again) {
+    assert.equal(u.total, 4, JSON.stringify(u));
+    assert.doesNotMatch(u.message, /unknown/);
+  }
 });
