@@ -57,19 +57,25 @@ async function cachedOnDisk(
   probe: () => Promise<AccelProbe>,
 ): Promise<AccelProbe> {
   let key: string;
+  const file = join(kilnDirs(env).cacheDir, "kvm-probe.json");
+  // The three reads are independent; together they are on every `kiln run`'s path to QEMU.
+  const savedText = readFile(file, "utf8").catch(() => undefined);
   try {
     const path = which(binary) ?? binary;
-    const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
-    key = `${bootId} ${path} ${(await stat(path)).mtimeMs}`;
+    const [bootId, info] = await Promise.all([
+      readFile("/proc/sys/kernel/random/boot_id", "utf8"),
+      stat(path),
+    ]);
+    key = `${bootId.trim()} ${path} ${info.mtimeMs}`;
   } catch {
     return probe();
   }
-  const file = join(kilnDirs(env).cacheDir, "kvm-probe.json");
   try {
-    const saved = JSON.parse(await readFile(file, "utf8")) as { key: string; probe: AccelProbe };
-    if (saved.key === key) return saved.probe;
+    const text = await savedText;
+    const saved = text === undefined ? undefined : (JSON.parse(text) as { key: string; probe: AccelProbe });
+    if (saved?.key === key) return saved.probe;
   } catch {
-    // no cache yet
+    // no cache yet, or a damaged one: probe again
   }
   const result = await probe();
   await writeFileAtomic(file, `${JSON.stringify({ key, probe: result })}\n`).catch(() => {});

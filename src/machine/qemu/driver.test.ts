@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { qemuErrorLine, qemuGuestExit } from "./driver.js";
+import { needsRdseed, qemuErrorLine, qemuGuestExit } from "./driver.js";
 
 test("QEMU exit statuses map to the guest's exit", () => {
   assert.deepEqual(qemuGuestExit({ exitCode: 0, signal: null }, "[ 2.4] reboot: Power down"), {
@@ -65,4 +68,19 @@ test("QEMU's own error (vmm.log) explains a failure status; isa-debug-exit only 
   );
   assert.equal(qemuErrorLine([said, warn]), said.replace("qemu-system-x86_64: ", ""));
   assert.equal(qemuErrorLine([warn]), undefined);
+});
+
+test("needsRdseed reads the target's configuration where kiln build keeps it, else the image", async (t) => {
+  const project = mkdtempSync(join(tmpdir(), "kiln-rdseed-"));
+  t.after(() => rmSync(project, { recursive: true, force: true }));
+  mkdirSync(join(project, ".unikraft/build"), { recursive: true });
+  const kernel = join(project, ".unikraft/build/app_qemu-x86_64");
+  // The image names the library (as a real one may, in a string table) ...
+  writeFileSync(kernel, "\x7fELF ... libukrandom ...");
+  assert.equal(await needsRdseed(kernel), true);
+  // ... but the target's own configuration (`<project>/.config.<target>`) says it is off.
+  writeFileSync(join(project, ".config.app_qemu-x86_64"), "# CONFIG_LIBUKRANDOM is not set\n");
+  assert.equal(await needsRdseed(kernel), false);
+  writeFileSync(join(project, ".config.app_qemu-x86_64"), "CONFIG_LIBUKRANDOM=y\n");
+  assert.equal(await needsRdseed(kernel), true);
 });

@@ -7,7 +7,7 @@
 
 import { existsSync } from "node:fs";
 import { chmod, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { formatArgv, requireTool } from "../../core/exec.js";
 import { silentReporter } from "../../core/output.js";
@@ -52,6 +52,9 @@ export async function needsRdseed(kernel: string): Promise<boolean> {
   for (const cfg of [
     join(dirname(kernel), ".config"),
     join(dirname(kernel), "config"),
+    // `kiln build` keeps each target's configuration as `<project>/.config.<target>`
+    // beside `.unikraft/build/<target>`; reading it spares reading the whole image.
+    join(dirname(kernel), "..", "..", `.config.${basename(kernel)}`),
     join(dirname(kernel), "..", "..", ".config"),
   ]) {
     try {
@@ -90,7 +93,15 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
     },
     async start(spec, dir, opts: StartOptions = {}): Promise<StartedMachine> {
       const reporter = opts.reporter ?? silentReporter;
-      const { accel, probe } = await resolveAccel(spec.accel, spec.architecture, options.binary, opts.env);
+      // Independent reads of the accel cache, the kernel and its config run together: they are on
+      // every boot's path to the QEMU spawn (see bench/boot).
+      const linuxPc =
+        options.machine === undefined && spec.guest === "linux" && spec.architecture === "x86_64";
+      const [{ accel, probe }, rdseed, linuxPlan] = await Promise.all([
+        resolveAccel(spec.accel, spec.architecture, options.binary, opts.env),
+        spec.guest === "unikraft" && spec.accel !== "kvm" ? needsRdseed(spec.kernel) : false,
+        linuxPc ? readKernelFeatures(spec.kernel).then(planLinuxMachine) : undefined,
+      ]);
       if (spec.accel === "kvm" && accel !== "kvm") {
         throw new KilnError(
           "KVM_UNUSABLE",
@@ -105,20 +116,15 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
           `notice: KVM is not usable (${probe.reason}); using TCG emulation (slower). -W skips this check.`,
         );
       }
-      if (accel === "tcg" && spec.guest === "unikraft" && (await needsRdseed(spec.kernel))) {
+      if (accel === "tcg" && rdseed) {
         reporter.warn(
           `${spec.kernel} was built with CONFIG_LIBUKRANDOM=y, which needs RDSEED; TCG does not provide it and the guest may crash at boot. Rebuild with "# CONFIG_LIBUKRANDOM is not set".`,
         );
       }
       // Linux on x86_64: microvm when the kernel's configuration shows it can find
       // virtio-mmio devices there, else pc (Debian's stock kernel); see planLinuxMachine.
-      let machine = options.machine;
-      let microvmAcpi: boolean | undefined;
-      if (machine === undefined && spec.guest === "linux" && spec.architecture === "x86_64") {
-        const plan = planLinuxMachine(await readKernelFeatures(spec.kernel));
-        machine = plan.machine;
-        microvmAcpi = !plan.machineOption.includes("acpi=off");
-      }
+      const machine = linuxPlan?.machine ?? options.machine;
+      const microvmAcpi = linuxPlan ? !linuxPlan.machineOption.includes("acpi=off") : undefined;
       // microvm has no HPET/PM timer: give a TCG guest the TSC rate (see tscEarlyKhzArg).
       const tsc =
         machine === "microvm" && accel === "tcg" && spec.guest === "linux"
