@@ -129,7 +129,7 @@ describe("kiln run: Debian kernel + busybox initrd", { skip }, () => {
         "-c",
         "read x; echo GOT:$x-$((6*7))",
       ],
-      { env: { KILN_HOME: home }, input: "hello\n" },
+      { env: { KILN_HOME: home }, input: "hello\n", timeoutMs: 180_000 },
     );
     t.diagnostic(`prompt-less read run took ${Date.now() - started} ms`);
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(-2000)}`);

@@ -3,7 +3,7 @@
  * needed) and make scratch directories that are removed after the test.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestContext } from "node:test";
@@ -69,9 +69,35 @@ export function runKiln(args: string[], opts: RunKilnOptions = {}): Promise<Kiln
   });
 }
 
-/** A fresh temporary directory, removed when the test ends. */
+/**
+ * A fresh temporary directory, removed when the test ends — together with any
+ * QEMU still using it (a test that failed, or whose Kiln was killed, may leave
+ * a machine behind: by design it outlives Kiln).
+ */
 export function scratchDir(t: TestContext, prefix = "kiln-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    killQemusUsing(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
+}
+
+/** SIGKILL every QEMU whose command line mentions `dir`. */
+export function killQemusUsing(dir: string): void {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (!/(^|\/)qemu-system-/.test(argv[0] ?? "") || !argv.some((a) => a.includes(dir))) continue;
+    try {
+      process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 }
