@@ -23,6 +23,7 @@ import { assertQemuCanLoadElf } from "../firecracker/elf-notes.js";
 import { hostTscEarlyKhzArg, planLinuxMachine, readKernelFeatures } from "../firecracker/translate.js";
 import { checkHostNetwork } from "../network.js";
 import { INSTANCE_FILES, processAlive, readVmmLogTail, spawnSupervised } from "../supervise.js";
+import { VHOST_VSOCK_DEVICE } from "../vsock.js";
 import { resolveAccel } from "./accel.js";
 import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
 import { qmpCommand } from "./qmp.js";
@@ -136,6 +137,7 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         machine,
         microvmAcpi,
         binary: options.binary,
+        ...(spec.vsock ? { vhostVsock: existsSync(VHOST_VSOCK_DEVICE) } : {}),
       });
       const sup = await spawnSupervised(argv, dir, opts.env);
       let ended = false;
