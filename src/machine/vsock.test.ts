@@ -5,30 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { machineSpec } from "../../test/helpers/specs.js";
 import { isKilnError } from "../core/errors.js";
 import type { MachineSpec } from "./driver.js";
 import { buildQemuArgv } from "./qemu/argv.js";
 import { checkQemuVsock, parseVsockCid } from "./vsock.js";
 
-function spec(over: Partial<MachineSpec> = {}): MachineSpec {
-  return {
-    name: "m1",
-    kernel: "/k/vmlinux",
-    kernelKind: "elf",
-    guest: "linux",
-    architecture: "x86_64",
-    memMiB: 256,
-    cpus: 1,
-    kernelArgs: [],
-    appArgs: [],
-    env: {},
-    volumes: [],
-    ports: [],
-    network: "none",
-    accel: "auto",
-    ...over,
-  };
-}
+const spec = (over: Partial<MachineSpec> = {}): MachineSpec =>
+  machineSpec({ kernel: "/k/vmlinux", kernelKind: "elf", ...over });
 
 test("--vsock accepts CIDs 3 to 2^32 - 2 and refuses the reserved ones, stating the rule and the value", () => {
   assert.equal(parseVsockCid("3"), 3);

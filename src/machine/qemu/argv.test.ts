@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { REPO_ROOT } from "../../../test/helpers/kiln.js";
+import { machineSpec } from "../../../test/helpers/specs.js";
 import { isKilnError } from "../../core/errors.js";
 import type { MachineSpec } from "../driver.js";
 import { buildQemuArgv, kernelCommandLine, type QemuHost, translateKernelArgs } from "./argv.js";
@@ -16,25 +17,7 @@ import { buildQemuArgv, kernelCommandLine, type QemuHost, translateKernelArgs } 
 const GOLDEN = join(REPO_ROOT, "test/golden/qemu");
 const host: QemuHost = { accel: "tcg", instanceDir: "/state/machines/m1" };
 
-function spec(over: Partial<MachineSpec>): MachineSpec {
-  return {
-    name: "m1",
-    kernel: "/k/vmlinuz",
-    kernelKind: "bzimage",
-    guest: "linux",
-    architecture: "x86_64",
-    memMiB: 256,
-    cpus: 1,
-    kernelArgs: [],
-    appArgs: [],
-    env: {},
-    volumes: [],
-    ports: [],
-    network: "none",
-    accel: "auto",
-    ...over,
-  };
-}
+const spec = (over: Partial<MachineSpec>): MachineSpec => machineSpec(over);
 
 const CASES: Record<string, { spec: MachineSpec; host?: Partial<QemuHost> }> = {
   "linux-bzimage-minimal": { spec: spec({ initrd: "/k/initrd.cpio" }) },

@@ -21,6 +21,7 @@ import { planFirecrackerRequests } from "../../../src/machine/firecracker/plan.j
 import { processAlive } from "../../../src/machine/supervise.js";
 import { installFakeFirecracker, startStandin } from "../../fakes/firecracker-standin.js";
 import { runKiln, scratchDir } from "../../helpers/kiln.js";
+import { machineSpec } from "../../helpers/specs.js";
 import { buildTestElf } from "./elf-fixture.js";
 
 interface Logged {
@@ -49,23 +50,13 @@ function setup(t: TestContext) {
           .split("\n")
           .map((l) => JSON.parse(l) as Logged)
       : [];
-  const spec: MachineSpec = {
+  const spec = machineSpec({
     name: "vs",
     kernel: join(dir, "vmlinux"),
     kernelKind: "elf",
-    guest: "linux",
-    architecture: "x86_64",
     memMiB: 128,
-    cpus: 1,
-    kernelArgs: [],
-    appArgs: [],
-    env: {},
-    volumes: [],
-    ports: [],
-    network: "none",
-    accel: "auto",
     vsock: { guestCid: 42 },
-  };
+  });
   return { dir, instanceDir, env, logged, spec };
 }
 
