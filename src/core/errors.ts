@@ -78,3 +78,21 @@ export function errnoCode(e: unknown): string | undefined {
   if (typeof e === "object" && e !== null && "code" in e && typeof e.code === "string") return e.code;
   return undefined;
 }
+
+/** Plain words for the errno codes file operations give users. */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOTDIR: "a parent is not a directory",
+  EISDIR: "it is a directory",
+  ENOSPC: "no space left on device",
+};
+
+/** What a failed file operation means, in words (`no such file`), else its code or message. */
+export function errnoText(e: unknown): string {
+  const code = errnoCode(e);
+  if (code === undefined) return e instanceof Error ? e.message : String(e);
+  return ERRNO_TEXT[code] ?? code;
+}

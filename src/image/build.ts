@@ -10,7 +10,7 @@ import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, open, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { errnoCode, KilnError } from "../core/errors.js";
+import { errnoCode, errnoText, KilnError } from "../core/errors.js";
 import { produceAtomically, tempPathFor } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { kilnDirs } from "../core/paths.js";
@@ -342,22 +342,11 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
   }
 }
 
-/** Plain words for the errno codes an output location gives. */
-const ERRNO_TEXT: Record<string, string> = {
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EROFS: "read-only file system",
-  ENOENT: "no such file or directory",
-  ENOTDIR: "a parent is not a directory",
-  ENOSPC: "no space left on device",
-  EISDIR: "it is a directory",
-};
-
 function unwritable(out: string, e: unknown): KilnError {
   const code = errnoCode(e);
   return new KilnError(
     "ROOTFS_OUTPUT_UNWRITABLE",
-    `cannot write ${out}: ${code ? `${ERRNO_TEXT[code] ?? code} (${code})` : String(e)}`,
+    `cannot write ${out}: ${code ? `${errnoText(e)} (${code})` : String(e)}`,
     { cause: e, hint: "write the image to a directory you can create files in, e.g. -o ./rootfs.ext4" },
   );
 }

@@ -8,26 +8,15 @@
  * device may replace a file but never a directory, an `f` line must name a
  * file of the tree. The tree must be Kiln's own staging copy.
  */
-import { chmod, lstat, mkdir, readFile, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { errnoCode, KilnError } from "../core/errors.js";
-import { parseDeviceSpec, type SpecEntry } from "./cpio/spec.js";
+import { KilnError } from "../core/errors.js";
+import { readDeviceSpecFile, type SpecEntry } from "./cpio/spec.js";
 import { forgetMetadata, type StagedTree } from "./tree.js";
 
 /** Read and parse a spec file; errors say which file and, for bad lines, where. */
 export async function loadDeviceSpec(path: string): Promise<SpecEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    const code = errnoCode(e);
-    throw new KilnError(
-      "CPIO_SPEC_MISSING",
-      `cannot read device spec ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? String(e))}`,
-      { cause: e, hint: "give a text file with lines like: /dev/console c 5 1 0600 0 0" },
-    );
-  }
-  return parseDeviceSpec(text, path);
+  return readDeviceSpecFile(path);
 }
 
 function specError(e: SpecEntry, message: string): KilnError {

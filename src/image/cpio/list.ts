@@ -4,7 +4,7 @@
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { errnoCode, KilnError } from "../../core/errors.js";
+import { errnoCode, errnoText, KilnError } from "../../core/errors.js";
 import { readCpio } from "./reader.js";
 import type { CpioEntryType, CpioReadEntry } from "./types.js";
 
@@ -39,17 +39,13 @@ export async function listCpio(path: string): Promise<CpioListing[]> {
   } catch (e) {
     if (e instanceof KilnError) throw e;
     const code = errnoCode(e);
-    throw new KilnError(
-      "FILE_NOT_FOUND",
-      `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (code ?? String(e))}`,
-      {
-        cause: e,
-        hint:
-          code === "EACCES"
-            ? "you need read permission on the archive"
-            : "check the path: rootfs ls reads a CPIO archive such as the one kiln rootfs build -o x.cpio writes",
-      },
-    );
+    throw new KilnError("FILE_NOT_FOUND", `cannot read ${path}: ${errnoText(e)}`, {
+      cause: e,
+      hint:
+        code === "EACCES"
+          ? "you need read permission on the archive"
+          : "check the path: rootfs ls reads a CPIO archive such as the one kiln rootfs build -o x.cpio writes",
+    });
   }
   const out: CpioListing[] = [];
   const input = createReadStream(path, { highWaterMark: 1 << 20 });

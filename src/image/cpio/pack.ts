@@ -4,16 +4,16 @@
  * `ukcpio` needs the archive uncompressed), and rename into place.
  */
 import { createWriteStream } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { errnoCode, KilnError } from "../../core/errors.js";
+import { KilnError } from "../../core/errors.js";
 import { produceAtomically } from "../../core/fs.js";
 import { type Reporter, silentReporter } from "../../core/output.js";
 import { formatBytes } from "../../core/units.js";
 import { fdSink, streamSink } from "./sink.js";
-import { parseDeviceSpec, type SpecEntry } from "./spec.js";
+import { type parseDeviceSpec, readDeviceSpecFile, type SpecEntry } from "./spec.js";
 import type { CpioEntry } from "./types.js";
 import { walkDirectorySync } from "./walk.js";
 import { writeCpioTo } from "./writer.js";
@@ -141,17 +141,7 @@ export function* mergeEntries(
 }
 
 async function loadSpec(path: string, mtimeSec: number): Promise<CpioEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new KilnError(
-      "CPIO_SPEC_MISSING",
-      `cannot read device spec ${path}: ${errnoCode(e) === "ENOENT" ? "no such file" : (errnoCode(e) ?? String(e))}`,
-      { cause: e, hint: "give a text file with lines like: /dev/console c 5 1 0600 0 0" },
-    );
-  }
-  return parseDeviceSpec(text, path).map((e) => ({ ...e, mtimeSec }));
+  return (await readDeviceSpecFile(path)).map((e) => ({ ...e, mtimeSec }));
 }
 
 /**

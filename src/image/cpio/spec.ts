@@ -19,7 +19,8 @@
  * non-devices. MODE is octal. `#` starts a comment. Like Linux's
  * `usr/gen_init_cpio.c` file list, paths are absolute inside the archive.
  */
-import { KilnError } from "../../core/errors.js";
+import { readFile } from "node:fs/promises";
+import { errnoText, KilnError } from "../../core/errors.js";
 import type { CpioEntry, CpioEntryType } from "./types.js";
 
 const TYPES: Record<string, CpioEntryType> = { c: "char", b: "block", p: "fifo", d: "dir", f: "file" };
@@ -132,4 +133,18 @@ export function parseDeviceSpec(text: string, file: string): SpecEntry[] {
     out.push(entry);
   });
   return out;
+}
+
+/** Read and parse the device spec file at `path`; `CPIO_SPEC_MISSING` when it cannot be read. */
+export async function readDeviceSpecFile(path: string): Promise<SpecEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new KilnError("CPIO_SPEC_MISSING", `cannot read device spec ${path}: ${errnoText(e)}`, {
+      cause: e,
+      hint: "give a text file with lines like: /dev/console c 5 1 0600 0 0",
+    });
+  }
+  return parseDeviceSpec(text, path);
 }
