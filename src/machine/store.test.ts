@@ -2,25 +2,17 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { scratchDir } from "../../test/helpers/kiln.js";
+import { machineSpec } from "../../test/helpers/specs.js";
 import { isKilnError } from "../core/errors.js";
-import type { MachineSpec } from "./driver.js";
 import { createInstance, machinesDir, readRecord, updateRecord } from "./store.js";
 
-const base: Omit<MachineSpec, "name"> = {
+const { name: _name, ...base } = machineSpec({
   kernel: "/k",
   kernelKind: "multiboot",
   guest: "unikraft",
-  architecture: "x86_64",
   memMiB: 0,
-  cpus: 1,
-  kernelArgs: [],
-  appArgs: [],
-  env: {},
-  volumes: [],
-  ports: [],
-  network: "none",
   accel: "tcg",
-};
+});
 const meta = { vmm: "qemu", platform: "qemu", autoRemove: false, detached: true };
 
 test("concurrent creations get unique names; concurrent updates are never lost", async (t) => {
