@@ -50,3 +50,18 @@ test("a quiet console is ready for input after a guest program's line, not after
     true,
   );
 });
+
+test("a read that stops inside an escape sequence is neither a prompt nor a quiet guest line", async () => {
+  // CI saw this: the console log read ended at "ESC [?" (half of SeaBIOS's "ESC [?7l"), the
+  // trailing "?" passed for a prompt, and the input typed early went to a guest still booting,
+  // whose 8250 driver then dropped part of it.
+  const { endsWithPrompt, endsMidEscape, looksReadyWhenQuiet } = await import("./console.js");
+  for (const cut of ["\x1b", "\x1b[", "\x1b[?", "\x1b[?7", "\x1bc\x1b[?"]) {
+    const out = `Booting from ROM..${cut}`;
+    assert.equal(endsMidEscape(out), true, JSON.stringify(out));
+    assert.equal(endsWithPrompt(out), false, JSON.stringify(out));
+    assert.equal(looksReadyWhenQuiet(`hello from init\r\n${cut}`), false, JSON.stringify(cut));
+  }
+  assert.equal(endsMidEscape("Booting from ROM..\x1bc\x1b[?7l"), false);
+  assert.equal(endsWithPrompt("/ # \x1b[6n"), true);
+});

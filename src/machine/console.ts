@@ -123,9 +123,23 @@ export function escapeFilter(): (chunk: Buffer) => ConsoleAction[] {
  * reading its console prints a prompt first.
  */
 export function endsWithPrompt(output: string): boolean {
+  if (endsMidEscape(output)) return false;
   const last = output.slice(output.lastIndexOf("\n") + 1).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
   return /[#$>%:?] *$/.test(last);
 }
+
+/**
+ * Whether output stops inside a terminal escape sequence (`ESC`, `ESC [`,
+ * `ESC [ ? 7`…). The console log is read in whatever pieces QEMU has written,
+ * one UART byte at a time, so a read can end there: `Booting from ROM..ESC c
+ * ESC [?` is no `?` prompt, only half of SeaBIOS's `ESC [?7l`.
+ */
+export function endsMidEscape(output: string): boolean {
+  return /\x1b(\[[0-9;?]*)?$/.test(output);
+}
+
+/** How long the console must stay quiet after a prompt before input is released (see {@link endsWithPrompt}). */
+export const PROMPT_SETTLE_MS = 100;
 
 /** How long the console must stay quiet before {@link looksReadyWhenQuiet} is asked. */
 export const CONSOLE_QUIET_MS = 500;
@@ -148,6 +162,7 @@ const BEFORE_PROGRAMS = [
  * dropped with the UART's FIFO.
  */
 export function looksReadyWhenQuiet(output: string): boolean {
+  if (endsMidEscape(output)) return false;
   const lines = output
     // ESC c (a terminal reset, as SeaBIOS and the kernel's console print them) starts afresh:
     // "Booting from ROM..\x1bc…hello" is two lines.

@@ -11,6 +11,7 @@ import { ExitCode, KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
 import {
   CONSOLE_QUIET_MS,
+  PROMPT_SETTLE_MS,
   type ConsoleAction,
   connectConsole,
   endsWithPrompt,
@@ -115,23 +116,28 @@ export async function runInForeground(
     if (sock && ready) for (const b of pending.splice(0)) sock.write(b);
   };
   let quiet: NodeJS.Timeout | undefined;
+  let settled: NodeJS.Timeout | undefined;
   // The terminal went away (SIGHUP): nothing can be written to it any more.
   let hungUp = false;
   const follower = followFile(started.consoleLog, (chunk) => {
     if (!hungUp) io.out(chunk.toString("utf8"));
     text = (text + chunk.toString("utf8")).slice(-256 * 1024);
     if (ready) return;
-    if (endsWithPrompt(text)) {
+    // Both checks wait for the console to settle: the log is read in arbitrary pieces, and a
+    // piece can end in something prompt-like that the next byte makes ordinary output.
+    clearTimeout(settled);
+    clearTimeout(quiet);
+    settled = setTimeout(() => {
+      if (ready || !endsWithPrompt(text)) return;
       ready = true;
       flush();
-      return;
-    }
-    clearTimeout(quiet);
+    }, PROMPT_SETTLE_MS);
     quiet = setTimeout(() => {
       if (ready || !looksReadyWhenQuiet(text)) return;
       ready = true;
       flush();
     }, CONSOLE_QUIET_MS);
+    settled.unref();
     quiet.unref();
   });
   const stopController = new AbortController();
@@ -216,6 +222,7 @@ export async function runInForeground(
     return r.exitCode ?? ExitCode.error;
   } finally {
     clearTimeout(quiet);
+    clearTimeout(settled);
     await follower.stop();
     io.signal.removeEventListener("abort", onAbort);
     stdin.off("data", onInput);
