@@ -11,13 +11,13 @@ import { ExitCode, KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
 import {
   CONSOLE_QUIET_MS,
-  PROMPT_SETTLE_MS,
   type ConsoleAction,
   connectConsole,
   endsWithPrompt,
   escapeFilter,
   followFile,
   looksReadyWhenQuiet,
+  PROMPT_SETTLE_MS,
 } from "./console.js";
 import type { StartedMachine } from "./driver.js";
 import { type Launched, launchMachine, removeMachine, stopMachine, watchMachine } from "./launch.js";
