@@ -81,7 +81,12 @@ export async function startRun(
   }
   const name = launched.spec.name;
   if (plan.detach && io.signal.aborted) {
-    await stopMachine(name, { timeoutMs: 0, env: io.env, reason: interruptReason(io.signal) });
+    await stopMachine(name, {
+      timeoutMs: 0,
+      env: io.env,
+      reason: interruptReason(io.signal),
+      exitCode: interruptExitCode(io.signal),
+    });
     if (opts.autoRemove) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
     return { kind: "exited", exitCode: ExitCode.interrupted };
   }
@@ -186,7 +191,8 @@ export async function runInForeground(
     }).catch(async (e) => {
       if (e instanceof KilnError && e.code === "INTERRUPTED") {
         const reason = hungUp ? "stopped: its terminal closed" : interruptReason(io.signal);
-        await stopMachine(name, { timeoutMs: 3000, env: io.env, reason });
+        const exitCode = hungUp ? ExitCode.interrupted : interruptExitCode(io.signal);
+        await stopMachine(name, { timeoutMs: 3000, env: io.env, reason, exitCode });
         return { kind: "interrupted" as const };
       }
       throw e;
@@ -206,7 +212,12 @@ export async function runInForeground(
       return ExitCode.ok;
     }
     if (outcome.kind === "timeout") {
-      await stopMachine(name, { timeoutMs: 0, env: io.env, reason: "--timeout reached" });
+      await stopMachine(name, {
+        timeoutMs: 0,
+        env: io.env,
+        reason: "--timeout reached",
+        exitCode: ExitCode.error,
+      });
       throw new KilnError(
         "RUN_TIMEOUT",
         `machine ${name} ran for ${(opts.timeoutMs ?? 0) / 1000} s ${opts.waitFor ? `without its console matching ${opts.waitFor}` : "without exiting"} (--timeout)`,
@@ -237,4 +248,9 @@ export async function runInForeground(
 /** What `kiln ps` says stopped a machine: the signal Kiln got (its abort reason, set by the entry point). */
 function interruptReason(signal: AbortSignal): string {
   return signal.reason === "SIGTERM" ? "stopped by SIGTERM" : "stopped by Ctrl-C";
+}
+
+/** The status Kiln exits with after that signal (128 + its number, as shells report it). */
+function interruptExitCode(signal: AbortSignal): number {
+  return signal.reason === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted;
 }

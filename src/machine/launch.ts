@@ -117,7 +117,13 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
 /** Stop a machine: the driver's graceful path, then force; records the reason. */
 export async function stopMachine(
   name: string,
-  opts: { timeoutMs: number; env?: NodeJS.ProcessEnv; reason?: string },
+  opts: {
+    timeoutMs: number;
+    env?: NodeJS.ProcessEnv;
+    reason?: string;
+    /** The status `ps` shows (default 0): a foreground run records the status Kiln exits with. */
+    exitCode?: number;
+  },
 ): Promise<MachineRecord> {
   const env = opts.env ?? process.env;
   const record = await getMachine(name, env);
@@ -132,10 +138,12 @@ export async function stopMachine(
       hint: `its VMM process is ${record.pid}; kill it and run: kiln rm -f ${name}`,
     });
   }
-  // Record that Kiln ended it (the VMM's own status would say "powered off" or "killed").
+  // Record that Kiln ended it (the VMM's own status would say "powered off" or "killed"). Like
+  // `docker stop`, a requested stop is status 0; a run that Ctrl-C or --timeout ended records
+  // the status Kiln exits with (130, 143, 1), so `ps` and the shell agree.
   return updateRecord(
     name,
-    (r) => ({ ...r, exitCode: 0, reason: opts.reason ?? "stopped by kiln stop" }),
+    (r) => ({ ...r, exitCode: opts.exitCode ?? 0, reason: opts.reason ?? "stopped by kiln stop" }),
     env,
   );
 }

@@ -133,13 +133,15 @@ test("--wait-for exits 0 on a match and stops the VM; --timeout fails with the l
   const machines = JSON.parse((await runKiln(["ps", "-a", "--json"], { env })).stdout) as {
     name: string;
     state: string;
+    exitCode: number;
     reason: string;
   }[];
+  // ps agrees with the shell: a match is success, a timeout the status Kiln exited with.
   assert.deepEqual(
-    machines.map((m) => [m.name, m.state, m.reason]),
+    machines.map((m) => [m.name, m.state, m.exitCode, m.reason]),
     [
-      ["w", "exited", '--wait-for matched "still-waiting"'],
-      ["t", "exited", "--timeout reached"],
+      ["w", "exited", 0, '--wait-for matched "still-waiting"'],
+      ["t", "exited", 1, "--timeout reached"],
     ],
   );
 });

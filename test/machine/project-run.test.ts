@@ -103,8 +103,9 @@ for (const [signal, exitCode, reason] of [
       state: string;
       reason: string;
       pid: number;
+      exitCode: number;
     }[];
-    assert.deepEqual([m?.state, m?.reason], ["exited", reason]);
+    assert.deepEqual([m?.state, m?.exitCode, m?.reason], ["exited", exitCode, reason]);
     assert.equal(existsSync(`/proc/${m?.pid}`), false, "QEMU is still running");
   });
 }
