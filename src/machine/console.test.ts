@@ -65,3 +65,13 @@ test("a read that stops inside an escape sequence is neither a prompt nor a quie
   assert.equal(endsMidEscape("Booting from ROM..\x1bc\x1b[?7l"), false);
   assert.equal(endsWithPrompt("/ # \x1b[6n"), true);
 });
+
+test("a line still being written is not a guest program's line while it may become firmware's or the kernel's", async () => {
+  const { looksReadyWhenQuiet } = await import("./console.js");
+  for (const partial of ["SeaB", "Booting fr", "[    1.23", "["])
+    assert.equal(looksReadyWhenQuiet(`\x1bc\x1b[?7l\x1b[2J${partial}`), false, partial);
+  // Complete lines, and partial lines that cannot become those, are a program's.
+  assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JSeaBIOS is not a program\r\n"), false);
+  assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JEnter a value "), true);
+  assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JSeaside\r\n"), true);
+});

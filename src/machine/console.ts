@@ -148,11 +148,28 @@ export const CONSOLE_QUIET_MS = 500;
 // and the x86 boot stub (arch/x86/boot/compressed/misc.c), and kernel log lines
 // (printk with CONFIG_PRINTK_TIME, as Debian's, Firecracker's and Unikraft's
 // kernels print them: `[    1.234567] …`).
-const BEFORE_PROGRAMS = [
-  /^(SeaBIOS|Booting from|iPXE|Machine UEFI|BdsDxe|Press ESC)/,
-  /^(early console|Decompressing Linux|Parsing ELF|Booting the kernel|Performing relocations)/,
-  /^\s*\[\s*\d+\.\d+\]/,
+const BEFORE_PROGRAMS_WORDS = [
+  "SeaBIOS",
+  "Booting from",
+  "iPXE",
+  "Machine UEFI",
+  "BdsDxe",
+  "Press ESC",
+  "early console",
+  "Decompressing Linux",
+  "Parsing ELF",
+  "Booting the kernel",
+  "Performing relocations",
 ];
+const PRINTK_LINE = /^\s*\[\s*\d+\.\d+\]/;
+// A line still being written (the log is read as the UART emits it, byte by byte under TCG)
+// that may yet become one of the above: `SeaB`, `[    1.23`.
+const PRINTK_START = /^\s*\[[\s\d.]*$/;
+
+function beforePrograms(line: string, complete: boolean): boolean {
+  if (BEFORE_PROGRAMS_WORDS.some((w) => line.startsWith(w)) || PRINTK_LINE.test(line)) return true;
+  return !complete && (BEFORE_PROGRAMS_WORDS.some((w) => w.startsWith(line)) || PRINTK_START.test(line));
+}
 
 /**
  * Whether a guest whose console has gone quiet is ready for input although it
@@ -168,8 +185,8 @@ export function looksReadyWhenQuiet(output: string): boolean {
     // "Booting from ROM..\x1bc…hello" is two lines.
     .replace(/\x1bc/g, "\n")
     .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "")
-    .split(/\r?\n|\r/)
-    .filter((l) => l.trim() !== "");
-  const last = lines.at(-1);
-  return last !== undefined && !BEFORE_PROGRAMS.some((re) => re.test(last));
+    .split(/\r?\n|\r/);
+  const complete = lines.at(-1)?.trim() === "";
+  const last = lines.filter((l) => l.trim() !== "").at(-1);
+  return last !== undefined && !beforePrograms(last, complete);
 }
