@@ -172,6 +172,9 @@ export type WatchOutcome =
   | { kind: "matched"; match: string }
   | { kind: "timeout"; lastLines: string };
 
+/** How long an unfinished last line must stay unchanged before a `--wait-for` match in it counts. */
+export const WAIT_FOR_SETTLE_MS = 100;
+
 /**
  * Wait for a running machine to exit, for its console to match `waitFor`, or
  * for `timeoutMs`, whichever comes first. `consoleText()` returns what the
@@ -191,10 +194,25 @@ export async function watchMachine(
   const started = Date.now();
   const dir = instanceDir(name, env);
   const record = await readRecord(name, env);
+  // A match inside the last, unfinished line counts once the console has been quiet for
+  // WAIT_FOR_SETTLE_MS: the log is read as the UART writes it, so `KILN-42 .*` could match
+  // half a line, and a prompt (`sqlite> `) never gets its newline.
+  let seen = "";
+  let changedAt = Date.now();
   for (;;) {
     if (opts.waitFor) {
-      const m = opts.waitFor.exec(opts.consoleText());
-      if (m) return { kind: "matched", match: m[0] };
+      const text = opts.consoleText();
+      if (text !== seen) {
+        seen = text;
+        changedAt = Date.now();
+      }
+      const m = opts.waitFor.exec(text);
+      if (m) {
+        const lineDone = text.indexOf("\n", m.index + m[0].length) !== -1;
+        const settled = Date.now() - changedAt >= WAIT_FOR_SETTLE_MS;
+        if (lineDone || settled || record.pid === undefined || !(await isInstanceProcess(record.pid, dir)))
+          return { kind: "matched", match: m[0] };
+      }
     }
     if (record.pid === undefined || !(await isInstanceProcess(record.pid, dir)) || opts.signal?.aborted) {
       if (opts.signal?.aborted && record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) {
