@@ -22,14 +22,29 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { planLinuxMachine, readKernelFeatures } from "../../../src/machine/firecracker/translate.js";
+import { busyboxTree } from "../../helpers/guests.js";
 import { REPO_ROOT, runKiln, scratchDir } from "../../helpers/kiln.js";
 
 const kernel = process.env.KILN_TEST_FC_KERNEL;
 const noAcpiKernel = process.env.KILN_TEST_FC_KERNEL_NOACPI;
+
+/** `kiln run KERNEL …` with Firecracker's usual kernel arguments, TCG, no network, until `marker`. */
+function firecrackerStyleRun(kernelPath: string, disks: string[], marker: string): string[] {
+  return [
+    "run",
+    kernelPath,
+    ...disks,
+    "-W",
+    "--network",
+    "none",
+    ...["-a", "reboot=k", "-a", "panic=1", "-a", "pci=off"],
+    ...["--wait-for", marker, "--timeout", "120"],
+  ];
+}
 
 test("a Firecracker-config kernel is planned onto -M microvm and boots there to init", {
   skip: kernel ? false : "KILN_TEST_FC_KERNEL is unset (no kernel built from Firecracker's guest config)",
@@ -43,28 +58,10 @@ test("a Firecracker-config kernel is planned onto -M microvm and boots there to 
   });
   assert.equal(prep.status, 0, prep.stderr);
   const started = Date.now();
-  const r = await runKiln(
-    [
-      "run",
-      kernel!,
-      "--initrd",
-      rootfs,
-      "-W",
-      "--network",
-      "none",
-      "-a",
-      "reboot=k",
-      "-a",
-      "panic=1",
-      "-a",
-      "pci=off",
-      "--wait-for",
-      "hello from Linux",
-      "--timeout",
-      "120",
-    ],
-    { env: { KILN_HOME: join(dir, "home") }, timeoutMs: 180_000 },
-  );
+  const r = await runKiln(firecrackerStyleRun(kernel!, ["--initrd", rootfs], "hello from Linux"), {
+    env: { KILN_HOME: join(dir, "home") },
+    timeoutMs: 180_000,
+  });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /hello from Linux 6\.1/);
   // The driver chose microvm by itself (no --qemu-machine), translated reboot=k and gave the TSC rate.
@@ -90,12 +87,9 @@ test("a kernel without ACPI is planned onto microvm,acpi=off and finds its root 
   // A busybox root on ext4: its /sbin/init proves it is the root (a file only the image has)
   // and shows the virtio-mmio device argument QEMU wrote for the disk.
   const root = join(dir, "root");
-  for (const d of ["bin", "sbin", "etc", "proc"]) mkdirSync(join(root, d), { recursive: true });
-  copyFileSync("/bin/busybox", join(root, "bin/busybox"));
-  chmodSync(join(root, "bin/busybox"), 0o755);
-  writeFileSync(join(root, "etc/marker"), "from-the-disk\n");
-  writeFileSync(
-    join(root, "sbin/init"),
+  busyboxTree(
+    root,
+    "sbin/init",
     [
       "#!/bin/busybox sh",
       "/bin/busybox mount -t proc proc /proc",
@@ -104,35 +98,18 @@ test("a kernel without ACPI is planned onto microvm,acpi=off and finds its root 
       "echo NOACPI-DONE",
       "/bin/busybox poweroff -f",
       "",
-    ].join("\n"),
+    ],
+    { dirs: ["etc", "proc"] },
   );
-  chmodSync(join(root, "sbin/init"), 0o755);
+  writeFileSync(join(root, "etc/marker"), "from-the-disk\n");
   const image = join(dir, "root.ext4");
   const built = await runKiln(["rootfs", "build", root, "-o", image]);
   assert.equal(built.code, 0, built.stderr);
   const started = Date.now();
-  const r = await runKiln(
-    [
-      "run",
-      noAcpiKernel!,
-      "--rootfs",
-      image,
-      "-W",
-      "--network",
-      "none",
-      "-a",
-      "reboot=k",
-      "-a",
-      "panic=1",
-      "-a",
-      "pci=off",
-      "--wait-for",
-      "NOACPI-DONE",
-      "--timeout",
-      "120",
-    ],
-    { env: { KILN_HOME: join(dir, "home") }, timeoutMs: 180_000 },
-  );
+  const r = await runKiln(firecrackerStyleRun(noAcpiKernel!, ["--rootfs", image], "NOACPI-DONE"), {
+    env: { KILN_HOME: join(dir, "home") },
+    timeoutMs: 180_000,
+  });
   assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`);
   // QEMU's microvm (auto-kernel-cmdline) named the disk at its own base address, 0xfeb00000.
   assert.match(r.stdout, /KILN-NOACPI-42 from-the-disk virtio_mmio\.device=512@0xfeb0[0-9a-f]{4}:\d+/);
