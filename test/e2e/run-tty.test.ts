@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { formatArgv, which } from "../../src/core/exec.js";
 import { debianKernel, noBusybox, noQemu, prepareLinuxRootfs } from "../helpers/guests.js";
-import { KILN_FROM_SOURCE, runKiln, scratchDir } from "../helpers/kiln.js";
+import { KILN_FROM_SOURCE, killQemusUsing, runKiln, scratchDir } from "../helpers/kiln.js";
 import { qemuPidsUnder } from "../helpers/machines.js";
 import { buildMultibootStandin } from "../machine/guests.js";
 
@@ -88,15 +88,15 @@ async function machines(env: NodeJS.ProcessEnv): Promise<[string, string, string
   ]);
 }
 
-/** After a failed test: no QEMU of `home` outlives it (Kiln runs QEMU in its own session). */
-function killQemusUnder(home: string): void {
-  for (const pid of qemuPidsUnder(home)) process.kill(pid, "SIGKILL");
-}
-
 /** `kiln …` on the pty, then its exit status and the terminal's settings as `stty -a` sees them. */
 function kilnThenStty(args: string[]): string {
   const kiln = formatArgv([...KILN_FROM_SOURCE, ...args]);
   return `${kiln}; echo KILN-EXIT=$?; stty -a`;
+}
+
+/** `kiln run` of machine `name`: Debian's kernel and the example initrd, ending in its interactive shell. */
+function runShellGuest(name: string, rootfs: string): string[] {
+  return ["run", "-W", "-n", name, kernel!, "--initrd", rootfs, "-a", "quiet", "-e", "KILN_KEEP_RUNNING=1"];
 }
 
 /** Whether `stty -a` output shows a cooked terminal: `icanon` and `echo` on (not `-icanon`, `-echo`). */
@@ -117,25 +117,10 @@ describe("kiln run on a pseudo-terminal", { skip }, () => {
   test("typed-early input, Ctrl-] c to the guest, Ctrl-C stops the VM, terminal restored", async (t) => {
     const home = scratchDir(t);
     const env = { KILN_HOME: home };
-    const pty = new PtySession(
-      kilnThenStty([
-        "run",
-        "-W",
-        "-n",
-        "tty",
-        kernel!,
-        "--initrd",
-        rootfs,
-        "-a",
-        "quiet",
-        "-e",
-        "KILN_KEEP_RUNNING=1",
-      ]),
-      env,
-    );
+    const pty = new PtySession(kilnThenStty(runShellGuest("tty", rootfs)), env);
     t.after(() => {
       pty.kill();
-      killQemusUnder(home);
+      killQemusUsing(home);
     });
 
     // (a) Typed at once, long before the guest (or even Kiln) is up.
@@ -178,23 +163,10 @@ describe("kiln run on a pseudo-terminal", { skip }, () => {
   test("the terminal closing (SIGHUP) stops the VM: no QEMU left, ps says why", async (t) => {
     const home = scratchDir(t);
     const env = { KILN_HOME: home };
-    const argv = [
-      "run",
-      "-W",
-      "-n",
-      "hup",
-      kernel!,
-      "--initrd",
-      rootfs,
-      "-a",
-      "quiet",
-      "-e",
-      "KILN_KEEP_RUNNING=1",
-    ];
-    const pty = new PtySession(kilnThenStty(argv), env);
+    const pty = new PtySession(kilnThenStty(runShellGuest("hup", rootfs)), env);
     t.after(() => {
       pty.kill();
-      killQemusUnder(home);
+      killQemusUsing(home);
     });
     await pty.waitFor(/hello from Linux/, 150_000);
     // script dies, the pty's master closes: the kernel sends SIGHUP to Kiln's process group.
@@ -218,7 +190,7 @@ describe("kiln run on a pseudo-terminal", { skip }, () => {
     const pty = new PtySession(kilnThenStty(argv), env);
     t.after(() => {
       pty.kill();
-      killQemusUnder(home);
+      killQemusUsing(home);
     });
     // QEMU has just written its pid file; Kiln is still waiting for its console socket.
     const pidFile = join(home, "state/machines/early/vmm.pid");
@@ -243,7 +215,7 @@ test("a Multiboot (Unikraft-like) guest: its exit code through the pty, terminal
   });
   t.after(() => {
     pty.kill();
-    killQemusUnder(home);
+    killQemusUsing(home);
   });
   await pty.exited;
   t.diagnostic(`Multiboot run on a pty took ${pty.ms()} ms`);

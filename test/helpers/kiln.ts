@@ -3,10 +3,11 @@
  * needed) and make scratch directories that are removed after the test.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestContext } from "node:test";
+import { qemuPidsUnder } from "./machines.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /**
@@ -85,17 +86,9 @@ export function scratchDir(t: TestContext, prefix = "kiln-test-"): string {
 
 /** SIGKILL every QEMU whose command line mentions `dir`. */
 export function killQemusUsing(dir: string): void {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
+  for (const pid of qemuPidsUnder(dir)) {
     try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // exited meanwhile
-    }
-    if (!/(^|\/)qemu-system-/.test(argv[0] ?? "") || !argv.some((a) => a.includes(dir))) continue;
-    try {
-      process.kill(Number(entry), "SIGKILL");
+      process.kill(pid, "SIGKILL");
     } catch {
       // already gone
     }
