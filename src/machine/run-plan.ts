@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { KilnError, usageError } from "../core/errors.js";
 import { parseMemMiB } from "../core/units.js";
 import { type ImageFormat, sniffImageFormat } from "../image/sniff.js";
+import { readAccelSetting } from "./accel-setting.js";
 import type { MachineSpec, VmmDriver } from "./driver.js";
 import { getDriver } from "./drivers.js";
 import { detectKernel } from "./kernel-detect.js";
@@ -174,7 +175,8 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     ports: req.publish.map(parsePortForward),
     network,
     ...(networkDevice !== undefined ? { networkDevice } : {}),
-    accel: req.noAccel ? "tcg" : "auto",
+    // -W wins; else KILN_ACCEL or the config file pins it (accel-setting.ts); else auto.
+    accel: req.noAccel ? "tcg" : (await readAccelSetting(req.env)).request,
     ...(req.vsock !== undefined ? { vsock: { guestCid: parseVsockCid(req.vsock) } } : {}),
   };
   // QEMU's vsock is the host kernel's (vhost): without the module, say so before anything starts.

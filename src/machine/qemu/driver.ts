@@ -108,13 +108,13 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
           "KVM_UNUSABLE",
           `KVM was requested but does not work here: ${probe?.reason ?? "unknown reason"}`,
           {
-            hint: "run without acceleration: kiln run -W …",
+            hint: "run without acceleration: kiln run -W …, or KILN_ACCEL=tcg for every run (kiln doctor shows the probe)",
           },
         );
       }
       if (spec.accel === "auto" && accel === "tcg" && probe) {
         reporter.info(
-          `notice: KVM is not usable (${probe.reason}); using TCG emulation (slower). -W skips this check.`,
+          `notice: KVM is not usable (${probe.reason}); using TCG emulation (slower). -W or KILN_ACCEL=tcg skips this check.`,
         );
       }
       if (accel === "tcg" && rdseed) {
