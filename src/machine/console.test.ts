@@ -75,3 +75,15 @@ test("a line still being written is not a guest program's line while it may beco
   assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JEnter a value "), true);
   assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JSeaside\r\n"), true);
 });
+
+test("printedOnlyFirmware: the console of a KVM guest stuck after its firmware (issue 8), and ones that are not", async () => {
+  const { printedOnlyFirmware } = await import("./console.js");
+  // What the PVM host showed for the README's main job before the probe ran guest code.
+  const stuck =
+    "\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n\r\n\r\niPXE (https://ipxe.org) 00:02.0 CA00 PCI2.10 PnP PMM+06FCF290+06F0F290 CA00\r\n\r\n\r\n\r\nBooting from ROM..\x1bc\x1b[?7l\x1b[2JProbing EDD (edd=off to disable)... ok\r\n";
+  assert.equal(printedOnlyFirmware(stuck), true);
+  assert.equal(printedOnlyFirmware(""), true);
+  assert.equal(printedOnlyFirmware(`${stuck}[    0.000000] Linux version 6.1.0\r\n`), false);
+  assert.equal(printedOnlyFirmware(`${stuck}hello from Linux\r\n`), false);
+  assert.equal(printedOnlyFirmware("Powered by Unikraft Kiviuq (0.17.0~5d38d108)\n"), false);
+});

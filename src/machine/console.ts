@@ -160,6 +160,7 @@ const BEFORE_PROGRAMS_WORDS = [
   "Parsing ELF",
   "Booting the kernel",
   "Performing relocations",
+  "Probing EDD",
 ];
 const PRINTK_LINE = /^\s*\[\s*\d+\.\d+\]/;
 // A line still being written (the log is read as the UART emits it, byte by byte under TCG)
@@ -190,3 +191,27 @@ export function looksReadyWhenQuiet(output: string): boolean {
   const last = lines.filter((l) => l.trim() !== "").at(-1);
   return last !== undefined && !beforePrograms(last, complete);
 }
+
+/**
+ * Whether a console shows nothing beyond firmware and the kernel's boot stub
+ * (SeaBIOS, iPXE, `Probing EDD`, `Decompressing Linux`…): no kernel log line,
+ * no program output. A KVM guest still there after {@link FIRMWARE_ONLY_NOTICE_MS}
+ * is what a host whose KVM cannot run it looks like (issue 8).
+ */
+export function printedOnlyFirmware(output: string): boolean {
+  const lines = output
+    .replace(/\x1bc/g, "\n")
+    .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "")
+    .split(/\r?\n|\r/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  return lines.every((l) => BEFORE_PROGRAMS_WORDS.some((w) => l.startsWith(w)));
+}
+
+/**
+ * How long a KVM guest may print nothing beyond its firmware before Kiln says
+ * so. Measured: Debian's kernel with `quiet` reaches its init in about 1-2 s
+ * under KVM and about 6 s under TCG on 2 cores; a Unikraft image prints within
+ * 0.1 s. A guest silent after its firmware for 10 s under KVM is stuck.
+ */
+export const FIRMWARE_ONLY_NOTICE_MS = 10_000;

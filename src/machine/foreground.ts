@@ -15,9 +15,11 @@ import {
   connectConsole,
   endsWithPrompt,
   escapeFilter,
+  FIRMWARE_ONLY_NOTICE_MS,
   followFile,
   looksReadyWhenQuiet,
   PROMPT_SETTLE_MS,
+  printedOnlyFirmware,
 } from "./console.js";
 import type { StartedMachine } from "./driver.js";
 import { type Launched, launchMachine, removeMachine, stopMachine, watchMachine } from "./launch.js";
@@ -95,6 +97,7 @@ export async function startRun(
     ...(plan.waitFor !== undefined ? { waitFor: plan.waitFor } : {}),
     ...(plan.timeoutMs !== undefined ? { timeoutMs: plan.timeoutMs } : {}),
     autoRemove: opts.autoRemove,
+    accel: launched.started.accel,
   });
   return { kind: "exited", exitCode };
 }
@@ -108,7 +111,7 @@ export async function runInForeground(
   name: string,
   started: Pick<StartedMachine, "consoleLog" | "consoleSocket">,
   io: RunIO,
-  opts: { waitFor?: RegExp; timeoutMs?: number; autoRemove: boolean },
+  opts: { waitFor?: RegExp; timeoutMs?: number; autoRemove: boolean; accel?: "kvm" | "tcg" },
 ): Promise<number> {
   const pending: Buffer[] = [];
   let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
@@ -145,6 +148,18 @@ export async function runInForeground(
     settled.unref();
     quiet.unref();
   });
+  // A KVM guest that shows nothing beyond its firmware for a while is most likely on a host whose
+  // KVM cannot run it (the probe passed, yet…): say so once, with the fix, rather than wait silently.
+  const stuck =
+    opts.accel === "kvm"
+      ? setTimeout(() => {
+          if (!printedOnlyFirmware(text)) return;
+          io.reporter.warn(
+            `machine ${name} has printed nothing beyond its firmware for ${FIRMWARE_ONLY_NOTICE_MS / 1000} s under KVM; this host's KVM may not run this guest. Stop it (Ctrl-C) and run with -W, or set KILN_ACCEL=tcg (kiln doctor shows what the KVM probe found).`,
+          );
+        }, FIRMWARE_ONLY_NOTICE_MS)
+      : undefined;
+  stuck?.unref();
   const stopController = new AbortController();
   const onAbort = () => stopController.abort();
   io.signal.addEventListener("abort", onAbort);
@@ -232,6 +247,7 @@ export async function runInForeground(
       io.reporter.info(`kiln: machine ${name} ${r.reason ?? "ended"} (exit ${r.exitCode})`);
     return r.exitCode ?? ExitCode.error;
   } finally {
+    clearTimeout(stuck);
     clearTimeout(quiet);
     clearTimeout(settled);
     await follower.stop();
