@@ -58,6 +58,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./stop.js"),
   },
   {
+    name: ["doctor"],
+    summary: "check what this host can do: QEMU, KVM (and why not), firmware, tools, caches",
+    load: () => import("./doctor.js"),
+  },
+  {
     name: ["rm"],
     summary: "remove machines",
     load: () => import("./rm.js"),
