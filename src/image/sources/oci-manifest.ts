@@ -5,28 +5,17 @@
  * and Docker's "Image Manifest V2, Schema 2".
  */
 import { KilnError } from "../../core/errors.js";
+import { type Descriptor, formatPlatform, type Platform } from "../../core/registry/oci.js";
 
-export const MEDIA = {
-  ociIndex: "application/vnd.oci.image.index.v1+json",
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
-  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-} as const;
-
-/** The Accept header for a manifest GET: every kind Kiln understands. */
-export const MANIFEST_ACCEPT = [
-  MEDIA.ociIndex,
-  MEDIA.ociManifest,
-  MEDIA.dockerList,
-  MEDIA.dockerManifest,
-].join(", ");
-
-/** A platform such as `linux/amd64` or `linux/arm64/v8`. */
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
+export {
+  type Descriptor,
+  formatPlatform,
+  isIndex,
+  MANIFEST_ACCEPT,
+  MEDIA,
+  type Platform,
+  splitDigest,
+} from "../../core/registry/oci.js";
 
 /** Parse `OS/ARCH[/VARIANT]`; throws `ROOTFS_BAD_PLATFORM`. */
 export function parsePlatform(text: string): Platform {
@@ -39,27 +28,9 @@ export function parsePlatform(text: string): Platform {
   return { os: parts[0]!, architecture: parts[1]!, ...(parts[2] ? { variant: parts[2] } : {}) };
 }
 
-export function formatPlatform(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
-}
-
-/** A content descriptor (OCI descriptor.md). */
-export interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-  platform?: Platform;
-  annotations?: Record<string, string>;
-}
-
 export interface ImageManifest {
   config?: Descriptor;
   layers: Descriptor[];
-}
-
-/** True when a parsed JSON document is an index / manifest list (has `manifests`). */
-export function isIndex(doc: unknown): doc is { manifests: Descriptor[]; mediaType?: string } {
-  return typeof doc === "object" && doc !== null && Array.isArray((doc as { manifests?: unknown }).manifests);
 }
 
 /**
@@ -93,11 +64,4 @@ export function parseManifest(doc: unknown, where: string): ImageManifest {
     throw new KilnError("ROOTFS_BAD_IMAGE", `${where} is not an image manifest (no "layers" list)`);
   }
   return { config: (doc as { config?: Descriptor }).config, layers: layers as Descriptor[] };
-}
-
-/** Split `sha256:HEX` checking its form; throws `ROOTFS_BAD_IMAGE`. */
-export function splitDigest(digest: string): { algorithm: string; hex: string } {
-  const m = /^(sha256|sha512):([a-f0-9]{64,128})$/.exec(digest);
-  if (!m) throw new KilnError("ROOTFS_BAD_IMAGE", `digest "${digest}" is not sha256:<64 hex digits>`);
-  return { algorithm: m[1]!, hex: m[2]! };
 }

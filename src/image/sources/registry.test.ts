@@ -36,7 +36,7 @@ test("image references are split as Docker does", () => {
   for (const bad of ["UPPER/case", "a//b", "x:", ""]) {
     assert.throws(
       () => parseImageReference(bad),
-      (e) => isKilnError(e, "ROOTFS_BAD_REFERENCE"),
+      (e) => isKilnError(e, "BAD_REFERENCE"),
       bad,
     );
   }

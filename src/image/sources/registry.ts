@@ -1,9 +1,8 @@
 /**
- * Pull an image over the OCI distribution API (distribution-spec spec.md):
+ * Pull a root filesystem image over the OCI distribution API through the
+ * shared client (`core/registry/client.ts`: authentication, retries, errors):
  * `GET /v2/<name>/manifests/<ref>` with an Accept for indexes and manifests,
- * anonymous bearer tokens on 401 (Docker's token spec: the
- * `WWW-Authenticate: Bearer realm=…,service=…,scope=…` challenge), the
- * platform chosen from an index, and blobs downloaded once into a
+ * the platform chosen from an index, and blobs downloaded once into a
  * content-addressed cache (`<cacheDir>/blobs/sha256/<hex>`), each verified
  * against its digest before it is used — so a second build works offline.
  */
@@ -16,6 +15,8 @@ import { pipeline } from "node:stream/promises";
 import { isKilnError, KilnError } from "../../core/errors.js";
 import { tempPathFor, writeFileAtomic } from "../../core/fs.js";
 import type { Reporter } from "../../core/output.js";
+import { RegistryClient } from "../../core/registry/client.js";
+import { type ImageReference, parseImageReference } from "../../core/registry/reference.js";
 import { formatBytes } from "../../core/units.js";
 import {
   type Descriptor,
@@ -28,60 +29,12 @@ import {
   splitDigest,
 } from "./oci-manifest.js";
 
-/** An image reference split into its parts. */
-export interface ImageReference {
-  /** Host (and port) as written, e.g. `127.0.0.1:5000`, `docker.io`. */
-  registry: string;
-  /** Repository, e.g. `library/alpine`. */
-  repository: string;
-  /** Tag or `sha256:…` digest. */
-  reference: string;
-}
-
-/**
- * Parse `[REGISTRY/]NAME[:TAG][@DIGEST]` as Docker does (distribution's
- * `reference.ParseNormalizedNamed`): the first component is a registry when
- * it has a `.` or `:` or is `localhost`; otherwise the registry is
- * `docker.io` and one-word names get `library/`. The tag defaults to `latest`.
- */
-export function parseImageReference(text: string): ImageReference {
-  const m = /^([^@]+?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(text);
-  const bad = () =>
-    new KilnError("ROOTFS_BAD_REFERENCE", `image reference "${text}" is not [REGISTRY/]NAME[:TAG][@DIGEST]`, {
-      hint: "for example: docker://127.0.0.1:5000/test/img:1, docker://library/alpine:3",
-    });
-  if (!m) throw bad();
-  let name = m[1]!;
-  let tag = m[2];
-  // `host:5000/name` without a tag: the regex took `5000/name` as no tag only if it has a slash.
-  if (tag === undefined && /:[^/]*$/.test(name)) throw bad();
-  const parts = name.split("/");
-  let registry = "docker.io";
-  if (parts.length > 1 && (/[.:]/.test(parts[0]!) || parts[0] === "localhost")) {
-    registry = parts.shift()!;
-    name = parts.join("/");
-  }
-  if (registry === "docker.io" && parts.length === 1) name = `library/${name}`;
-  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(name)) throw bad();
-  if (tag === undefined && m[3] === undefined) tag = "latest";
-  return { registry, repository: name, reference: m[3] ?? tag! };
-}
-
-/** Base URL of a registry's API: plain HTTP for loopback hosts or when insecure. */
-export function registryBaseUrl(registry: string, insecure = false): string {
-  const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-  return `${loopback || insecure ? "http" : "https"}://${host}`;
-}
-
-/** Parse a `WWW-Authenticate: Bearer k="v",…` challenge (pure). */
-export function parseBearerChallenge(header: string): Record<string, string> | undefined {
-  const m = /^\s*Bearer\s+(.*)$/i.exec(header);
-  if (!m) return undefined;
-  const out: Record<string, string> = {};
-  for (const p of m[1]!.matchAll(/([a-zA-Z_]+)="([^"]*)"/g)) out[p[1]!.toLowerCase()] = p[2]!;
-  return out;
-}
+export {
+  type ImageReference,
+  parseBearerChallenge,
+  parseImageReference,
+  registryBaseUrl,
+} from "../../core/registry/reference.js";
 
 export interface PullOptions {
   platform: Platform;
@@ -98,87 +51,17 @@ export interface PulledImage {
   layers: { digest: string; path: string; sizeBytes?: number }[];
 }
 
-class RegistryClient {
-  private token: string | undefined;
-  constructor(
-    private readonly ref: ImageReference,
-    private readonly base: string,
-    private readonly signal?: AbortSignal,
-  ) {}
-
-  async get(path: string, accept?: string): Promise<Response> {
-    let res = await this.fetch(path, accept);
-    if (res.status === 401 && this.token === undefined) {
-      const challenge = parseBearerChallenge(res.headers.get("www-authenticate") ?? "");
-      if (challenge?.realm) {
-        await res.body?.cancel();
-        this.token = await this.fetchToken(challenge);
-        res = await this.fetch(path, accept);
-      }
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      const what = `${this.ref.registry}/${this.ref.repository}`;
-      throw new KilnError(
-        "ROOTFS_REGISTRY",
-        res.status === 404
-          ? `${what}: ${path.startsWith("manifests/") ? `no image "${this.ref.reference}"` : "blob not found"} (HTTP 404)`
-          : `${what}: GET ${path} answered HTTP ${res.status}`,
-        {
-          hint:
-            res.status === 401 || res.status === 403
-              ? "Kiln pulls anonymously; the image may be private"
-              : undefined,
-        },
-      );
-    }
-    return res;
-  }
-
-  private async fetch(path: string, accept?: string): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (accept) headers.accept = accept;
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const url = `${this.base}/v2/${this.ref.repository}/${path}`;
-    try {
-      return await fetch(url, { headers, signal: this.signal });
-    } catch (e) {
-      throw unreachable(this.ref.registry, url, e);
-    }
-  }
-
-  private async fetchToken(c: Record<string, string>): Promise<string> {
-    const url = new URL(c.realm!);
-    if (c.service) url.searchParams.set("service", c.service);
-    url.searchParams.set("scope", c.scope ?? `repository:${this.ref.repository}:pull`);
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: this.signal });
-    } catch (e) {
-      throw unreachable(this.ref.registry, url.href, e);
-    }
-    const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (!res.ok || !token) {
-      throw new KilnError(
-        "ROOTFS_REGISTRY",
-        `token service ${url.origin} refused an anonymous token (HTTP ${res.status})`,
-      );
-    }
-    return token;
-  }
+/** The shared registry client bound to one repository. */
+interface RepoClient {
+  get(path: string, accept?: string): Promise<Response>;
 }
 
-function unreachable(registry: string, url: string, e: unknown): KilnError {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return new KilnError(
-    "ROOTFS_REGISTRY_UNREACHABLE",
-    `cannot reach registry ${registry} (${url}): ${cause?.code ?? cause?.message ?? (e as Error).message}`,
-    {
-      cause: e,
-      hint: "check the name and the network; a registry on localhost/127.0.0.1 is spoken to over plain HTTP",
-    },
-  );
+function repoClient(ref: ImageReference, opts: PullOptions): RepoClient {
+  const client = new RegistryClient(ref.registry, {
+    ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { get: (path, accept) => client.request(ref.repository, path, accept ? { accept } : {}) };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -191,7 +74,7 @@ async function exists(p: string): Promise<boolean> {
 /** Pull `ref`'s manifest for the platform and its layers into the cache. */
 export async function pullImage(refText: string, opts: PullOptions): Promise<PulledImage> {
   const ref = parseImageReference(refText);
-  const client = new RegistryClient(ref, registryBaseUrl(ref.registry, opts.insecure), opts.signal);
+  const client = repoClient(ref, opts);
   const record = join(
     opts.cacheDir,
     "refs",
@@ -211,7 +94,7 @@ export async function pullImage(refText: string, opts: PullOptions): Promise<Pul
     );
   } catch (e) {
     // Offline: reuse the manifest this reference resolved to last time (its blobs are cached by digest).
-    if (!isKilnError(e, "ROOTFS_REGISTRY_UNREACHABLE")) throw e;
+    if (!isKilnError(e, "REGISTRY_UNREACHABLE")) throw e;
     const saved = await readFile(record, "utf8").then(
       (t) => JSON.parse(t) as { digest: string; savedAt: string },
       () => undefined,
@@ -251,7 +134,7 @@ export async function pullImage(refText: string, opts: PullOptions): Promise<Pul
 
 /** Follow a reference through indexes to the platform's image manifest. */
 async function resolveManifest(
-  client: RegistryClient,
+  client: RepoClient,
   start: string,
   refText: string,
   platform: Platform,
@@ -272,12 +155,7 @@ async function resolveManifest(
 }
 
 /** Download one blob to `path`, verifying its sha256 before renaming it into the cache. */
-async function downloadBlob(
-  client: RegistryClient,
-  d: Descriptor,
-  path: string,
-  onBytes: (n: number) => void,
-) {
+async function downloadBlob(client: RepoClient, d: Descriptor, path: string, onBytes: (n: number) => void) {
   const res = await client.get(`blobs/${d.digest}`);
   const tmp = tempPathFor(path);
   const hash = createHash("sha256");
