@@ -2,8 +2,8 @@
  * The guest console from the host side. Output is read by following
  * `console.log`, which QEMU writes itself (so nothing printed before Kiln
  * attaches is lost, and a detached machine's log is complete); input goes to
- * the console socket, which QEMU reads only when the guest's UART can take
- * bytes, so keystrokes typed before the guest is ready wait in the socket
+ * the console's input FIFO, which QEMU reads only when the guest's UART can
+ * take bytes, so keystrokes typed before the guest is ready wait in the FIFO
  * instead of being dropped.
  *
  * Escape sequence in an interactive terminal (as ssh's `~.` / telnet's `^]`):
@@ -12,8 +12,9 @@
  * cleanly.
  */
 
+import { constants, openSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { createConnection, type Socket } from "node:net";
+import { Socket } from "node:net";
 
 /** Follow a growing file from `fromOffset`, calling `onChunk` with new bytes. */
 export function followFile(
@@ -58,23 +59,24 @@ export function followFile(
   };
 }
 
-/** Connect to a console socket (retrying while QEMU creates it); output read from it is discarded. */
+/**
+ * Open a console's input FIFO for writing, retrying while nothing reads it yet
+ * (`ENXIO`: QEMU has not opened it) or it does not exist yet. Writes go through
+ * a stream, so a full FIFO (input the guest has not taken) waits instead of
+ * failing or blocking the event loop.
+ */
 export async function connectConsole(path: string, timeoutMs = 10_000): Promise<Socket> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await new Promise<Socket>((resolve, reject) => {
-        const s = createConnection(path);
-        s.once("connect", () => {
-          s.removeAllListeners("error");
-          s.on("error", () => {});
-          s.on("data", () => {});
-          resolve(s);
-        });
-        s.once("error", reject);
-      });
+      // O_NONBLOCK: the open returns at once (ENXIO without a reader) instead of waiting.
+      const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+      const s = new Socket({ fd, readable: false, writable: true });
+      s.on("error", () => {});
+      return s;
     } catch (e) {
-      if (Date.now() > end) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== "ENXIO" && code !== "ENOENT") || Date.now() > end) throw e;
       await new Promise((r) => setTimeout(r, 10));
     }
   }

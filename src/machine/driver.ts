@@ -8,9 +8,9 @@
  * whatever the VMM:
  * - the guest console's output is appended to `<instanceDir>/console.log`
  *   (also when detached, so `kiln logs` works after Kiln exits);
- * - when the driver can forward input, it offers a Unix stream socket
- *   (`consoleSocket`): bytes read from it are guest output, bytes written are
- *   guest input (QEMU's `-chardev socket,server=on`);
+ * - when the driver can forward input, it offers a FIFO (`consoleInput`):
+ *   bytes written to it are guest input (QEMU's `-chardev pipe`), read by the
+ *   VMM only when the guest's UART can take them;
  * - the VMM runs in its own session (it survives `kill -9` of Kiln), and its
  *   exit status is recorded in `<instanceDir>/exit-status` by the supervisor
  *   (`supervise.ts`), so a detached machine's end is known later;
@@ -118,8 +118,8 @@ export interface StartedMachine {
   pid: number;
   /** Append-only log of the guest console (`<instanceDir>/console.log`). */
   consoleLog: string;
-  /** Interactive console socket (see the module comment), when the driver has one. */
-  consoleSocket?: string;
+  /** The console's input FIFO (see the module comment), when the driver has one. */
+  consoleInput?: string;
   /** Acceleration actually used. */
   accel: "kvm" | "tcg";
   /** The VMM command line, for `kiln inspect` and error messages. */

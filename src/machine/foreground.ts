@@ -104,12 +104,12 @@ export async function startRun(
 
 /**
  * Attach to a started machine until it ends: stream its console to `io.out`,
- * forward stdin to its console socket, and return the guest's exit status
+ * forward stdin to its console input, and return the guest's exit status
  * (0 on a `waitFor` match, 130 when interrupted); throws `RUN_TIMEOUT`.
  */
 export async function runInForeground(
   name: string,
-  started: Pick<StartedMachine, "consoleLog" | "consoleSocket">,
+  started: Pick<StartedMachine, "consoleLog" | "consoleInput">,
   io: RunIO,
   opts: { waitFor?: RegExp; timeoutMs?: number; autoRemove: boolean; accel?: "kvm" | "tcg" },
 ): Promise<number> {
@@ -165,7 +165,7 @@ export async function runInForeground(
   io.signal.addEventListener("abort", onAbort);
   // Ctrl-C while the machine was starting: stop it as soon as it runs.
   if (io.signal.aborted) onAbort();
-  // Input: buffered until the console socket is connected, so nothing typed early is lost.
+  // Input: buffered until the console input is open, so nothing typed early is lost.
   const stdin = process.stdin;
   const tty = io.stdinIsTTY && stdin.isTTY === true;
   const filter = escapeFilter();
@@ -186,10 +186,10 @@ export async function runInForeground(
       else pending.push(a.send);
     }
   };
-  if (started.consoleSocket) {
+  if (started.consoleInput) {
     if (tty) stdin.setRawMode(true);
     stdin.on("data", onInput);
-    void connectConsole(started.consoleSocket)
+    void connectConsole(started.consoleInput)
       .then((s) => {
         sock = s;
         flush();

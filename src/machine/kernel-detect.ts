@@ -8,9 +8,10 @@
  * - arm64 `Image`: magic `ARM\x64` at offset 56 (Documentation/arch/arm64/booting.rst).
  * - any other ELF: a `vmlinux` or a non-x86 Unikraft image.
  */
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { errnoCode, KilnError } from "../core/errors.js";
 import type { GuestKind, KernelKind, MachineArch } from "./driver.js";
+import { elfSectionNames, hasBootinfo, readImageConfig, unikraftSections } from "./unikraft-image.js";
 
 /** Bytes read from the start of a kernel file for detection. */
 export const KERNEL_PROBE_BYTES = 64 * 1024;
@@ -49,15 +50,24 @@ export function classifyKernel(head: Buffer): KernelInfo | undefined {
   return undefined;
 }
 
-/** Read and classify a kernel file; throws `KERNEL_INVALID` or `KERNEL_NOT_FOUND`. */
-export async function detectKernel(path: string): Promise<KernelInfo> {
-  let head: Buffer;
+/**
+ * Read and classify a kernel file; throws `KERNEL_INVALID` or `KERNEL_NOT_FOUND`.
+ * An ELF or arm64 Image is a Unikraft guest when its structure or its build's
+ * configuration says so (`unikraft-image.ts`), wherever its name appears in
+ * it: real arm64 images have `Unikraft` only past byte 126,160. `config` is
+ * a configuration known to belong to it (a project's `.config.<target>`).
+ */
+export async function detectKernel(path: string, opts: { config?: string } = {}): Promise<KernelInfo> {
+  let info: KernelInfo | undefined;
   try {
     const fh = await open(path, "r");
     try {
       const buf = Buffer.alloc(KERNEL_PROBE_BYTES);
       const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      head = buf.subarray(0, bytesRead);
+      info = classifyKernel(buf.subarray(0, bytesRead));
+      if (info && info.guest === "linux" && (await unikraftByStructure(fh, info.kind))) {
+        info = { ...info, guest: "unikraft" };
+      }
     } finally {
       await fh.close();
     }
@@ -72,7 +82,6 @@ export async function detectKernel(path: string): Promise<KernelInfo> {
       },
     );
   }
-  const info = classifyKernel(head);
   if (!info) {
     throw new KilnError(
       "KERNEL_INVALID",
@@ -80,5 +89,28 @@ export async function detectKernel(path: string): Promise<KernelInfo> {
       { hint: "give a Unikraft image (…_qemu-x86_64), a Linux bzImage/vmlinuz, a vmlinux or an arm64 Image" },
     );
   }
+  if (info.guest === "linux" && (info.kind === "elf" || info.kind === "arm64-image")) {
+    if (await readImageConfig(path, opts.config)) info = { ...info, guest: "unikraft" };
+  }
   return info;
+}
+
+/** Largest raw image scanned whole for Unikraft's boot information (Linux arm64 Images are ~40 MiB). */
+const MAX_SCAN_BYTES = 256 * 1024 * 1024;
+
+async function unikraftByStructure(fh: FileHandle, kind: KernelKind): Promise<boolean> {
+  const read = async (offset: number, length: number) => {
+    const b = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(b, 0, length, offset);
+    return b.subarray(0, bytesRead);
+  };
+  if (kind === "elf") {
+    const names = await elfSectionNames(read);
+    return names !== undefined && unikraftSections(names) !== undefined;
+  }
+  if (kind === "arm64-image") {
+    const { size } = await fh.stat();
+    return size <= MAX_SCAN_BYTES && hasBootinfo(await read(0, size));
+  }
+  return false;
 }

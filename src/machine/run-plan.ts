@@ -6,7 +6,7 @@
  */
 
 import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { KilnError, usageError } from "../core/errors.js";
 import { parseMemMiB } from "../core/units.js";
 import { type ImageFormat, sniffImageFormat } from "../image/sniff.js";
@@ -122,7 +122,10 @@ export async function resolveRunTarget(
 /** Check `kiln run`'s flags and build its spec; throws `USAGE` or `INPUT_NOT_FOUND` before anything starts. */
 export async function planRun(req: RunRequest): Promise<RunPlan> {
   const t = await resolveRunTarget(req.target, req.cwd, req.filter, req.env);
-  const info = await detectKernel(t.kernel);
+  // A project's target names its configuration (`<project>/.config.<target>`, as kiln build keeps it).
+  const info = await detectKernel(t.kernel, {
+    ...(t.project ? { config: join(t.project.project.dir, `.config.${t.project.target.name}`) } : {}),
+  });
   const project = t.project?.project;
   const { network, networkDevice } = parseNetworkOption(req.network ?? "user");
   const qm = req.qemuMachine;

@@ -19,7 +19,13 @@ export const INSTANCE_FILES = {
   spec: "spec.json",
   state: "state.json",
   consoleLog: "console.log",
-  consoleSocket: "console.sock",
+  /**
+   * The console's input: a FIFO QEMU opens read-write (so it never sees end of
+   * file) and reads only when the guest's UART can take bytes.
+   */
+  consoleInput: "console.in",
+  /** QEMU's `pipe` chardev writes to `<path>.out`: a symbolic link to `console.log`. */
+  consoleOutput: "console.out",
   qmpSocket: "qmp.sock",
   pidfile: "vmm.pid",
   vmmLog: "vmm.log",

@@ -154,7 +154,7 @@ test("-d --json prints the record; logs -f follows until the machine stops; --ne
   assert.equal(d.code, 0, d.stderr);
   const rec = JSON.parse(d.stdout) as { name: string; state: string; pid: number; accel: string };
   assert.deepEqual([rec.name, rec.state, rec.accel], ["bg", "running", "tcg"]);
-  for (const sock of ["qmp.sock", "console.sock"]) {
+  for (const sock of ["qmp.sock", "console.in", "console.log"]) {
     assert.equal(statSync(join(dir, "state/machines/bg", sock)).mode & 0o777, 0o600, sock);
   }
   const following = runKiln(["logs", "-f", "bg"], { env });

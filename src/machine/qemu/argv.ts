@@ -29,6 +29,12 @@ import { qemuNetdev } from "../network.js";
 import { INSTANCE_FILES } from "../supervise.js";
 import { checkQemuVsock } from "../vsock.js";
 
+/**
+ * The `path=` of the console's pipe chardev: QEMU opens `<path>.in`
+ * ({@link INSTANCE_FILES}.consoleInput) and `<path>.out` (consoleOutput).
+ */
+export const CONSOLE_PIPE = "console";
+
 /** QEMU machine types Kiln plans for. */
 export type QemuMachineType = "pc" | "q35" | "microvm" | "virt";
 
@@ -162,13 +168,12 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   argv.push("-machine", machineOpt, "-accel", host.accel);
   argv.push("-cpu", host.accel === "kvm" ? "host" : "max");
   argv.push("-m", `${spec.memMiB}M`, "-smp", String(spec.cpus));
-  // Console: socket for input (and live output), QEMU-written log for history.
-  argv.push(
-    "-chardev",
-    `socket,id=con0,path=${join(dir, INSTANCE_FILES.consoleSocket)},server=on,wait=off,logfile=${join(dir, INSTANCE_FILES.consoleLog)},logappend=on`,
-    "-serial",
-    "chardev:con0",
-  );
+  // Console: QEMU's pipe chardev reads `console.in` (a FIFO) and writes `console.out` (a link to
+  // console.log, a regular file). Not a socket with `logfile=`: when a socket write fails with
+  // EAGAIN (its reader briefly behind, e.g. under CPU load), QEMU 7.2's qemu_chr_write_buffer()
+  // logs the byte anyway and the 16550's serial_xmit() retries it, so the log got the byte twice
+  // (`01234567899`). A write to a regular file always completes: each byte is written once.
+  argv.push("-chardev", `pipe,id=con0,path=${join(dir, CONSOLE_PIPE)}`, "-serial", "chardev:con0");
   argv.push("-qmp", `unix:${join(dir, INSTANCE_FILES.qmpSocket)},server=on,wait=off`);
   argv.push("-pidfile", join(dir, INSTANCE_FILES.pidfile));
   argv.push("-kernel", spec.kernel);

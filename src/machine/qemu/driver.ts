@@ -6,10 +6,10 @@
  */
 
 import { existsSync } from "node:fs";
-import { chmod, readFile } from "node:fs/promises";
+import { chmod, readFile, symlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KilnError } from "../../core/errors.js";
-import { formatArgv, requireTool } from "../../core/exec.js";
+import { exec, formatArgv, requireTool } from "../../core/exec.js";
 import { silentReporter } from "../../core/output.js";
 import type {
   GuestExit,
@@ -71,6 +71,19 @@ export async function needsRdseed(kernel: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Create the files of the console's pipe chardev (see `CONSOLE_PIPE` in
+ * argv.ts): the input FIFO (mode 0600) and `console.out`, a link to the empty
+ * `console.log` QEMU then writes. Returns the FIFO's path.
+ */
+async function prepareConsolePipe(dir: string): Promise<string> {
+  const input = join(dir, INSTANCE_FILES.consoleInput);
+  await exec(["mkfifo", "-m", "600", input]);
+  await writeFile(join(dir, INSTANCE_FILES.consoleLog), "", { mode: 0o600, flag: "w" });
+  await symlink(INSTANCE_FILES.consoleLog, join(dir, INSTANCE_FILES.consoleOutput));
+  return input;
 }
 
 /** Options for the QEMU driver beyond the spec. */
@@ -139,15 +152,15 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         binary: options.binary,
         ...(spec.vsock ? { vhostVsock: existsSync(VHOST_VSOCK_DEVICE) } : {}),
       });
+      const consoleInput = await prepareConsolePipe(dir);
       const sup = await spawnSupervised(argv, dir, opts.env);
       let ended = false;
       void sup.exited.then(() => {
         ended = true;
       });
       const pidfile = join(dir, INSTANCE_FILES.pidfile);
-      const socket = join(dir, INSTANCE_FILES.consoleSocket);
       const qmp = join(dir, INSTANCE_FILES.qmpSocket);
-      await waitUntil(() => ended || (existsSync(pidfile) && existsSync(socket) && existsSync(qmp)), 20_000);
+      await waitUntil(() => ended || (existsSync(pidfile) && existsSync(qmp)), 20_000);
       const pid = ended
         ? undefined
         : Number.parseInt((await readFile(pidfile, "utf8").catch(() => "")).trim(), 10);
@@ -169,11 +182,11 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         );
       }
       // QEMU creates its sockets 0777 & ~umask (0700 under the supervisor's umask 077); a socket needs no x bit.
-      await Promise.all([socket, qmp].map((p) => chmod(p, 0o600).catch(() => {})));
+      await chmod(qmp, 0o600).catch(() => {});
       return {
         pid,
         consoleLog: join(dir, INSTANCE_FILES.consoleLog),
-        consoleSocket: socket,
+        consoleInput,
         accel,
         argv,
       };
