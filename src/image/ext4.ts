@@ -237,14 +237,21 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   ];
   if (uuid) argv.push("-U", uuid);
   argv.push("-E", ext, "-d", opts.tree.dir, opts.output, `${Math.ceil(sizeBytes / 1024)}k`);
-  // Unprivileged and wanting root owners (not --keep-owner of a plain directory): let mkfs.ext4 see
-  // the builder's files as root's, so they need no fix-up; the plan below then compares against
-  // what mkfs.ext4 saw (own ids → 0, others → the overflow id).
+  // Unprivileged and wanting root owners (not --keep-owner of a plain directory): mkfs.ext4 in a
+  // user namespace sees the builder's files as root's (others as the overflow id). Take whichever
+  // view leaves fewer fix-ups: the namespace for the builder's own tree, the host's for a tree
+  // root already owns.
+  const planOpts = { keepOwner: opts.keepOwner, epochSec: opts.epochSec };
+  let cmds = planExt4Fixups(entries, opts.tree, planOpts);
   const hostOwnersWanted = opts.keepOwner === true && !opts.tree.ownersRecorded;
-  const userns = hostOwnersWanted ? undefined : await userNamespaceView();
+  const userns = hostOwnersWanted || cmds.length === 0 ? undefined : await userNamespaceView();
   if (userns) {
-    argv.unshift(...userns.prefix);
-    for (const e of entries) Object.assign(e, ownerInNamespace(userns, e));
+    const seen = entries.map((e) => ({ ...e, ...ownerInNamespace(userns, e) }));
+    const nsCmds = planExt4Fixups(seen, opts.tree, planOpts);
+    if (nsCmds.length < cmds.length) {
+      argv.unshift(...userns.prefix);
+      cmds = nsCmds;
+    }
   }
   // E2FSPROGS_FAKE_TIME fixes the superblock and inode creation times (lib/ext2fs: fs->now).
   const env =
@@ -260,7 +267,6 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
         ? "this may be a Kiln size-estimate bug; retry with a larger --size"
         : "the content may not fit: give a larger --size",
   });
-  const cmds = planExt4Fixups(entries, opts.tree, { keepOwner: opts.keepOwner, epochSec: opts.epochSec });
   if (cmds.length > 0) {
     progress?.update(`debugfs: ${cmds.length} fix-ups`);
     const debugfs = requireTool("debugfs", "set owners and device nodes in the ext4 image");

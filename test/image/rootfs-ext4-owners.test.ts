@@ -54,6 +54,21 @@ for (const userns of ["1", "0"]) {
     assert.match(debugfs(out, "stat /"), /User:\s+0\s+Group:\s+0/);
   });
 
+  test(`as nobody (KILN_USERNS=${userns}): a root-owned directory stays root-owned`, {
+    skip: asRoot ? false : "needs root to switch to the unprivileged user nobody",
+  }, (t) => {
+    const dir = scratchDir(t);
+    chmodSync(dir, 0o777);
+    const root = join(dir, "root");
+    makeTree(root);
+    execFileSync("chown", ["-hR", "0:0", root]);
+    const out = join(dir, "rootowned.ext4");
+    buildAsNobody(dir, [root, "-o", out], { KILN_USERNS: userns });
+    assert.equal(e2fsckClean(out).code, 0, e2fsckClean(out).output);
+    assert.deepEqual(ext4Ls(out, "/etc").get("hostname"), { mode: "100644", uid: 0, gid: 0 });
+    assert.deepEqual(ext4Ls(out, "/etc/sub").get("other"), { mode: "100644", uid: 0, gid: 0 });
+  });
+
   test(`as nobody (KILN_USERNS=${userns}) with --keep-owner: host owners kept`, {
     skip: asRoot ? false : "needs root to switch to the unprivileged user nobody",
   }, (t) => {
