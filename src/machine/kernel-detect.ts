@@ -8,8 +8,9 @@
  * - arm64 `Image`: magic `ARM\x64` at offset 56 (Documentation/arch/arm64/booting.rst).
  * - any other ELF: a `vmlinux` or a non-x86 Unikraft image.
  */
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { errnoCode, KilnError } from "../core/errors.js";
+import { fileTypeName } from "../core/fs.js";
 import type { GuestKind, KernelKind, MachineArch } from "./driver.js";
 
 /** Bytes read from the start of a kernel file for detection. */
@@ -52,6 +53,13 @@ export function classifyKernel(head: Buffer): KernelInfo | undefined {
 /** Read and classify a kernel file; throws `KERNEL_INVALID` or `KERNEL_NOT_FOUND`. */
 export async function detectKernel(path: string): Promise<KernelInfo> {
   let head: Buffer;
+  const st = await stat(path).catch(() => undefined);
+  if (st && !st.isFile() && !st.isDirectory()) {
+    // Opening a FIFO blocks until a writer comes, deaf to signals (issue 9): refuse before opening.
+    throw new KilnError("KERNEL_INVALID", `kernel ${path} is ${fileTypeName(st)}, not a kernel file`, {
+      hint: "give the kernel image file itself",
+    });
+  }
   try {
     const fh = await open(path, "r");
     try {

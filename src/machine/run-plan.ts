@@ -8,6 +8,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { KilnError, usageError } from "../core/errors.js";
+import { fileTypeName } from "../core/fs.js";
 import { parseMemMiB } from "../core/units.js";
 import { type ImageFormat, sniffImageFormat } from "../image/sniff.js";
 import type { MachineSpec, VmmDriver } from "./driver.js";
@@ -195,6 +196,22 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
       throw new KilnError("INPUT_NOT_FOUND", `${flag} ${path} does not exist`, {
         hint: flag === "-v" ? "create the host directory first, or fix the path" : "check the path",
       });
+    }
+    // A FIFO or a socket would block or fail inside QEMU (issue 9): name it here instead.
+    const st = path === undefined ? undefined : statSync(path);
+    const ok =
+      !st ||
+      (flag === "-v"
+        ? st.isDirectory()
+        : st.isFile() || st.isDirectory() || (flag === "--rootfs" && st.isBlockDevice()));
+    if (path !== undefined && st && !ok) {
+      throw new KilnError(
+        "INPUT_NOT_IMAGE",
+        `${flag} ${path} is ${fileTypeName(st)}, not ${flag === "-v" ? "a directory" : "a file"}`,
+        {
+          hint: flag === "-v" ? "share a directory with -v" : "give a regular file",
+        },
+      );
     }
   }
   // A read-only filesystem gets a read-only disk, whatever the file is called.
