@@ -21,6 +21,7 @@ import type { ProjectRun } from "./project.js";
 import { qemuDriver } from "./qemu/driver.js";
 import { parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
 import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "./vsock.js";
+import { WaitForPattern } from "./wait-pattern.js";
 
 /** What `kiln run` boots: a kernel file, or a project's built target. */
 export interface RunTarget {
@@ -76,7 +77,7 @@ export interface RunPlan {
   platform: string;
   /** `--initrd DIR`: packed to CPIO in the instance directory at launch. */
   initrdDir?: string;
-  waitFor?: RegExp;
+  waitFor?: WaitForPattern;
   timeoutMs?: number;
   detach: boolean;
   /** Things the user should know before the machine starts (printed as warnings). */
@@ -149,12 +150,7 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
   const timeoutMs = req.timeout === undefined ? undefined : Number(req.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     throw usageError(`--timeout must be a positive number of seconds; got "${req.timeout}"`);
-  let waitFor: RegExp | undefined;
-  try {
-    waitFor = req.waitFor === undefined ? undefined : new RegExp(req.waitFor, "m");
-  } catch (e) {
-    throw usageError(`--wait-for "${req.waitFor}" is not a regular expression: ${(e as Error).message}`);
-  }
+  const waitFor = req.waitFor === undefined ? undefined : new WaitForPattern(req.waitFor);
   if (req.detach && (waitFor !== undefined || timeoutMs !== undefined)) {
     throw usageError("--wait-for and --timeout watch a foreground run; they cannot be combined with -d");
   }
