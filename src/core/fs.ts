@@ -3,7 +3,8 @@
  * file beside the target, then rename (atomic on POSIX within a filesystem).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** A temporary path in the same directory as `target` (so rename is atomic). */
@@ -66,4 +67,31 @@ const tempPaths = new Set<string>();
 export async function cleanupTempPaths(): Promise<void> {
   await Promise.all([...tempPaths].map((p) => rm(p, { force: true, recursive: true })));
   tempPaths.clear();
+}
+
+/** What kind of file a stat result describes, in words for error messages. */
+export function fileTypeName(st: Stats): string {
+  if (st.isFile()) return "a regular file";
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  return "not a regular file";
+}
+
+/**
+ * Stat `path` (following symlinks) without opening it: opening a FIFO for
+ * reading blocks until a writer appears, and a blocked open ignores signals
+ * Node would handle (issue 9: `kiln run FIFO` hung, SIGTERM ignored).
+ * Undefined when it does not exist (other errors are thrown).
+ */
+export async function statIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
 }

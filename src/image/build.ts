@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, open, realpath, rm, stat, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { errnoCode, errnoText, KilnError } from "../core/errors.js";
-import { produceAtomically, tempPathFor } from "../core/fs.js";
+import { fileTypeName, produceAtomically, tempPathFor } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { kilnDirs } from "../core/paths.js";
 import { copyTreeInto } from "./copy-tree.js";
@@ -366,6 +366,13 @@ async function checkOutput(
   if (st?.isDirectory()) {
     throw new KilnError("ROOTFS_OUTPUT_IS_DIR", `output ${given} is an existing directory`, {
       hint: `name the image file, not a directory (e.g. -o ${join(given, `rootfs.${format}`)})`,
+    });
+  }
+  if (st && !st.isFile()) {
+    // The image is renamed into place: over /dev/null that would replace the host's device node
+    // with a regular file (issue 9). Only regular files are replaced.
+    throw new KilnError("ROOTFS_OUTPUT_NOT_FILE", `output ${given} exists and is ${fileTypeName(st)}`, {
+      hint: "write the image to a regular file (then copy it onto a device with dd if you mean to)",
     });
   }
   if (st && "path" in spec) {

@@ -153,7 +153,19 @@ class LayerApplier {
     if (this.opts.whiteouts && base.startsWith(".wh.")) {
       await this.ensureParents(parent, h.name);
       if (base === ".wh..wh..opq") this.opaque.push(parent);
-      else if (!base.startsWith(".wh..wh.")) await this.remove(join(parent, base.slice(4)));
+      else if (!base.startsWith(".wh..wh.")) {
+        const victim = base.slice(4);
+        // `.wh.` alone, `.wh..` and `.wh...` would name the directory itself or its parent
+        // (issue 9: `.wh...` deleted Kiln's staging directory): no real file has those names.
+        if (victim === "" || victim === "." || victim === "..") {
+          throw escapeError(
+            h.name,
+            this.opts.label,
+            `is a whiteout for "${victim}", which is not a file name`,
+          );
+        }
+        await this.remove(parent ? `${parent}/${victim}` : victim);
+      }
       // other `.wh..wh.` names are AUFS bookkeeping (e.g. `.wh..wh.plnk`): ignored, as Docker does
       return;
     }
@@ -288,10 +300,28 @@ class LayerApplier {
   }
 
   private async remove(rel: string): Promise<void> {
+    // Only ever delete through real directories inside the root: a later entry may have turned a
+    // parent into a symlink (to the host), and rm would follow it there.
+    const slash = rel.lastIndexOf("/");
+    if (!(await this.isRealDir(slash === -1 ? "" : rel.slice(0, slash)))) return;
     await rm(join(this.tree.dir, rel), { recursive: true, force: true });
     forgetMetadata(this.tree, rel);
     this.dirs.modes.delete(rel);
     this.dropSafe(rel);
+  }
+
+  /**
+   * Whether `rel` is a directory reached from the root through real directories only (no
+   * component a symlink), as `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)` would resolve it.
+   */
+  private async isRealDir(rel: string): Promise<boolean> {
+    let sofar = this.tree.dir;
+    for (const part of rel ? rel.split("/") : []) {
+      sofar = join(sofar, part);
+      const st = await lstat(sofar).catch(() => undefined);
+      if (!st?.isDirectory()) return false;
+    }
+    return true;
   }
 
   private dropSafe(rel: string): void {
@@ -304,11 +334,15 @@ class LayerApplier {
   }
 
   private async prune(dir: string): Promise<void> {
-    const names = await readdir(join(this.tree.dir, dir)).catch(() => [] as string[]);
+    // The opaque directory may since have become a symlink (a -> /host/dir after a/.wh..wh..opq):
+    // then there is nothing of the lower layers left to hide, and listing through it would reach the host.
+    const names = (await this.isRealDir(dir))
+      ? await readdir(join(this.tree.dir, dir)).catch(() => [] as string[])
+      : [];
     for (const name of names) {
       const rel = dir ? `${dir}/${name}` : name;
       if (!this.written.has(rel)) await this.remove(rel);
-      else if ((await lstat(join(this.tree.dir, rel))).isDirectory()) await this.prune(rel);
+      else if (await this.isRealDir(rel)) await this.prune(rel);
     }
     // Specials are not on disk; prune those too.
     for (const k of [...this.tree.specials.keys()]) {

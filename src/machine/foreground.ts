@@ -24,6 +24,7 @@ import {
 import type { StartedMachine } from "./driver.js";
 import { type Launched, launchMachine, removeMachine, stopMachine, watchMachine } from "./launch.js";
 import type { RunPlan } from "./run-plan.js";
+import type { ConsolePattern } from "./wait-pattern.js";
 
 /** Where a run's output goes and what interrupts it. */
 export interface RunIO {
@@ -111,7 +112,7 @@ export async function runInForeground(
   name: string,
   started: Pick<StartedMachine, "consoleLog" | "consoleInput">,
   io: RunIO,
-  opts: { waitFor?: RegExp; timeoutMs?: number; autoRemove: boolean; accel?: "kvm" | "tcg" },
+  opts: { waitFor?: ConsolePattern; timeoutMs?: number; autoRemove: boolean; accel?: "kvm" | "tcg" },
 ): Promise<number> {
   const pending: Buffer[] = [];
   let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
@@ -243,6 +244,17 @@ export async function runInForeground(
       );
     }
     const r = outcome.record;
+    if (outcome.unmatched) {
+      // As `expect` fails on end of file: the guest ended, so the awaited line can never come.
+      throw new KilnError(
+        "RUN_WAIT_FOR_UNMATCHED",
+        `machine ${name} ${r.reason ?? "exited"} (exit ${r.exitCode ?? "unknown"}) without its console matching ${opts.waitFor}`,
+        {
+          details: ["last console lines:", ...(outcome.lastLines ?? "").split("\n").map((l) => `  | ${l}`)],
+          hint: `look at the whole log with: kiln logs ${name}`,
+        },
+      );
+    }
     if ((r.exitCode ?? 1) !== 0)
       io.reporter.info(`kiln: machine ${name} ${r.reason ?? "ended"} (exit ${r.exitCode})`);
     return r.exitCode ?? ExitCode.error;

@@ -8,8 +8,9 @@
  * - arm64 `Image`: magic `ARM\x64` at offset 56 (Documentation/arch/arm64/booting.rst).
  * - any other ELF: a `vmlinux` or a non-x86 Unikraft image.
  */
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import { errnoCode, KilnError } from "../core/errors.js";
+import { fileTypeName } from "../core/fs.js";
 import type { GuestKind, KernelKind, MachineArch } from "./driver.js";
 import { elfSectionNames, hasBootinfo, readImageConfig, unikraftSections } from "./unikraft-image.js";
 
@@ -59,6 +60,13 @@ export function classifyKernel(head: Buffer): KernelInfo | undefined {
  */
 export async function detectKernel(path: string, opts: { config?: string } = {}): Promise<KernelInfo> {
   let info: KernelInfo | undefined;
+  const st = await stat(path).catch(() => undefined);
+  if (st && !st.isFile() && !st.isDirectory()) {
+    // Opening a FIFO blocks until a writer comes, deaf to signals (issue 9): refuse before opening.
+    throw new KilnError("KERNEL_INVALID", `kernel ${path} is ${fileTypeName(st)}, not a kernel file`, {
+      hint: "give the kernel image file itself",
+    });
+  }
   try {
     const fh = await open(path, "r");
     try {

@@ -23,6 +23,7 @@ import {
   updateRecord,
 } from "./store.js";
 import { INSTANCE_FILES } from "./supervise.js";
+import type { ConsolePattern } from "./wait-pattern.js";
 
 export interface LaunchOptions {
   /** Machine name; generated when absent. */
@@ -168,7 +169,8 @@ export async function removeMachine(
 
 /** How a watched run ended. */
 export type WatchOutcome =
-  | { kind: "exited"; record: MachineRecord }
+  /** `unmatched`: a `waitFor` was given and the console never matched it (`lastLines` says what it printed). */
+  | { kind: "exited"; record: MachineRecord; unmatched?: boolean; lastLines?: string }
   | { kind: "matched"; match: string }
   | { kind: "timeout"; lastLines: string };
 
@@ -184,7 +186,7 @@ export async function watchMachine(
   name: string,
   opts: {
     env?: NodeJS.ProcessEnv;
-    waitFor?: RegExp;
+    waitFor?: ConsolePattern;
     timeoutMs?: number;
     consoleText: () => string;
     signal?: AbortSignal;
@@ -197,16 +199,18 @@ export async function watchMachine(
   // A match inside the last, unfinished line counts once the console has been quiet for
   // WAIT_FOR_SETTLE_MS: the log is read as the UART writes it, so `KILN-42 .*` could match
   // half a line, and a prompt (`sqlite> `) never gets its newline.
-  let seen = "";
+  let seen: string | undefined;
   let changedAt = Date.now();
+  let m: { index: number; 0: string } | null = null;
   for (;;) {
     if (opts.waitFor) {
       const text = opts.consoleText();
       if (text !== seen) {
         seen = text;
         changedAt = Date.now();
+        // Only new text can change the answer: matching once per change, not once per tick.
+        m = opts.waitFor.exec(text);
       }
-      const m = opts.waitFor.exec(text);
       if (m) {
         const lineDone = text.indexOf("\n", m.index + m[0].length) !== -1;
         const settled = Date.now() - changedAt >= WAIT_FOR_SETTLE_MS;
@@ -217,6 +221,19 @@ export async function watchMachine(
     if (record.pid === undefined || !(await isInstanceProcess(record.pid, dir)) || opts.signal?.aborted) {
       if (opts.signal?.aborted && record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) {
         throw new KilnError("INTERRUPTED", "interrupted");
+      }
+      if (opts.waitFor) {
+        // The follower may not have read the last bytes yet: decide on the whole log, as `expect`
+        // decides on everything before end of file.
+        const log = await readFile(join(dir, INSTANCE_FILES.consoleLog), "utf8").catch(() => seen ?? "");
+        const last = opts.waitFor.exec(log.slice(-256 * 1024));
+        if (last) return { kind: "matched", match: last[0] };
+        return {
+          kind: "exited",
+          record: await getMachine(name, env),
+          unmatched: true,
+          lastLines: await consoleTail(dir, 15),
+        };
       }
       return { kind: "exited", record: await getMachine(name, env) };
     }

@@ -8,6 +8,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { KilnError, usageError } from "../core/errors.js";
+import { fileTypeName } from "../core/fs.js";
 import { parseMemMiB } from "../core/units.js";
 import { type ImageFormat, sniffImageFormat } from "../image/sniff.js";
 import { readAccelSetting } from "./accel-setting.js";
@@ -21,6 +22,7 @@ import type { ProjectRun } from "./project.js";
 import { qemuDriver } from "./qemu/driver.js";
 import { parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
 import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "./vsock.js";
+import { WaitForPattern } from "./wait-pattern.js";
 
 /** What `kiln run` boots: a kernel file, or a project's built target. */
 export interface RunTarget {
@@ -76,7 +78,7 @@ export interface RunPlan {
   platform: string;
   /** `--initrd DIR`: packed to CPIO in the instance directory at launch. */
   initrdDir?: string;
-  waitFor?: RegExp;
+  waitFor?: WaitForPattern;
   timeoutMs?: number;
   detach: boolean;
   /** Things the user should know before the machine starts (printed as warnings). */
@@ -152,12 +154,7 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
   const timeoutMs = req.timeout === undefined ? undefined : Number(req.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     throw usageError(`--timeout must be a positive number of seconds; got "${req.timeout}"`);
-  let waitFor: RegExp | undefined;
-  try {
-    waitFor = req.waitFor === undefined ? undefined : new RegExp(req.waitFor, "m");
-  } catch (e) {
-    throw usageError(`--wait-for "${req.waitFor}" is not a regular expression: ${(e as Error).message}`);
-  }
+  const waitFor = req.waitFor === undefined ? undefined : new WaitForPattern(req.waitFor);
   if (req.detach && (waitFor !== undefined || timeoutMs !== undefined)) {
     throw usageError("--wait-for and --timeout watch a foreground run; they cannot be combined with -d");
   }
@@ -200,6 +197,22 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
       throw new KilnError("INPUT_NOT_FOUND", `${flag} ${path} does not exist`, {
         hint: flag === "-v" ? "create the host directory first, or fix the path" : "check the path",
       });
+    }
+    // A FIFO or a socket would block or fail inside QEMU (issue 9): name it here instead.
+    const st = path === undefined ? undefined : statSync(path);
+    const ok =
+      !st ||
+      (flag === "-v"
+        ? st.isDirectory()
+        : st.isFile() || st.isDirectory() || (flag === "--rootfs" && st.isBlockDevice()));
+    if (path !== undefined && st && !ok) {
+      throw new KilnError(
+        "INPUT_NOT_IMAGE",
+        `${flag} ${path} is ${fileTypeName(st)}, not ${flag === "-v" ? "a directory" : "a file"}`,
+        {
+          hint: flag === "-v" ? "share a directory with -v" : "give a regular file",
+        },
+      );
     }
   }
   // A read-only filesystem gets a read-only disk, whatever the file is called.

@@ -138,3 +138,24 @@ export function e2fsckClean(image: string): { code: number; output: string } {
     return { code: err.status, output: `${err.stdout}${err.stderr}` };
   }
 }
+
+/**
+ * A `docker save` archive (Buffer): `<id>/layer.tar` per layer and a
+ * `manifest.json` listing them in order, as Docker's legacy layout has it.
+ */
+export async function makeDockerArchive(layers: TarEntry[][]): Promise<Buffer> {
+  const p = pack();
+  const collected = collect(p);
+  const add = (name: string, body: Buffer | string) =>
+    new Promise<void>((res, rej) => p.entry({ name }, body, (e) => (e ? rej(e) : res())));
+  const names: string[] = [];
+  for (const l of layers) {
+    const tar = await makeTar(l);
+    const name = `${sha256(tar)}/layer.tar`;
+    names.push(name);
+    await add(name, tar);
+  }
+  await add("manifest.json", JSON.stringify([{ Config: "config.json", RepoTags: ["t/t:1"], Layers: names }]));
+  p.finalize();
+  return collected;
+}

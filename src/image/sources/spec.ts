@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 import { errnoCode, KilnError } from "../../core/errors.js";
+import { fileTypeName } from "../../core/fs.js";
 
 export type SourceSpec =
   | { kind: "directory"; path: string }
@@ -76,6 +77,16 @@ export async function detectSource(path: string): Promise<SourceSpec> {
       },
     );
   });
+  if (!st.isDirectory() && !st.isFile()) {
+    // Reading a FIFO or a device would block or never end (issue 9: a FIFO hung the build).
+    throw new KilnError(
+      "ROOTFS_BAD_SOURCE",
+      `source "${path}" is ${fileTypeName(st)}, not a directory or an archive file`,
+      {
+        hint: "give a directory, a .tar/.tar.gz, an OCI layout, a docker save archive, docker://REF or debian:SUITE",
+      },
+    );
+  }
   if (st.isDirectory()) {
     return (await exists(join(path, "oci-layout")))
       ? { kind: "oci-layout", path }

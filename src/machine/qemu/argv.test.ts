@@ -177,3 +177,48 @@ test("a Linux argument with a double quote is refused (the kernel cannot carry i
     (e) => isKilnError(e, "ARG_UNREPRESENTABLE") && e.message.includes('echo \\"x\\"'),
   );
 });
+
+test("paths QEMU parses as option strings have `,` doubled; relative disks cannot name a protocol", () => {
+  const argv = buildQemuArgv(
+    spec({
+      rootfs: "r,file=/other.img",
+      volumes: [{ hostPath: "/x/vol,path=/secret", guestPath: "/mnt", readonly: false, tag: "fs0" }],
+    }),
+    { ...host, instanceDir: "/s,id=y/m\n1" },
+  );
+  assert.equal(argv[argv.indexOf("-drive") + 1], "file=./r,,file=/other.img,if=none,id=rootfs,format=raw");
+  assert.equal(
+    argv[argv.indexOf("-fsdev") + 1],
+    "local,id=fsdev0,path=/x/vol,,path=/secret,security_model=none",
+  );
+  assert.match(
+    argv[argv.indexOf("-chardev") + 1] ?? "",
+    /^socket,id=con0,path=\/s,,id=y\/m\n1\/console\.sock,/,
+  );
+  assert.match(argv[argv.indexOf("-qmp") + 1] ?? "", /^unix:\/s,,id=y\/m\n1\/qmp\.sock,server=on/);
+  const nbd = buildQemuArgv(spec({ rootfs: "nbd:127.0.0.1:10809" }), host);
+  assert.equal(nbd[nbd.indexOf("-drive") + 1], "file=./nbd:127.0.0.1:10809,if=none,id=rootfs,format=raw");
+});
+
+test("a Multiboot initrd is a module list: `,` doubled, white space refused", () => {
+  const mb = (initrd: string) =>
+    buildQemuArgv(spec({ guest: "unikraft", kernelKind: "multiboot", initrd }), host);
+  const argv = mb("/a,b/initrd.cpio");
+  assert.equal(argv[argv.indexOf("-initrd") + 1], "/a,,b/initrd.cpio");
+  assert.throws(
+    () => mb("/a b/initrd.cpio"),
+    (e) => isKilnError(e, "ARG_UNREPRESENTABLE") && /white space/.test(e.message),
+  );
+  const linux = buildQemuArgv(spec({ initrd: "/a,b/initrd" }), host);
+  assert.equal(linux[linux.indexOf("-initrd") + 1], "/a,b/initrd");
+});
+
+test('a Unikraft env value with ", \\ or a newline is refused, not pasted into env.vars', () => {
+  for (const v of ['a" vfs.fstab=[ "x', "a\\", "a\nb"]) {
+    assert.throws(
+      () => kernelCommandLine(spec({ guest: "unikraft", env: { K: v } })),
+      (e) => isKilnError(e, "ARG_UNREPRESENTABLE") && e.message.startsWith("-e K="),
+    );
+  }
+  assert.equal(kernelCommandLine(spec({ guest: "unikraft", env: { K: "a b" } })), 'env.vars=[ "K=a b" ] --');
+});

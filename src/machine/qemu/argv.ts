@@ -115,6 +115,24 @@ function kq(value: string): string {
   return /\s/.test(value) ? `"${value}"` : value;
 }
 
+/**
+ * A value inside a Unikraft `env.vars=[ "K=V" ]` string. Unikraft's argument
+ * splitter (lib/ukargparse) ends a quoted string at the next `"` and treats
+ * a backslash as an escape, so a value holding either would end the string early and
+ * hand the rest to the kernel as other parameters: refuse it, as Linux
+ * guests refuse a `"` ({@link kq}).
+ */
+function ukq(key: string, value: string): string {
+  if (/["\\\n]/.test(value)) {
+    throw new KilnError(
+      "ARG_UNREPRESENTABLE",
+      `-e ${key}=${JSON.stringify(value)}: a Unikraft environment value cannot contain a double quote, a backslash or a newline`,
+      { hint: "Unikraft reads env.vars from its command line, where these characters end the value" },
+    );
+  }
+  return value;
+}
+
 /** The kernel command line for a spec (Unikraft or Linux syntax). */
 export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = chooseMachine(spec)): string {
   const args = translateKernelArgs(spec.kernelArgs, machine);
@@ -140,7 +158,7 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
   // fstab fields are dev:path:driver:flags:opts:ukopts (flags 0x1 = read-only).
   out.push(...args);
   const env = Object.entries(spec.env);
-  if (env.length > 0) out.push(`env.vars=[ ${env.map(([k, v]) => `"${k}=${v}"`).join(" ")} ]`);
+  if (env.length > 0) out.push(`env.vars=[ ${env.map(([k, v]) => `"${k}=${ukq(k, v)}"`).join(" ")} ]`);
   if (spec.volumes.length > 0) {
     const entries = spec.volumes.map(
       (v) => `"${v.tag}:${v.guestPath}:9pfs:${v.readonly ? "0x1" : ""}::mkmp"`,
@@ -153,6 +171,43 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
   if (out.length > 0) out.push("--");
   out.push(...spec.appArgs);
   return out.join(" ");
+}
+
+/**
+ * A value inside a QEMU option string (`-drive file=…`, `-fsdev path=…`,
+ * `-chardev …,path=…`). QEMU's option parser (util/qemu-option.c
+ * `get_opt_value`) ends a value at `,` and reads `,,` as a literal comma, so a
+ * path like `/x/vol,path=/secret` would otherwise add options of its own
+ * (issue 9: a volume exposing `/secret`, a root disk opening another file).
+ */
+export function qemuOptValue(value: string): string {
+  return value.replaceAll(",", ",,");
+}
+
+/**
+ * A file name for `-drive file=`: QEMU picks a block protocol from a prefix
+ * ending in `:` before any `/` (`nbd:…`, `http:…`; block.c
+ * `path_has_protocol`), so a relative name gets `./` in front.
+ */
+function drivePath(path: string): string {
+  return qemuOptValue(path.startsWith("/") ? path : `./${path}`);
+}
+
+/**
+ * `-initrd` for a Multiboot kernel is a module list (hw/i386/multiboot.c):
+ * `,` separates modules (`,,` is a literal comma) and a space starts the
+ * module's command line. Linux kernels take the name as it is.
+ */
+function initrdArg(spec: MachineSpec, path: string): string {
+  if (spec.kernelKind !== "multiboot") return path;
+  if (/\s/.test(path)) {
+    throw new KilnError(
+      "ARG_UNREPRESENTABLE",
+      `initrd path ${JSON.stringify(path)} contains white space, which QEMU's Multiboot loader reads as the start of the module's command line`,
+      { hint: "move or link the initrd to a path without spaces" },
+    );
+  }
+  return qemuOptValue(path);
 }
 
 /** Build the full QEMU argv for `spec` on `host`. Pure. */
@@ -173,11 +228,16 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   // EAGAIN (its reader briefly behind, e.g. under CPU load), QEMU 7.2's qemu_chr_write_buffer()
   // logs the byte anyway and the 16550's serial_xmit() retries it, so the log got the byte twice
   // (`01234567899`). A write to a regular file always completes: each byte is written once.
-  argv.push("-chardev", `pipe,id=con0,path=${join(dir, CONSOLE_PIPE)}`, "-serial", "chardev:con0");
-  argv.push("-qmp", `unix:${join(dir, INSTANCE_FILES.qmpSocket)},server=on,wait=off`);
+  argv.push(
+    "-chardev",
+    `pipe,id=con0,path=${qemuOptValue(join(dir, CONSOLE_PIPE))}`,
+    "-serial",
+    "chardev:con0",
+  );
+  argv.push("-qmp", `unix:${qemuOptValue(join(dir, INSTANCE_FILES.qmpSocket))},server=on,wait=off`);
   argv.push("-pidfile", join(dir, INSTANCE_FILES.pidfile));
   argv.push("-kernel", spec.kernel);
-  if (spec.initrd) argv.push("-initrd", spec.initrd);
+  if (spec.initrd) argv.push("-initrd", initrdArg(spec, spec.initrd));
   argv.push("-append", kernelCommandLine(spec, machine));
   if (spec.guest === "unikraft" && spec.architecture === "x86_64" && machine !== "microvm") {
     argv.push("-device", "isa-debug-exit,iobase=0x501,iosize=0x02");
@@ -185,7 +245,7 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   if (spec.rootfs) {
     argv.push(
       "-drive",
-      `file=${spec.rootfs},if=none,id=rootfs,format=raw${rootfsReadOnly(spec) ? ",readonly=on" : ""}`,
+      `file=${drivePath(spec.rootfs)},if=none,id=rootfs,format=raw${rootfsReadOnly(spec) ? ",readonly=on" : ""}`,
       "-device",
       `${dev("virtio-blk")},drive=rootfs`,
     );
@@ -193,7 +253,7 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   spec.volumes.forEach((v, i) => {
     argv.push(
       "-fsdev",
-      `local,id=fsdev${i},path=${v.hostPath},security_model=none${v.readonly ? ",readonly=on" : ""}`,
+      `local,id=fsdev${i},path=${qemuOptValue(v.hostPath)},security_model=none${v.readonly ? ",readonly=on" : ""}`,
       "-device",
       `${dev("virtio-9p")},fsdev=fsdev${i},mount_tag=${v.tag}`,
     );
