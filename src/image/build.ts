@@ -338,6 +338,7 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
         const pulled = await pullImage(spec.ref, {
           platform: opts.platform,
           insecure: opts.insecureRegistry,
+          defaultRegistry: process.env.KILN_REGISTRY || undefined,
           cacheDir: opts.cacheDir ?? kilnDirs().cacheDir,
           ...progressOpts,
         });
