@@ -90,8 +90,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const controller = new AbortController();
   let claimed = false;
-  // The abort reason names the signal, so a command can say which one stopped it.
-  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
+  // The abort reason names the signal, so a command can say which one stopped it. A closed
+  // stdout/stderr (EPIPE: `kiln run … | head -2`) counts as SIGPIPE: Node ignores the signal
+  // itself, so the failed write is the only news, and without a handler it is a stack trace.
+  const onSignal = (signal: "SIGINT" | "SIGTERM" | "SIGPIPE") => {
     controller.abort(signal);
     if (!claimed) {
       // Default: remove partial outputs and leave with 128 + N, as shells expect.
@@ -99,13 +101,25 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   const interruptedCode = () =>
-    controller.signal.reason === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted;
+    controller.signal.reason === "SIGTERM"
+      ? ExitCode.terminated
+      : controller.signal.reason === "SIGPIPE"
+        ? ExitCode.brokenPipe
+        : ExitCode.interrupted;
   // A command reports an interruption as 130; a SIGTERM makes it 143.
   const signalled = (code: number) => (code === ExitCode.interrupted ? interruptedCode() : code);
   const onSigint = () => onSignal("SIGINT");
   const onSigterm = () => onSignal("SIGTERM");
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
+  const onPipeError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") return;
+    // Nothing more can be said on a closed pipe; quiet from here on, as `yes | head` is.
+    for (const s of [process.stdout, process.stderr]) s.write = (() => true) as typeof s.write;
+    if (!controller.signal.aborted) onSignal("SIGPIPE");
+  };
+  process.stdout.on("error", onPipeError);
+  process.stderr.on("error", onPipeError);
   try {
     const def = (await found.entry.load()).default;
     const parsed = parseCommandArgs(def, found.rest);

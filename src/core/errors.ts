@@ -20,6 +20,8 @@ export const ExitCode = {
   internal: 70,
   /** Interrupted by SIGINT (128 + 2), as shells report it. */
   interrupted: 130,
+  /** Stdout or stderr closed by the reader (EPIPE): 128 + SIGPIPE's 13, as `yes | head` reports it. */
+  brokenPipe: 141,
   /** Stopped by SIGTERM (128 + 15), as shells report it. */
   terminated: 143,
 } as const;

@@ -22,6 +22,7 @@ import { makeErofs } from "./erofs.js";
 import { checkUuid, makeExt4, uuidFromDigest } from "./ext4.js";
 import { applyGuestSetup, type GuestSetupOptions, type InitSystem } from "./guest-setup.js";
 import { applyTarFile, finishDirs, pendingDirs } from "./layers.js";
+import { type PackageMirror, resolvePackageMirror } from "./sources/apt-mirror.js";
 import { buildDebianTarball, type DebianOptions } from "./sources/debian.js";
 import {
   applyLayers,
@@ -92,6 +93,8 @@ export interface BuildRootfsResult {
   /** Device nodes and FIFOs in the image (recorded from the source, or from the device spec). */
   specials: number;
   initSystem?: InitSystem;
+  /** `debian:SUITE`: the package mirror used and where it came from (`--mirror`, an env var, config.yaml, `apt: FILE:LINE`). */
+  mirror?: { uri: string; from: string };
   durationMs: number;
 }
 
@@ -148,6 +151,11 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
     );
   }
   await checkOutput(opts.output, output, spec, format);
+  // Before any work: a host without a usable apt entry fails here, and the choice is said once.
+  const packageMirror =
+    spec.kind === "debian"
+      ? await resolvePackageMirror({ distro: spec.distro, suite: spec.suite, mirror: opts.debian?.mirror })
+      : undefined;
   // Staging beside the output (same filesystem), unless that would put it inside the source tree.
   const workDir = await mkdtemp(join(inSource ? tmpdir() : dirname(output), ".kiln-rootfs-")).catch((e) => {
     throw unwritable(opts.output, e);
@@ -163,6 +171,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       platformGiven: opts.platform !== undefined,
       reporter,
       output,
+      packageMirror,
     });
     let initSystem: InitSystem | undefined;
     if (opts.guestSetup) initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
@@ -226,6 +235,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       ...(uuid ? { uuid } : {}),
       specials,
       ...(initSystem ? { initSystem } : {}),
+      ...(packageMirror ? { mirror: { uri: packageMirror.uri, from: packageMirror.from } } : {}),
       durationMs: Date.now() - started,
     };
   } finally {
@@ -257,6 +267,8 @@ type StageOptions = Omit<BuildRootfsOptions, "platform" | "output"> & {
   platform: Platform;
   platformGiven: boolean;
   reporter: Reporter;
+  /** `debian:SUITE`: the mirror resolved before staging. */
+  packageMirror?: PackageMirror;
 };
 
 /** Turn the source into a staged tree under `workDir` (or the source directory itself). */
@@ -297,7 +309,7 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
             output: tarball,
             ...(opts.platformGiven ? { architecture: dpkgArchitecture(opts.platform) } : {}),
           },
-          progressOpts,
+          { ...progressOpts, packageMirror: opts.packageMirror },
         );
       }
       const dirs = pendingDirs();
@@ -326,6 +338,7 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
         const pulled = await pullImage(spec.ref, {
           platform: opts.platform,
           insecure: opts.insecureRegistry,
+          defaultRegistry: process.env.KILN_REGISTRY || undefined,
           cacheDir: opts.cacheDir ?? kilnDirs().cacheDir,
           ...progressOpts,
         });

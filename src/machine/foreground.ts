@@ -215,6 +215,7 @@ export async function runInForeground(
     });
     await follower.stop();
     if (outcome.kind === "interrupted") {
+      if (io.signal.reason === "SIGPIPE") return ExitCode.brokenPipe;
       if (!hungUp) io.reporter.info(`\nkiln: stopped machine ${name}`);
       return ExitCode.interrupted;
     }
@@ -273,12 +274,17 @@ export async function runInForeground(
   }
 }
 
-/** What `kiln ps` says stopped a machine: the signal Kiln got (its abort reason, set by the entry point). */
+/**
+ * What `kiln ps` says stopped a machine: the signal Kiln got (its abort
+ * reason, set by the entry point; `SIGPIPE` for a closed stdout/stderr).
+ */
 function interruptReason(signal: AbortSignal): string {
+  if (signal.reason === "SIGPIPE") return "stopped: its output was closed";
   return signal.reason === "SIGTERM" ? "stopped by SIGTERM" : "stopped by Ctrl-C";
 }
 
 /** The status Kiln exits with after that signal (128 + its number, as shells report it). */
 function interruptExitCode(signal: AbortSignal): number {
+  if (signal.reason === "SIGPIPE") return ExitCode.brokenPipe;
   return signal.reason === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted;
 }

@@ -1,21 +1,22 @@
 /**
- * `debian:SUITE` through mmdebstrap (slow: needs Debian's mirror). Kept lean:
+ * `debian:SUITE` through mmdebstrap (slow: needs a Debian mirror). Kept lean:
  * the `extract` variant with one package, so the run is seconds, yet it
  * exercises the whole path â€” mmdebstrap's tarball (device nodes, owners)
- * applied and packed. Skipped with a reason when the mirror is unreachable.
+ * applied and packed. The mirror is found as Kiln finds it
+ * (`KILN_DEBIAN_MIRROR`, config.yaml, the host's apt sources); the test
+ * skips with a reason when there is none or it is unreachable.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, lstatSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { which } from "../../src/core/exec.js";
+import { type PackageMirror, resolvePackageMirror } from "../../src/image/sources/apt-mirror.js";
 import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { debugfs, e2fsckClean } from "./rootfs-helpers.js";
 
-const MIRROR = process.env.KILN_TEST_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
-
-/** `kiln` arguments building debian:bookworm (extract variant + busybox-static) from MIRROR into `out`. */
+/** `kiln` arguments building debian:bookworm (extract variant + busybox-static) into `out`, from the mirror Kiln picks. */
 function buildBookworm(out: string): string[] {
   return [
     "rootfs",
@@ -27,20 +28,26 @@ function buildBookworm(out: string): string[] {
     "extract",
     "--include",
     "busybox-static",
-    "--mirror",
-    MIRROR,
   ];
 }
 
-async function mirrorReachable(): Promise<boolean> {
+/** The mirror Kiln would use for debian:bookworm, or why there is none usable here. */
+async function usableMirror(): Promise<PackageMirror | string> {
+  let m: PackageMirror;
   try {
-    const r = await fetch(`${MIRROR}/dists/bookworm/Release`, {
+    m = await resolvePackageMirror({ distro: "debian", suite: "bookworm" });
+  } catch (e) {
+    return `no Debian mirror: ${(e as Error).message} (set KILN_DEBIAN_MIRROR)`;
+  }
+  if (!/^https?:/.test(m.uri)) return m;
+  try {
+    const r = await fetch(`${m.uri}/dists/bookworm/Release`, {
       method: "HEAD",
       signal: AbortSignal.timeout(5000),
     });
-    return r.ok;
-  } catch {
-    return false;
+    return r.ok ? m : `Debian mirror ${m.uri} (${m.from}) answers HTTP ${r.status} (set KILN_DEBIAN_MIRROR)`;
+  } catch (e) {
+    return `Debian mirror ${m.uri} (${m.from}) unreachable: ${(e as Error).message} (set KILN_DEBIAN_MIRROR)`;
   }
 }
 
@@ -51,8 +58,9 @@ test("debian:bookworm (mmdebstrap, extract variant + busybox-static) â†’ ext4", 
     t.skip("mmdebstrap missing (apt-get install mmdebstrap)");
     return;
   }
-  if (!(await mirrorReachable())) {
-    t.skip(`Debian mirror ${MIRROR} unreachable (set KILN_TEST_DEBIAN_MIRROR)`);
+  const mirror = await usableMirror();
+  if (typeof mirror === "string") {
+    t.skip(mirror);
     return;
   }
   const dir = scratchDir(t);
@@ -61,8 +69,15 @@ test("debian:bookworm (mmdebstrap, extract variant + busybox-static) â†’ ext4", 
   const r = await runKiln([...buildBookworm(out), "--json"], { timeoutMs: 540_000 });
   t.diagnostic(`debian:bookworm build took ${Date.now() - started} ms`);
   assert.equal(r.code, 0, r.stderr);
-  const result = JSON.parse(r.stdout) as { sourceKind: string; specials: number };
+  const result = JSON.parse(r.stdout) as {
+    sourceKind: string;
+    specials: number;
+    mirror: { uri: string; from: string };
+  };
   assert.equal(result.sourceKind, "debian");
+  // The CLI picked the same mirror, said so, and reports it.
+  assert.deepEqual(result.mirror, { uri: mirror.uri, from: mirror.from });
+  assert.ok(r.stderr.includes(`debian:bookworm packages from ${mirror.uri} (${mirror.from})`), r.stderr);
   assert.ok(result.specials > 0, "mmdebstrap's /dev nodes are recorded");
   assert.equal(e2fsckClean(out).code, 0);
   assert.match(debugfs(out, "stat /bin/busybox"), /Type: regular\s+Mode:\s+0755/);
@@ -89,8 +104,11 @@ test("debian:bookworm as the unprivileged user nobody (mmdebstrap chrootless) â†
     t.skip("needs root (to switch to nobody) and runuser");
     return;
   }
-  if (!which("mmdebstrap") || !(await mirrorReachable())) {
-    t.skip(`mmdebstrap missing or Debian mirror ${MIRROR} unreachable`);
+  const mirror = which("mmdebstrap")
+    ? await usableMirror()
+    : "mmdebstrap missing (apt-get install mmdebstrap)";
+  if (typeof mirror === "string") {
+    t.skip(mirror);
     return;
   }
   const dir = scratchDir(t);
@@ -107,4 +125,27 @@ test("debian:bookworm as the unprivileged user nobody (mmdebstrap chrootless) â†
   assert.equal(e2fsckClean(out).code, 0);
   assert.match(debugfs(out, "stat /bin/busybox"), /User:\s+0\s+Group:\s+0/);
   assert.match(debugfs(out, "stat /dev/console"), /Device major\/minor number: 05:01/);
+});
+
+test("debian:SUITE with no usable apt entry: APT_NO_MIRROR names how to give one; nothing written", async (t) => {
+  const dir = scratchDir(t);
+  mkdirSync(join(dir, "apt/sources.list.d"), { recursive: true });
+  writeFileSync(
+    join(dir, "apt/sources.list.d/vendor.list"),
+    "deb https://vendor.example.test/apt stable main\n",
+  );
+  const out = join(dir, "u.ext4");
+  const r = await runKiln(["rootfs", "build", "ubuntu:noble", "-o", out], {
+    env: { KILN_APT_ETC: join(dir, "apt"), KILN_HOME: join(dir, "home"), KILN_UBUNTU_MIRROR: "" },
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /no apt source on this host serves ubuntu packages for ubuntu:noble/);
+  assert.match(r.stderr, /vendor\.list:1: https:\/\/vendor\.example\.test\/apt stable/);
+  assert.match(r.stderr, /--mirror URL, KILN_UBUNTU_MIRROR=URL/);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n !== "apt" && n !== "home"),
+    [],
+    "no image and no staging directory are left",
+  );
+  assert.equal(existsSync(out), false);
 });

@@ -2,7 +2,7 @@
  * Pull from a real registry: Debian's `docker-registry` on 127.0.0.1, an
  * image pushed with `skopeo copy` from an OCI layout made by the test, then
  * `kiln rootfs build docker://…`. Also: bearer-token auth (a token-checking
- * front in the test, as Docker Hub's auth.docker.io does), digest
+ * front in the test, as public registries' token services do), digest
  * verification (a blob corrupted in the registry's storage) and the cache.
  */
 import assert from "node:assert/strict";

@@ -59,7 +59,12 @@ const command: CommandDef = {
       valueName: "FILE",
       description: "authorize this public key for root (implies --guest-setup)",
     },
-    mirror: { type: "string", valueName: "URL", description: "debian:SUITE: package mirror" },
+    mirror: {
+      type: "string",
+      valueName: "URL",
+      description:
+        "debian:SUITE: package mirror (default: KILN_DEBIAN_MIRROR, config.yaml, the host's apt sources)",
+    },
     variant: {
       type: "string",
       valueName: "V",
@@ -85,6 +90,11 @@ const command: CommandDef = {
     "  FILE.tar (docker save) a docker save archive (has manifest.json)",
     "  docker://REF           an image pulled from a registry (e.g. docker://127.0.0.1:5000/app:1)",
     "  debian:SUITE           Debian packages via mmdebstrap (also ubuntu:SUITE)",
+    "",
+    "debian:SUITE and ubuntu:SUITE use the mirror the host's apt uses (/etc/apt/sources.list,",
+    "sources.list.d/*.list and *.sources: the entry serving that distribution, with its components and",
+    "Signed-By keyring), and say which; --mirror URL, KILN_DEBIAN_MIRROR / KILN_UBUNTU_MIRROR or",
+    "apt-mirrors: {debian: URL, ubuntu: URL} in config.yaml override it.",
     "",
     "Files are owned by root inside the image whoever runs Kiln; archive owners and device nodes are kept",
     "(ext4 via debugfs, CPIO via a device spec). Entries that would land outside the root are rejected.",

@@ -27,11 +27,9 @@ interface DockerConfig {
   credsStore?: string;
 }
 
-/** The keys docker files a registry's credentials under (Docker Hub's legacy key included). */
+/** The keys docker files a registry's credentials under. */
 export function dockerConfigKeys(registry: string): string[] {
-  const keys = [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`];
-  if (registry === "docker.io") keys.unshift("https://index.docker.io/v1/", "index.docker.io");
-  return keys;
+  return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`];
 }
 
 /** Path of the Docker config file for an environment. */

@@ -5,7 +5,7 @@ import { KilnError } from "../errors.js";
 
 /** An image reference split into its parts. */
 export interface ImageReference {
-  /** Host (and port) as written, e.g. `127.0.0.1:5000`, `docker.io`. */
+  /** Host (and port) as written, e.g. `127.0.0.1:5000`. */
   registry: string;
   /** Repository, e.g. `library/alpine`. */
   repository: string;
@@ -14,17 +14,19 @@ export interface ImageReference {
 }
 
 /**
- * Parse `[REGISTRY/]NAME[:TAG][@DIGEST]` as Docker does (distribution's
- * `reference.ParseNormalizedNamed`): the first component is a registry when
- * it has a `.` or `:` or is `localhost`; otherwise the registry is
- * `docker.io` and one-word names get `library/`. The tag defaults to `latest`.
- * Throws `BAD_REFERENCE`.
+ * Parse `REGISTRY/NAME[:TAG][@DIGEST]` with Docker's grammar
+ * (distribution's `reference.ParseNormalizedNamed`): the first component is
+ * a registry when it has a `.` or `:` or is `localhost`. The tag defaults to
+ * `latest`. Unlike Docker, Kiln implies no public registry for a name
+ * without a host: it uses `defaultRegistry` (`KILN_REGISTRY`) or refuses
+ * (`NO_REGISTRY`), since a Kiln machine may reach only its own registry.
+ * Throws `BAD_REFERENCE` for text that is no reference.
  */
-export function parseImageReference(text: string): ImageReference {
+export function parseImageReference(text: string, defaultRegistry?: string): ImageReference {
   const m = /^([^@]+?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(text);
   const bad = () =>
-    new KilnError("BAD_REFERENCE", `image reference "${text}" is not [REGISTRY/]NAME[:TAG][@DIGEST]`, {
-      hint: "for example: 127.0.0.1:5000/test/img:1, library/alpine:3",
+    new KilnError("BAD_REFERENCE", `image reference "${text}" is not REGISTRY/NAME[:TAG][@DIGEST]`, {
+      hint: "for example: 127.0.0.1:5000/test/img:1",
     });
   if (!m) throw bad();
   let name = m[1]!;
@@ -32,13 +34,17 @@ export function parseImageReference(text: string): ImageReference {
   // `host:5000/name` without a tag: the regex took `5000/name` as no tag only if it has a slash.
   if (tag === undefined && /:[^/]*$/.test(name)) throw bad();
   const parts = name.split("/");
-  let registry = "docker.io";
+  let registry = defaultRegistry;
   if (parts.length > 1 && (/[.:]/.test(parts[0]!) || parts[0] === "localhost")) {
     registry = parts.shift()!;
     name = parts.join("/");
   }
-  if (registry === "docker.io" && parts.length === 1) name = `library/${name}`;
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(name)) throw bad();
+  if (!registry) {
+    throw new KilnError("NO_REGISTRY", `image reference "${text}" names no registry host`, {
+      hint: `write the registry first, e.g. docker://127.0.0.1:5000/${name}${m[2] ? `:${m[2]}` : ""}, or set KILN_REGISTRY=HOST[:PORT] for names without one (Kiln implies no public registry)`,
+    });
+  }
   if (tag === undefined && m[3] === undefined) tag = "latest";
   return { registry, repository: name, reference: m[3] ?? tag! };
 }
@@ -55,8 +61,7 @@ export function isLoopbackRegistry(registry: string): boolean {
 
 /** Base URL of a registry's API: plain HTTP for loopback hosts or when insecure. */
 export function registryBaseUrl(registry: string, insecure = false): string {
-  const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
-  return `${isLoopbackRegistry(host) || insecure ? "http" : "https"}://${host}`;
+  return `${isLoopbackRegistry(registry) || insecure ? "http" : "https"}://${registry}`;
 }
 
 /** Parse a `WWW-Authenticate: Bearer k="v",…` challenge (pure). */

@@ -15,7 +15,8 @@ test("mmdebstrap argv: variant, mode, tar output, architecture, packages, mirror
       mode: "chrootless",
       architecture: "arm64",
       include: ["busybox,openssh-server", "ca-certificates"],
-      mirror: "http://deb.debian.org/debian",
+      mirror:
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://apt.example.test/debian bookworm main",
     }),
     [
       "mmdebstrap",
@@ -26,7 +27,7 @@ test("mmdebstrap argv: variant, mode, tar output, architecture, packages, mirror
       "--include=busybox,openssh-server,ca-certificates",
       "bookworm",
       "/w/d.tar",
-      "http://deb.debian.org/debian",
+      "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://apt.example.test/debian bookworm main",
     ],
   );
   assert.throws(

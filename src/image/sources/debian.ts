@@ -12,13 +12,17 @@ import { userInfo } from "node:os";
 import { KilnError } from "../../core/errors.js";
 import { exec, requireTool, which } from "../../core/exec.js";
 import type { Reporter } from "../../core/output.js";
+import { type PackageMirror, resolvePackageMirror } from "./apt-mirror.js";
 
 export interface DebianOptions {
   distro: "debian" | "ubuntu";
   suite: string;
   /** Tarball to write. */
   output: string;
-  /** Mirror URL (default deb.debian.org / archive.ubuntu.com via mmdebstrap's defaults). */
+  /**
+   * Mirror URL; by default the one the host's apt uses (see
+   * {@link resolvePackageMirror}: `KILN_DEBIAN_MIRROR`, config.yaml, apt's sources).
+   */
   mirror?: string;
   /** mmdebstrap variant: extract, custom, essential, apt, required, minbase, buildd, important, debootstrap, standard. */
   variant?: string;
@@ -88,13 +92,24 @@ export function planMmdebstrapArgv(tool: string, o: DebianOptions): string[] {
   return argv;
 }
 
-/** Run mmdebstrap to produce a root filesystem tarball at `o.output`. */
+/**
+ * Run mmdebstrap to produce a root filesystem tarball at `o.output`, from
+ * the mirror {@link resolvePackageMirror} picks (said on the reporter, and returned).
+ */
 export async function buildDebianTarball(
   o: DebianOptions,
-  opts: { reporter?: Reporter; signal?: AbortSignal },
-) {
+  opts: { reporter?: Reporter; signal?: AbortSignal; packageMirror?: PackageMirror },
+): Promise<PackageMirror> {
   const tool = requireTool("mmdebstrap", `build a ${o.distro} root filesystem`);
-  const argv = planMmdebstrapArgv(tool, { ...o, mode: o.mode ?? chooseMmdebstrapMode() });
+  const mirror =
+    opts.packageMirror ??
+    (await resolvePackageMirror({ distro: o.distro, suite: o.suite, mirror: o.mirror }));
+  opts.reporter?.info(`${o.distro}:${o.suite} packages from ${mirror.uri} (${mirror.from})`);
+  const argv = planMmdebstrapArgv(tool, {
+    ...o,
+    mirror: mirror.mirrorArg,
+    mode: o.mode ?? chooseMmdebstrapMode(),
+  });
   const progress = opts.reporter?.progress(`mmdebstrap ${o.suite}`);
   let last = "";
   await exec(argv, {
@@ -104,7 +119,8 @@ export async function buildDebianTarball(
       if (line && line !== last) progress?.update((last = line).slice(0, 80));
     },
     tailLines: 25,
-    hint: "mmdebstrap needs a reachable mirror (--mirror URL); unprivileged runs need user namespaces and /etc/subuid ranges (or fakechroot)",
+    hint: `mmdebstrap needs a reachable mirror (this one: ${mirror.uri}, from ${mirror.from}; another with --mirror URL); unprivileged runs need user namespaces and /etc/subuid ranges (or fakechroot)`,
   });
   progress?.done();
+  return mirror;
 }

@@ -16,23 +16,31 @@ test("image references are split as Docker does", () => {
     repository: "test/img",
     reference: "latest",
   });
-  assert.deepEqual(parseImageReference("alpine:3"), {
-    registry: "docker.io",
+  // No public registry is implied: a name without a host takes KILN_REGISTRY's, or is refused.
+  assert.deepEqual(parseImageReference("alpine:3", "127.0.0.1:5000"), {
+    registry: "127.0.0.1:5000",
+    repository: "alpine",
+    reference: "3",
+  });
+  assert.deepEqual(parseImageReference("library/alpine:3", "reg.example.test"), {
+    registry: "reg.example.test",
     repository: "library/alpine",
     reference: "3",
   });
-  assert.deepEqual(parseImageReference("library/alpine:3"), {
-    registry: "docker.io",
-    repository: "library/alpine",
-    reference: "3",
-  });
+  assert.throws(
+    () => parseImageReference("library/alpine:3"),
+    (e) =>
+      isKilnError(e, "NO_REGISTRY") &&
+      e.message === 'image reference "library/alpine:3" names no registry host' &&
+      /docker:\/\/127\.0\.0\.1:5000\/library\/alpine:3, or set KILN_REGISTRY/.test(e.hint ?? ""),
+  );
   assert.deepEqual(parseImageReference("localhost/app"), {
     registry: "localhost",
     repository: "app",
     reference: "latest",
   });
   const digest = `sha256:${"a".repeat(64)}`;
-  assert.equal(parseImageReference(`ghcr.io/o/r@${digest}`).reference, digest);
+  assert.equal(parseImageReference(`reg.example.test/o/r@${digest}`).reference, digest);
   for (const bad of ["UPPER/case", "a//b", "x:", ""]) {
     assert.throws(
       () => parseImageReference(bad),
@@ -42,22 +50,22 @@ test("image references are split as Docker does", () => {
   }
 });
 
-test("loopback registries are spoken to over plain HTTP; docker.io maps to registry-1", () => {
+test("loopback registries are spoken to over plain HTTP, others over HTTPS unless insecure", () => {
   assert.equal(registryBaseUrl("127.0.0.1:5000"), "http://127.0.0.1:5000");
   assert.equal(registryBaseUrl("localhost:5000"), "http://localhost:5000");
-  assert.equal(registryBaseUrl("docker.io"), "https://registry-1.docker.io");
+  assert.equal(registryBaseUrl("reg.example.test"), "https://reg.example.test");
   assert.equal(registryBaseUrl("reg.example:5000", true), "http://reg.example:5000");
 });
 
 test("bearer challenges are parsed", () => {
   assert.deepEqual(
     parseBearerChallenge(
-      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
+      'Bearer realm="https://auth.example.test/token",service="reg.example.test",scope="repository:test/img:pull"',
     ),
     {
-      realm: "https://auth.docker.io/token",
-      service: "registry.docker.io",
-      scope: "repository:library/alpine:pull",
+      realm: "https://auth.example.test/token",
+      service: "reg.example.test",
+      scope: "repository:test/img:pull",
     },
   );
   assert.equal(parseBearerChallenge('Basic realm="x"'), undefined);

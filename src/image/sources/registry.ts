@@ -40,6 +40,8 @@ export interface PullOptions {
   platform: Platform;
   cacheDir: string;
   insecure?: boolean;
+  /** The registry for a name without a host (`KILN_REGISTRY`); none by default. */
+  defaultRegistry?: string;
   reporter?: Reporter;
   signal?: AbortSignal;
 }
@@ -73,7 +75,7 @@ async function exists(p: string): Promise<boolean> {
 
 /** Pull `ref`'s manifest for the platform and its layers into the cache. */
 export async function pullImage(refText: string, opts: PullOptions): Promise<PulledImage> {
-  const ref = parseImageReference(refText);
+  const ref = parseImageReference(refText, opts.defaultRegistry);
   const client = repoClient(ref, opts);
   const record = join(
     opts.cacheDir,
