@@ -10,6 +10,7 @@ export * from "./core/output.js";
 export * from "./core/paths.js";
 export * from "./core/units.js";
 export * from "./image/index.js";
+export * from "./kernel/index.js";
 export * from "./kraftfile/index.js";
 export * from "./machine/index.js";
 export * from "./unikraft/index.js";
