@@ -98,8 +98,8 @@ export const BASELINE_GROUPS: readonly BaselineGroup[] = [
   {
     name: "x86_64-boot",
     arch: "x86_64",
-    why: "PVH lets Firecracker and QEMU -kernel boot the uncompressed ELF vmlinux directly; KVM_GUEST gives kvm-clock timekeeping (kernel-policy x86_64: timekeeping, and required for both initrd and block-device boots)",
-    options: y("64BIT", "HYPERVISOR_GUEST", "PARAVIRT", "PVH", "KVM_GUEST"),
+    why: "PVH lets Firecracker and QEMU -kernel boot the uncompressed ELF vmlinux directly; KVM_GUEST gives kvm-clock timekeeping (kernel-policy x86_64: timekeeping, and required for both initrd and block-device boots); without ACPI, Firecracker and microvm,acpi=off describe the vCPUs and the IO-APIC in MP tables (X86_MPPARSE, on in Firecracker's own config)",
+    options: y("64BIT", "HYPERVISOR_GUEST", "PARAVIRT", "PVH", "KVM_GUEST", "X86_MPPARSE"),
   },
   {
     name: "x86_64-shutdown",

@@ -114,6 +114,7 @@ export async function configureWithMake(
       ctx.treeDir,
       unset.map((u) => u.option),
       configValues(dotconfig),
+      arch,
     );
     throw new KilnError(
       "KERNEL_OPTION_UNSET",

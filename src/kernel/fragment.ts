@@ -36,7 +36,7 @@ export function parseAssignments(text: string, source: string): Map<string, Assi
     if (set) out.set(set[1]!, { value: set[2]!, source, line: i + 1 });
     else if (unset) out.set(unset[1]!, { value: "n", source, line: i + 1 });
     else if (!raw.startsWith("#")) {
-      throw new KilnError("KERNEL_BAD_FRAGMENT", `${source}:${i + 1}: not a Kconfig assignment: ${raw}`, {
+      throw new KilnError("KERNEL_BAD_FRAGMENT", `not a Kconfig assignment: ${raw}`, {
         hint: "write CONFIG_NAME=y|m|value or '# CONFIG_NAME is not set'",
         location: { file: source, line: i + 1, col: 1 },
       });

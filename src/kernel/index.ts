@@ -11,4 +11,4 @@ export * from "./fragment.js";
 export * from "./make.js";
 export * from "./source.js";
 export * from "./types.js";
-export { explainOff } from "./why.js";
+export { explainFromScan, explainOff, scanKconfig } from "./why.js";

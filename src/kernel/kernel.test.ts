@@ -10,7 +10,7 @@ import { mergeRequest } from "./configure.js";
 import { mergeAssignments, parseAssignments, unsetRequests } from "./fragment.js";
 import { firstCompilerErrors, parseStep, planKernelMake } from "./make.js";
 import { kernelVersionFromMakefile } from "./source.js";
-import { dependencyLines, expressionSymbols } from "./why.js";
+import { explainFromScan, expressionSymbols, scanKconfig } from "./why.js";
 
 const SHARED = join(import.meta.dirname, "../../../shared/data/firecracker/guest_configs");
 
@@ -33,7 +33,7 @@ test("fragments: a line that is no assignment is an error at its line", () => {
     () => parseAssignments("CONFIG_A=y\nCONIFG_B=y\n", "frag.config"),
     (e) =>
       isKilnError(e, "KERNEL_BAD_FRAGMENT") &&
-      e.message.startsWith("frag.config:2: not a Kconfig assignment: CONIFG_B=y") &&
+      e.message === "not a Kconfig assignment: CONIFG_B=y" &&
       e.location?.line === 2,
   );
 });
@@ -129,18 +129,46 @@ test("kbuild output: steps, first compiler errors, make argv", () => {
   );
 });
 
-test("Kconfig why: depends-on lines and the symbols they name", () => {
-  const kconfig = [
-    "config EROFS_FS",
-    '\ttristate "EROFS filesystem support"',
-    "\tdepends on BLOCK",
-    "\tselect LIBCRC32C",
-    "\thelp",
-    "\t  depends on NOT_THIS",
-    "config OTHER",
-    "\tdepends on X",
-  ].join("\n");
-  assert.deepEqual(dependencyLines(kconfig, "EROFS_FS"), ["depends on BLOCK"]);
+test("Kconfig why: a symbol's own depends-on and the if blocks of the files that source it", async () => {
+  const files: Record<string, string> = {
+    Kconfig: 'source "fs/Kconfig"\nsource "arch/$(SRCARCH)/Kconfig"\n',
+    "fs/Kconfig": [
+      "menuconfig MISC_FILESYSTEMS",
+      '\tbool "Miscellaneous filesystems"',
+      "if MISC_FILESYSTEMS",
+      'source "fs/erofs/Kconfig"',
+      "endif # MISC_FILESYSTEMS",
+      "config EXT4_FS",
+      '\ttristate "ext4"',
+    ].join("\n"),
+    "fs/erofs/Kconfig": [
+      "config EROFS_FS",
+      '\ttristate "EROFS filesystem support"',
+      "\tdepends on BLOCK",
+      "\thelp",
+      "\t  depends on NOT_THIS",
+    ].join("\n"),
+    "arch/x86/Kconfig": 'menu "Guest"\n\tdepends on HYPERVISOR_GUEST\nconfig PVH\n\tbool "PVH"\nendmenu\n',
+  };
+  const scan = await scanKconfig(
+    async (p) => files[p],
+    "Kconfig",
+    ["EROFS_FS", "PVH", "EXT4_FS", "NOPE"],
+    "x86",
+  );
+  const values = new Map([
+    ["MISC_FILESYSTEMS", "n"],
+    ["BLOCK", "y"],
+    ["EXT4_FS", "m"],
+  ]);
+  const why = explainFromScan(scan, ["EROFS_FS", "PVH", "EXT4_FS", "NOPE"], values);
+  assert.equal(
+    why.get("EROFS_FS"),
+    "inside if MISC_FILESYSTEMS (MISC_FILESYSTEMS=n); depends on BLOCK (BLOCK=y)",
+  );
+  assert.equal(why.get("PVH"), "inside menu depending on HYPERVISOR_GUEST (HYPERVISOR_GUEST=n)");
+  assert.equal(why.get("EXT4_FS"), "nothing stops =y; the configuration itself chose =m (a module)");
+  assert.match(why.get("NOPE") ?? "", /^no Kconfig file of this tree defines it/);
   assert.deepEqual(expressionSymbols("MISC_FILESYSTEMS && (BLOCK || !MTD)"), [
     "MISC_FILESYSTEMS",
     "BLOCK",

@@ -62,6 +62,7 @@ const command: CommandDef = {
         tree,
         missing.flatMap((m) => m.options),
         configValues(text),
+        arch,
       );
     }
     if (bool(ctx, "json")) {
@@ -86,7 +87,7 @@ const command: CommandDef = {
       lines.push(
         `  ${m.options.map((o) => `CONFIG_${o}`).join(" or ")}: needs ${m.accept.join(" or ")}, is ${now}: ${m.why}`,
       );
-      for (const o of m.options) if (why.has(o)) lines.push(`    why CONFIG_${o} is off: ${why.get(o)}`);
+      for (const o of m.options) if (why.has(o)) lines.push(`    why CONFIG_${o}=${m.actual[o]}: ${why.get(o)}`);
     }
     ctx.out(`${lines.join("\n")}\n`);
     return 1;
