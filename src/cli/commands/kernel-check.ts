@@ -87,7 +87,8 @@ const command: CommandDef = {
       lines.push(
         `  ${m.options.map((o) => `CONFIG_${o}`).join(" or ")}: needs ${m.accept.join(" or ")}, is ${now}: ${m.why}`,
       );
-      for (const o of m.options) if (why.has(o)) lines.push(`    why CONFIG_${o}=${m.actual[o]}: ${why.get(o)}`);
+      for (const o of m.options)
+        if (why.has(o)) lines.push(`    why CONFIG_${o}=${m.actual[o]}: ${why.get(o)}`);
     }
     ctx.out(`${lines.join("\n")}\n`);
     return 1;
