@@ -11,6 +11,7 @@ export * from "./core/paths.js";
 export * from "./core/units.js";
 export * from "./image/index.js";
 export * from "./kconfig/index.js";
+export * from "./kernel/index.js";
 export * from "./kraftfile/index.js";
 export * from "./machine/index.js";
 export * from "./unikraft/index.js";

@@ -8,10 +8,11 @@ import { createInterface } from "node:readline/promises";
 import { usageError } from "../../core/errors.js";
 import { formatBytes, formatDuration } from "../../core/units.js";
 import type { Project } from "../../kraftfile/types.js";
+import { linuxfileIn } from "../../linux-project/index.js";
 import { type BuildOptions, buildProject } from "../../unikraft/build.js";
 import { describeTargets, matchTargets } from "../../unikraft/select.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
-import { kraftfileOption, loadProjectFromArgs } from "../project-options.js";
+import { kraftfileOption, loadProjectFromArgs, projectDir } from "../project-options.js";
 
 function jobsOf(ctx: CommandContext): number | undefined {
   const j = str(ctx, "jobs");
@@ -107,6 +108,12 @@ const command: CommandDef = {
     "  kiln build --all --offline --with-mirror /srv/unikraft-mirror",
   ].join("\n"),
   async run(ctx) {
+    // A directory with a Linuxfile and no Kraftfile is a Linux microVM project.
+    const linuxfile = str(ctx, "kraftfile") ? undefined : linuxfileIn(projectDir(ctx));
+    if (linuxfile) {
+      const { buildLinuxfile } = await import("../linux-project.js");
+      return buildLinuxfile(ctx, linuxfile, projectDir(ctx), jobsOf(ctx));
+    }
     const { project, diagnostics } = await loadProjectFromArgs(ctx);
     for (const d of diagnostics) ctx.reporter.warn(`${d.file}:${d.line}:${d.col}: ${d.message}`);
     const buildLog = str(ctx, "build-log");

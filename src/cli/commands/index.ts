@@ -68,6 +68,16 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./rm.js"),
   },
   {
+    name: ["kernel", "build"],
+    summary: "build a Linux guest kernel from source with Kiln's microVM baseline or a .config",
+    load: () => import("./kernel-build.js"),
+  },
+  {
+    name: ["kernel", "check"],
+    summary: "list the options a kernel configuration lacks for Firecracker or QEMU",
+    load: () => import("./kernel-check.js"),
+  },
+  {
     name: ["rootfs", "build"],
     summary:
       "build a root filesystem image (cpio, ext4, erofs) from a directory, archive, image or Debian suite",

@@ -5,12 +5,34 @@
  * detaches; `--wait-for`/`--timeout` make a smoke test.
  */
 
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { ExitCode } from "../../core/errors.js";
+import { which } from "../../core/exec.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
 import { startRun } from "../../machine/foreground.js";
 import { planRun } from "../../machine/run-plan.js";
-import { bool, type CommandDef, list, str } from "../command.js";
+import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
+
+/**
+ * The run settings of a Linux microVM project (a directory with a Linuxfile
+ * and no Kraftfile); `--plat fc` picks Firecracker where its binary exists,
+ * else QEMU microvm with the same devices. Undefined for anything else.
+ */
+async function linuxProjectRun(ctx: CommandContext) {
+  const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
+  if (ctx.positionals[0] !== undefined && !existsSync(join(dir, "Linuxfile"))) return undefined;
+  const { linuxfileIn } = await import("../../linux-project/index.js");
+  const file = linuxfileIn(dir);
+  if (!file) return undefined;
+  const { linuxfileRunSettings } = await import("../linux-project.js");
+  const settings = await linuxfileRunSettings(file, dir);
+  const plat = str(ctx, "plat");
+  const vmm =
+    plat === "fc" || plat === "firecracker" ? (which("firecracker") ? "firecracker" : undefined) : undefined;
+  return { ...settings, vmm };
+}
 
 const command: CommandDef = {
   name: ["run"],
@@ -133,11 +155,12 @@ examples:
   kiln run -d -n web -p 8080:80 KERNEL --initrd rootfs/
   kiln run -t helloworld_qemu-x86_64 .`,
   async run(ctx) {
+    const linux = str(ctx, "kraftfile") ? undefined : await linuxProjectRun(ctx);
     const plan = await planRun({
-      target: ctx.positionals[0],
+      target: linux?.kernel ?? ctx.positionals[0],
       filter: {
         target: str(ctx, "target"),
-        platform: str(ctx, "plat"),
+        platform: linux ? undefined : str(ctx, "plat"),
         arch: str(ctx, "arch"),
         kraftfile: str(ctx, "kraftfile"),
       },
@@ -145,19 +168,19 @@ examples:
       env: ctx.env,
       network: str(ctx, "network"),
       qemuMachine: str(ctx, "qemu-machine"),
-      vmm: str(ctx, "vmm"),
+      vmm: str(ctx, "vmm") ?? linux?.vmm,
       envVars: list(ctx, "env"),
-      volumes: list(ctx, "volume"),
+      volumes: [...(linux?.volumes ?? []), ...list(ctx, "volume")],
       initrd: str(ctx, "initrd"),
-      rootfs: str(ctx, "rootfs"),
-      memory: str(ctx, "memory"),
-      cpus: str(ctx, "cpus"),
+      rootfs: str(ctx, "rootfs") ?? linux?.rootfs,
+      memory: str(ctx, "memory") ?? linux?.memory,
+      cpus: str(ctx, "cpus") ?? linux?.cpus,
       timeout: str(ctx, "timeout"),
       waitFor: str(ctx, "wait-for"),
       detach: bool(ctx, "detach"),
-      kernelArgs: list(ctx, "kernel-arg"),
+      kernelArgs: [...(linux?.kernelArgs ?? []), ...list(ctx, "kernel-arg")],
       appArgs: ctx.rest,
-      publish: list(ctx, "publish"),
+      publish: [...(linux?.publish ?? []), ...list(ctx, "publish")],
       noAccel: bool(ctx, "no-accel"),
       vsock: str(ctx, "vsock"),
     });
