@@ -74,7 +74,8 @@ export function dependsOnSym(e: Expr | undefined, s: Sym, y: Sym, m: Sym, n: Sym
 }
 
 function symText(s: Sym): string {
-  if (s.flags & 0x1) return `"${s.name}"`;
+  // y, m, n (id -1) print bare; other constants were quoted in the source
+  if (s.flags & 0x1 && s.id >= 0) return `"${s.name}"`;
   return s.name || "<choice>";
 }
 
