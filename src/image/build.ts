@@ -33,7 +33,7 @@ import {
 import { type Platform, parsePlatform } from "./sources/oci-manifest.js";
 import { pullImage } from "./sources/registry.js";
 import { detectSource, parseSourceSpec, type SourceSpec } from "./sources/spec.js";
-import { clampMtimes, emptyTree, type StagedTree, walkTree } from "./tree.js";
+import { emptyTree, type StagedTree, walkTree } from "./tree.js";
 
 export type RootfsFormat = "cpio" | "ext4" | "erofs";
 
@@ -176,7 +176,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
     let initSystem: InitSystem | undefined;
     if (opts.guestSetup) initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
     const epochSec = opts.sourceDateEpoch;
-    if (epochSec !== undefined && format === "ext4") await clampMtimes(tree.dir, epochSec);
+    // ext4 clamps mtimes in the image (debugfs, see makeExt4), so a source directory is never copied for it.
     // CPIO merges the spec itself (packCpio, with line numbers); ext4 and EROFS read the staged tree.
     if (format !== "cpio" && userSpec.length > 0) await applyDeviceSpec(tree, userSpec, epochSec ?? 0);
     const userPaths = new Set(userSpec.map((e) => e.path));
@@ -277,11 +277,10 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
   const progressOpts = { reporter: opts.reporter, signal: opts.signal };
   switch (spec.kind) {
     case "directory": {
-      // Use the directory in place unless Kiln must change it (guest set-up, clamped times, a device spec).
+      // Use the directory in place unless Kiln must change it (guest set-up, a device spec).
+      // Reproducible ext4 needs no copy: makeExt4 clamps the image's times, never the source's.
       const mustCopy =
-        opts.guestSetup !== undefined ||
-        (opts.sourceDateEpoch !== undefined && opts.format === "ext4") ||
-        (opts.deviceSpec !== undefined && opts.format !== "cpio");
+        opts.guestSetup !== undefined || (opts.deviceSpec !== undefined && opts.format !== "cpio");
       if (!mustCopy) return emptyTree(resolve(spec.path), false);
       await mkdir(dir);
       const tree = emptyTree(dir);

@@ -15,6 +15,7 @@
  * fix-ups only for what differs from that (other owners, device nodes).
  */
 import { createHash } from "node:crypto";
+import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { KilnError } from "../core/errors.js";
@@ -138,12 +139,15 @@ const SOCKET_TMP = ".kiln-socket-tmp";
 export function planExt4Fixups(
   entries: readonly WalkedEntry[],
   tree: Pick<StagedTree, "owners" | "ownersRecorded" | "specials" | "modes">,
-  opts: { keepOwner?: boolean; epochSec?: number },
+  opts: { keepOwner?: boolean; epochSec?: number; rootMtimeSec?: number },
 ): string[] {
   const cmds: string[] = [];
-  const stamp = (p: string) => {
-    if (opts.epochSec !== undefined)
-      cmds.push(`sif ${p} atime @${opts.epochSec}`, `sif ${p} ctime @${opts.epochSec}`);
+  // Reproducible: mkfs.ext4 -d copies the host's atime, ctime and mtime (create_inode.c
+  // set_inode_extra); atime and ctime become the epoch, an mtime after it is clamped to it.
+  const stamp = (p: string, mtimeSec: number | undefined) => {
+    if (opts.epochSec === undefined) return;
+    cmds.push(`sif ${p} atime @${opts.epochSec}`, `sif ${p} ctime @${opts.epochSec}`);
+    if (mtimeSec !== undefined && mtimeSec > opts.epochSec) cmds.push(`sif ${p} mtime @${opts.epochSec}`);
   };
   for (const e of entries) {
     const p = q(`/${e.path}`);
@@ -153,9 +157,9 @@ export function planExt4Fixups(
     const mode = tree.modes.get(e.path);
     if (mode !== undefined && e.type !== "other")
       cmds.push(`sif ${p} mode 0${(TYPE_BITS[e.type] | mode).toString(8)}`);
-    stamp(p);
+    stamp(p, e.mtimeSec);
   }
-  stamp(q("/"));
+  stamp(q("/"), opts.rootMtimeSec);
   for (const s of [...tree.specials.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const slash = s.path.lastIndexOf("/");
     const parent = slash === -1 ? "/" : `/${s.path.slice(0, slash)}`;
@@ -203,7 +207,9 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
       if (e.nlink > 1) seen.add(e.ino);
       dataBlocks += Math.ceil(e.sizeBytes / 4096);
     } else if (e.type === "symlink" && e.sizeBytes > 59) dataBlocks++;
-    digest.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${e.mtimeSec}\n`);
+    // Clamped as the image will have it, so touching the source changes no derived UUID.
+    const mtimeSec = opts.epochSec === undefined ? e.mtimeSec : Math.min(e.mtimeSec, opts.epochSec);
+    digest.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${mtimeSec}\n`);
   }
   const stats = { entries: entries.length + opts.tree.specials.size, dataBlocks };
   const sizeBytes = opts.sizeBytes ?? estimateExt4Size(stats);
@@ -241,7 +247,11 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   // user namespace sees the builder's files as root's (others as the overflow id). Take whichever
   // view leaves fewer fix-ups: the namespace for the builder's own tree, the host's for a tree
   // root already owns.
-  const planOpts = { keepOwner: opts.keepOwner, epochSec: opts.epochSec };
+  const planOpts = {
+    keepOwner: opts.keepOwner,
+    epochSec: opts.epochSec,
+    rootMtimeSec: Math.floor(statSync(opts.tree.dir).mtimeMs / 1000),
+  };
   let cmds = planExt4Fixups(entries, opts.tree, planOpts);
   const hostOwnersWanted = opts.keepOwner === true && !opts.tree.ownersRecorded;
   const userns = hostOwnersWanted || cmds.length === 0 ? undefined : await userNamespaceView();

@@ -2,7 +2,10 @@
 
 import { join } from "node:path";
 import { usageError } from "../../core/errors.js";
-import { followFile, getMachine, INSTANCE_FILES, instanceDir } from "../../machine/index.js";
+import { followFile } from "../../machine/console.js";
+import { getMachine } from "../../machine/launch.js";
+import { instanceDir } from "../../machine/store.js";
+import { INSTANCE_FILES } from "../../machine/supervise.js";
 import { bool, type CommandDef } from "../command.js";
 
 const command: CommandDef = {

@@ -1,7 +1,6 @@
 /** `kiln ps [-a] [--json]`: list machines (running ones; all with `-a`). */
 import { formatDuration } from "../../core/units.js";
-import { machines } from "../../machine/index.js";
-import type { MachineRecord } from "../../machine/store.js";
+import { listMachinesLazily, type MachineRecord } from "../../machine/store.js";
 import { bool, type CommandDef } from "../command.js";
 
 function uptime(r: MachineRecord, now: number): string {
@@ -23,7 +22,7 @@ const command: CommandDef = {
     json: { type: "boolean", description: "print JSON (one array of machine records)" },
   },
   async run(ctx) {
-    const all = await machines(ctx.env);
+    const all = await listMachinesLazily(ctx.env);
     const shown = bool(ctx, "all") ? all : all.filter((m) => m.state !== "exited");
     if (bool(ctx, "json")) {
       ctx.out(`${JSON.stringify(shown, null, 2)}\n`);

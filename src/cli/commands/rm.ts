@@ -1,6 +1,6 @@
 /** `kiln rm [-f] NAME…`: remove machines (running ones only with `-f`, which stops them first). */
 import { usageError } from "../../core/errors.js";
-import { removeMachine } from "../../machine/index.js";
+import { removeMachine } from "../../machine/launch.js";
 import { bool, type CommandDef } from "../command.js";
 
 const command: CommandDef = {

@@ -1,6 +1,6 @@
 /** `kiln stop [-t SECONDS] NAME…`: ACPI power-down over QMP, then quit after the timeout, then SIGKILL. */
 import { usageError } from "../../core/errors.js";
-import { stopMachine } from "../../machine/index.js";
+import { stopMachine } from "../../machine/launch.js";
 import { type CommandDef, str } from "../command.js";
 
 const command: CommandDef = {
