@@ -20,7 +20,7 @@ import { writeFileAtomic } from "../core/fs.js";
 import { kilnDirs } from "../core/paths.js";
 import type { GuestExit, MachineSpec, PortForward, VmmExitContext } from "./driver.js";
 import { generateName, validateName } from "./spec.js";
-import { INSTANCE_FILES, processAlive, readExitStatus, readVmmLogTail } from "./supervise.js";
+import { INSTANCE_FILES, processAlive, readExitStatus, readVmmEvents, readVmmLogTail } from "./supervise.js";
 
 export type MachineState = "starting" | "running" | "exited";
 
@@ -252,6 +252,7 @@ export async function reconcile(
           : interpret(r.vmm, { exitCode: status, signal: null }, await consoleTail(dir, 40), {
               logTail: await readVmmLogTail(dir),
               argv: r.argv,
+              events: await readVmmEvents(dir),
             });
       return {
         ...r,
