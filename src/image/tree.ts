@@ -7,7 +7,7 @@
  */
 import { lstat, lutimes, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { KilnError } from "../core/errors.js";
+import { errnoCode, KilnError } from "../core/errors.js";
 
 /** Owner of an entry inside the image. */
 export interface Owner {
@@ -81,14 +81,34 @@ export interface WalkedEntry {
 }
 
 /**
+ * A tree Kiln cannot read is the user's to fix (a directory not readable by
+ * the user running Kiln): say which path and why, as the CPIO walker does,
+ * rather than crash (issue 9: an `EACCES scandir` stack trace for ext4).
+ */
+function rethrowUnreadable(what: string, path: string, e: unknown): never {
+  const code = errnoCode(e);
+  throw new KilnError(
+    "ROOTFS_UNREADABLE",
+    `cannot ${what} ${path}: ${code === "EACCES" ? "permission denied (EACCES)" : (code ?? String(e))}`,
+    {
+      cause: e,
+      hint: "Kiln needs read access to every file of the tree (run as its owner, or fix the permissions)",
+    },
+  );
+}
+
+/**
  * Every entry under `dir` (not `dir` itself), parents before children, names
  * sorted so that walks are deterministic. Symlinks are never followed.
  */
 export async function* walkTree(dir: string, rel = ""): AsyncGenerator<WalkedEntry> {
-  const names = (await readdir(rel ? join(dir, rel) : dir)).sort();
+  const abs = rel ? join(dir, rel) : dir;
+  const names = (await readdir(abs).catch((e: unknown) => rethrowUnreadable("list", abs, e))).sort();
   for (const name of names) {
     const path = rel ? `${rel}/${name}` : name;
-    const st = await lstat(join(dir, path));
+    const st = await lstat(join(dir, path)).catch((e: unknown) =>
+      rethrowUnreadable("read", join(dir, path), e),
+    );
     const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
     yield {
       path,
