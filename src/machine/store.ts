@@ -11,8 +11,9 @@
  * VMM process is gone becomes "exited", with the reason derived from the
  * recorded exit status and the console log (see {@link reconcile}).
  */
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
 import lockfile from "proper-lockfile";
 import { errnoCode, KilnError } from "../core/errors.js";
 import { tail } from "../core/exec.js";
@@ -65,6 +66,9 @@ const LOCK_OPTS = {
   retries: { retries: 100, factor: 1.2, minTimeout: 10, maxTimeout: 200 },
   stale: 15_000,
   realpath: false,
+  // A record removed (renamed away) while locked: nothing is left to protect, and the default
+  // handler would throw from a timer.
+  onCompromised: () => {},
 };
 
 /** Run `fn` holding the lock on `dir` (which must exist). */
@@ -73,6 +77,12 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
   try {
     release = await lockfile.lock(dir, { ...LOCK_OPTS, lockfilePath: join(dir, `${INSTANCE_FILES.lock}`) });
   } catch (e) {
+    // The directory went away (a concurrent `kiln rm`): the machine no longer exists.
+    if (errnoCode(e) === "ENOENT") {
+      throw new KilnError("MACHINE_NOT_FOUND", `no machine named "${basename(dir)}"`, {
+        hint: "list machines with: kiln ps -a",
+      });
+    }
     throw new KilnError("STORE_LOCKED", `could not lock ${dir}: ${(e as Error).message}`, {
       cause: e,
       hint: "another kiln command holds it; retry in a moment",
@@ -298,8 +308,28 @@ export async function listMachines(
   return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-/** Remove a machine's directory (the caller has made sure it is not running). */
+/**
+ * Remove a machine's directory (the caller has made sure it is not running).
+ * All or nothing, and idempotent: under the store lock and then the record's
+ * own (so no writer is half-way through), the directory is renamed to a
+ * hidden name in one step, then deleted. A record is therefore either whole
+ * or absent, never an empty directory or a lone `state.json` (issue 9:
+ * concurrent `stop`/`rm`/`rm -f` left both, and failed with ENOTEMPTY).
+ */
 export async function removeInstance(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const root = machinesDir(env);
-  await withLock(root, () => rm(join(root, name), { recursive: true, force: true }));
+  const dir = join(root, name);
+  const trash = join(root, `.removing-${name}-${randomBytes(4).toString("hex")}`);
+  const moved = await withLock(root, async () => {
+    try {
+      return await withLock(dir, async () => {
+        await rename(dir, trash);
+        return true;
+      });
+    } catch (e) {
+      if (e instanceof KilnError && e.code === "MACHINE_NOT_FOUND") return false;
+      throw e;
+    }
+  });
+  if (moved) await rm(trash, { recursive: true, force: true });
 }
