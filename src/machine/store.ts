@@ -12,7 +12,8 @@
  * recorded exit status and the console log (see {@link reconcile}).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import lockfile from "proper-lockfile";
 import { errnoCode, KilnError } from "../core/errors.js";
@@ -71,18 +72,37 @@ const LOCK_OPTS = {
   onCompromised: () => {},
 };
 
+/** The error for a store directory Kiln cannot write, or undefined for other errors. */
+function storeNotWritable(dir: string, e: unknown): KilnError | undefined {
+  const code = errnoCode(e);
+  if (code !== "EROFS" && code !== "EACCES" && code !== "EPERM") return undefined;
+  return new KilnError(
+    "STORE_READ_ONLY",
+    `the machine store ${dir} is not writable (${code === "EROFS" ? "read-only file system" : "permission denied"}, ${code})`,
+    { cause: e, hint: "point KILN_HOME (or XDG_STATE_HOME) at a writable directory, or fix its permissions" },
+  );
+}
+
+/** A machine directory that is not there (any more): a concurrent `kiln rm` removed it. */
+function machineGone(dir: string): KilnError {
+  return new KilnError("MACHINE_NOT_FOUND", `no machine named "${basename(dir)}"`, {
+    hint: "list machines with: kiln ps -a",
+  });
+}
+
 /** Run `fn` holding the lock on `dir` (which must exist). */
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
+  // A store Kiln cannot write would otherwise fail only after the lock's retries (~18 s), with a
+  // hint blaming another kiln command (issue 9): check first and say what is wrong.
+  await access(dir, constants.W_OK).catch((e: unknown) => {
+    throw errnoCode(e) === "ENOENT" ? machineGone(dir) : (storeNotWritable(dir, e) ?? e);
+  });
   try {
     release = await lockfile.lock(dir, { ...LOCK_OPTS, lockfilePath: join(dir, `${INSTANCE_FILES.lock}`) });
   } catch (e) {
     // The directory went away (a concurrent `kiln rm`): the machine no longer exists.
-    if (errnoCode(e) === "ENOENT") {
-      throw new KilnError("MACHINE_NOT_FOUND", `no machine named "${basename(dir)}"`, {
-        hint: "list machines with: kiln ps -a",
-      });
-    }
+    if (errnoCode(e) === "ENOENT") throw machineGone(dir);
     throw new KilnError("STORE_LOCKED", `could not lock ${dir}: ${(e as Error).message}`, {
       cause: e,
       hint: "another kiln command holds it; retry in a moment",
@@ -105,7 +125,9 @@ export async function createInstance(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ dir: string; record: MachineRecord; spec: MachineSpec }> {
   const root = machinesDir(env);
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await mkdir(root, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+    throw storeNotWritable(root, e) ?? e;
+  });
   return withLock(root, async () => {
     let name = meta.name === undefined ? undefined : validateName(meta.name);
     const existing = new Set(await readdir(root));
