@@ -169,4 +169,6 @@ export interface VmmExitContext {
   logTail: string[];
   /** The VMM command line, when recorded (tells, e.g., whether QEMU had an `isa-debug-exit` device). */
   argv?: string[];
+  /** QEMU's shutdown-request trace (`vmm-events.log`), when it exists: tells a power-off from a reset. */
+  events?: string;
 }

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { KilnError } from "../core/errors.js";
+import { isKilnError, KilnError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import type { MachineSpec, StartedMachine, VmmDriver } from "./driver.js";
@@ -133,7 +133,12 @@ export async function stopMachine(
   if (record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) {
     await getDriver(record.vmm).stop(dir, record.pid, { timeoutMs: opts.timeoutMs });
   }
-  const after = await getMachine(name, env);
+  // A concurrent `kiln rm -f` may have stopped and removed it meanwhile: then it is stopped.
+  const after = await getMachine(name, env).catch((e) => {
+    if (isKilnError(e, "MACHINE_NOT_FOUND")) return undefined;
+    throw e;
+  });
+  if (after === undefined) return { ...record, state: "exited", reason: "removed" };
   if (after.state !== "exited") {
     throw new KilnError("STOP_FAILED", `machine "${name}" is still running after kiln stop`, {
       hint: `its VMM process is ${record.pid}; kill it and run: kiln rm -f ${name}`,
@@ -146,7 +151,10 @@ export async function stopMachine(
     name,
     (r) => ({ ...r, exitCode: opts.exitCode ?? 0, reason: opts.reason ?? "stopped by kiln stop" }),
     env,
-  );
+  ).catch((e) => {
+    if (isKilnError(e, "MACHINE_NOT_FOUND")) return { ...after, reason: "removed" };
+    throw e;
+  });
 }
 
 /** Remove a machine; a running one only with `force` (stopped first, without waiting for the guest). */
@@ -164,6 +172,7 @@ export async function removeMachine(
     }
     await stopMachine(name, { timeoutMs: 0, env });
   }
+  // Idempotent: a concurrent `rm` that got there first leaves nothing to do (removeInstance).
   await removeInstance(name, env);
 }
 

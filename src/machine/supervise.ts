@@ -30,6 +30,8 @@ export const INSTANCE_FILES = {
   pidfile: "vmm.pid",
   vmmLog: "vmm.log",
   exitStatus: "exit-status",
+  /** QEMU's trace of shutdown requests (`-trace qemu_system_shutdown_request -D …`): see qemu/argv.ts. */
+  vmmEvents: "vmm-events.log",
   lock: "lock",
 } as const;
 
@@ -89,6 +91,11 @@ export async function readExitStatus(instanceDir: string): Promise<number | unde
   } catch {
     return undefined;
   }
+}
+
+/** The instance's `vmm-events.log` (QEMU's shutdown-request trace), undefined when it was not written. */
+export async function readVmmEvents(instanceDir: string): Promise<string | undefined> {
+  return readFile(join(instanceDir, INSTANCE_FILES.vmmEvents), "utf8").catch(() => undefined);
 }
 
 /**

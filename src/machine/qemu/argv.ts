@@ -236,6 +236,10 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   );
   argv.push("-qmp", `unix:${qemuOptValue(join(dir, INSTANCE_FILES.qmpSocket))},server=on,wait=off`);
   argv.push("-pidfile", join(dir, INSTANCE_FILES.pidfile));
+  // With -no-reboot, a guest reset ends QEMU with status 0, as a power-off does. QEMU traces a
+  // power-off (and QMP quit) as a shutdown request, but a reset under -no-reboot bypasses it
+  // (softmmu/runstate.c qemu_system_reset_request): no trace line + status 0 = the guest reset.
+  argv.push("-trace", "qemu_system_shutdown_request", "-D", join(dir, INSTANCE_FILES.vmmEvents));
   argv.push("-kernel", spec.kernel);
   if (spec.initrd) argv.push("-initrd", initrdArg(spec, spec.initrd));
   argv.push("-append", kernelCommandLine(spec, machine));

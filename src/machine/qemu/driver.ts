@@ -239,6 +239,18 @@ export function qemuGuestExit(
   if (status.signal) return { exitCode: 128 + 9, reason: `QEMU was killed by ${status.signal}` };
   if (code === 0) {
     if (/reboot: Restarting system/.test(consoleTail)) return { exitCode: 0, reason: "rebooted" };
+    // Planned with the shutdown trace (argv.ts) but none recorded: the guest reset the machine
+    // (a triple fault, a truncated kernel, too little memory), which is no clean power-off.
+    // QEMU ends on SIGTERM/SIGINT/SIGHUP with status 0 too, saying so (qemu_system_killed).
+    const killed = (vmm?.logTail ?? []).map((l) => /terminating on signal (\d+)/.exec(l)).find(Boolean);
+    if (killed)
+      return { exitCode: 128 + Number(killed[1]), reason: `QEMU was stopped by signal ${killed[1]}` };
+    const traced = vmm?.argv?.includes("qemu_system_shutdown_request") === true;
+    if (traced && vmm?.events !== undefined && !/qemu_system_shutdown_request/.test(vmm.events))
+      return {
+        exitCode: 1,
+        reason: "the guest reset the machine (a crash or a failed boot, not a power-off)",
+      };
     return { exitCode: 0, reason: /Unikraft halted/.test(consoleTail) ? "halted" : "powered off" };
   }
   if (code === null) return { exitCode: 1, reason: "ended (status unknown)" };
