@@ -11,16 +11,10 @@
  * VMM process is gone becomes "exited", with the reason derived from the
  * recorded exit status and the console log (see {@link reconcile}).
  */
-<<<<<<< HEAD
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
-=======
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
-import lockfile from "proper-lockfile";
->>>>>>> harden
 import { errnoCode, KilnError } from "../core/errors.js";
 import { tail } from "../core/exec.js";
 import { writeFileAtomic } from "../core/fs.js";
