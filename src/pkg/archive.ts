@@ -13,8 +13,8 @@ import { extract, pack } from "tar-stream";
 import { KilnError } from "../core/errors.js";
 import { produceAtomically } from "../core/fs.js";
 import { type Descriptor, MEDIA } from "../core/registry/oci.js";
-import { formatImageReference, parseImageReference } from "../core/registry/reference.js";
 import { ANNOTATION } from "./media.js";
+import { canonicalPackageRef, parsePackageReference } from "./platform.js";
 import type { PackageStore } from "./store.js";
 
 /** Write the stored `refText` (and everything it needs that is stored) to `outPath` as an OCI layout tar. */
@@ -23,7 +23,7 @@ export async function exportPackage(
   refText: string,
   outPath: string,
 ): Promise<{ ref: string; blobs: number }> {
-  const ref = formatImageReference(parseImageReference(refText));
+  const ref = canonicalPackageRef(refText);
   const top = await store.resolve(ref);
   if (!top)
     throw new KilnError("PKG_NOT_FOUND", `no package ${ref} in ${store.root}`, {
@@ -32,7 +32,7 @@ export async function exportPackage(
   const digests = [...new Set((await store.closure(top)).map((d) => d.digest))];
   const present: string[] = [];
   for (const d of digests) if (await store.hasBlob(d)) present.push(d);
-  const tag = parseImageReference(ref).reference;
+  const tag = parsePackageReference(ref).reference;
   const index = {
     schemaVersion: 2,
     mediaType: MEDIA.ociIndex,
@@ -130,7 +130,7 @@ export async function importPackage(store: PackageStore, archive: string, name?:
         hint: "give its full name with --name REF",
       });
     }
-    const ref = formatImageReference(parseImageReference(named));
+    const ref = canonicalPackageRef(named);
     for (const c of await store.closure(d)) {
       if (!(await store.hasBlob(c.digest)) && c.digest === d.digest) {
         throw new KilnError("PKG_BAD_ARCHIVE", `${archive} lacks blob ${c.digest} that ${ref} needs`);

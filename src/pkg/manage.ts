@@ -3,8 +3,8 @@
  */
 import { KilnError } from "../core/errors.js";
 import { type Descriptor, isIndex } from "../core/registry/oci.js";
-import { formatImageReference, parseImageReference } from "../core/registry/reference.js";
 import { ANNOTATION } from "./media.js";
+import { canonicalPackageRef } from "./platform.js";
 import type { PackageManifest } from "./read.js";
 import type { PackageStore } from "./store.js";
 
@@ -47,7 +47,7 @@ export async function listPackages(store: PackageStore): Promise<PackageSummary[
 
 /** Index, manifests, configs and annotations of a stored package. */
 export async function inspectPackage(store: PackageStore, refText: string): Promise<PackageInspection> {
-  const ref = formatImageReference(parseImageReference(refText));
+  const ref = canonicalPackageRef(refText);
   const top = await store.resolve(ref);
   if (!top)
     throw new KilnError("PKG_NOT_FOUND", `no package ${ref} in ${store.root}`, {
@@ -78,7 +78,7 @@ export async function inspectPackage(store: PackageStore, refText: string): Prom
 
 /** Remove a stored package (blobs no other package needs are collected). */
 export async function removePackage(store: PackageStore, refText: string): Promise<void> {
-  const ref = formatImageReference(parseImageReference(refText));
+  const ref = canonicalPackageRef(refText);
   if (!(await store.removeRef(ref))) {
     throw new KilnError("PKG_NOT_FOUND", `no package ${ref} in ${store.root}`, {
       hint: "kiln pkg ls lists them",

@@ -9,7 +9,6 @@
 import { Readable } from "node:stream";
 import { KilnError } from "../core/errors.js";
 import { type Descriptor, MEDIA, type Platform } from "../core/registry/oci.js";
-import { formatImageReference, parseImageReference } from "../core/registry/reference.js";
 import {
   ANNOTATION,
   KRAFTKIT_COMPAT_VERSION,
@@ -19,7 +18,7 @@ import {
   type PkgPlatform,
   URUNC_HYPERVISOR,
 } from "./media.js";
-import { normalizePkgArch, normalizePkgPlatform } from "./platform.js";
+import { canonicalPackageRef, normalizePkgArch, normalizePkgPlatform } from "./platform.js";
 import type { PackageStore } from "./store.js";
 import { singleFileTar } from "./tar.js";
 
@@ -108,7 +107,7 @@ async function tarLayer(store: PackageStore, src: string, dst: string, annotatio
 
 /** Package `input` into `store` under its reference (other platforms under it are kept); returns the new index. */
 export async function packageKernel(store: PackageStore, input: PackageInput): Promise<PackageResult> {
-  const ref = formatImageReference(parseImageReference(input.name));
+  const ref = canonicalPackageRef(input.name);
   const platform = normalizePkgPlatform(input.platform);
   const architecture: PkgArch = normalizePkgArch(input.architecture);
   if (input.guest === "linux" && input.rootfs === undefined && input.initrd === undefined && !input.cmd) {
@@ -131,10 +130,9 @@ export async function packageKernel(store: PackageStore, input: PackageInput): P
   const urunc = uruncAnnotations({
     guest: input.guest,
     platform,
-    cmdline: joinCmd([
-      ...(input.kernelArgs ?? []),
-      ...(cmd.length && input.guest === "unikraft" ? ["--", ...cmd] : cmd),
-    ]),
+    // urunc takes the first word as the application's name (Unikraft's argv[0]; Linux's init) and
+    // the rest as its arguments (urunc pkg/unikontainers/unikernels/unikraft.go, linux.go).
+    cmdline: joinCmd(input.guest === "unikraft" ? ["kernel", ...cmd] : cmd),
     initrd: input.initrd !== undefined,
     rootfs: input.rootfs !== undefined,
     ...(input.kernelVersion ? { kernelVersion: input.kernelVersion } : {}),

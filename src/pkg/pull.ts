@@ -16,12 +16,9 @@ import { KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
 import { RegistryClient, type RegistryClientOptions } from "../core/registry/client.js";
 import { type Descriptor, isIndex, MANIFEST_ACCEPT, MEDIA, sha256Digest } from "../core/registry/oci.js";
-import {
-  formatImageReference,
-  type ImageReference,
-  parseImageReference,
-} from "../core/registry/reference.js";
+import { formatImageReference, type ImageReference } from "../core/registry/reference.js";
 import { formatBytes } from "../core/units.js";
+import { parsePackageReference } from "./platform.js";
 import type { PackageStore } from "./store.js";
 
 export interface TransferOptions extends Omit<RegistryClientOptions, "credentials"> {
@@ -89,7 +86,7 @@ export async function pullPackage(
   refText: string,
   req: PullRequest = {},
 ): Promise<PullResult> {
-  const ref = parseImageReference(refText);
+  const ref = parsePackageReference(refText);
   const canonical = formatImageReference(ref);
   const client = new RegistryClient(ref.registry, req);
   const top = await fetchManifest(client, ref, ref.reference);

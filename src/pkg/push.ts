@@ -14,12 +14,9 @@ import { stat } from "node:fs/promises";
 import { KilnError } from "../core/errors.js";
 import { RegistryClient } from "../core/registry/client.js";
 import { type Descriptor, isIndex } from "../core/registry/oci.js";
-import {
-  formatImageReference,
-  type ImageReference,
-  parseImageReference,
-} from "../core/registry/reference.js";
+import { formatImageReference, type ImageReference } from "../core/registry/reference.js";
 import { formatBytes } from "../core/units.js";
+import { canonicalPackageRef, parsePackageReference } from "./platform.js";
 import type { TransferOptions } from "./pull.js";
 import type { PackageStore } from "./store.js";
 
@@ -48,14 +45,14 @@ export async function pushPackage(
   refText: string,
   req: PushRequest = {},
 ): Promise<PushResult> {
-  const source = formatImageReference(parseImageReference(refText));
+  const source = canonicalPackageRef(refText);
   const top = await store.resolve(source);
   if (!top) {
     throw new KilnError("PKG_NOT_FOUND", `no package ${source} in ${store.root}`, {
       hint: "kiln pkg ls lists them; package one with kiln pkg --name REF",
     });
   }
-  const dest = parseImageReference(req.to ?? refText);
+  const dest = parsePackageReference(req.to ?? refText);
   const client = new RegistryClient(dest.registry, req);
   const progress = req.reporter?.progress("push");
   const result: PushResult = {
@@ -107,7 +104,7 @@ async function mountSources(store: PackageStore, dest: ImageReference): Promise<
   for (const r of await store.refs()) {
     let p: ImageReference;
     try {
-      p = parseImageReference(r.ref);
+      p = parsePackageReference(r.ref);
     } catch {
       continue;
     }
