@@ -11,9 +11,10 @@
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { createGunzip } from "node:zlib";
 import { KilnError } from "../core/errors.js";
 import { produceAtomically } from "../core/fs.js";
-import { type Descriptor, formatPlatform, isIndex, MEDIA, splitDigest } from "../core/registry/oci.js";
+import { type Descriptor, formatPlatform, isIndex, splitDigest } from "../core/registry/oci.js";
 import { ANNOTATION, PKG_MEDIA, PKG_PATHS } from "./media.js";
 import type { PackageStore } from "./store.js";
 import { extractTarFile, listTarFiles, normalizeTarPath } from "./tar.js";
@@ -200,19 +201,20 @@ async function unpackLayers(
       kernel ||= known.role === "kernel";
       continue;
     }
-    if (layer.mediaType !== undefined && !/tar$/.test(layer.mediaType) && layer.mediaType !== MEDIA.ociLayer)
-      continue;
+    // Tar layers, plain or gzip-compressed (umoci and docker compress theirs); other kinds are not files.
+    if (layer.mediaType !== undefined && !/tar(\+gzip)?$/.test(layer.mediaType)) continue;
+    const open = () => {
+      const raw = createReadStream(store.blobPath(layer.digest));
+      return layer.mediaType?.endsWith("+gzip") ? raw.pipe(createGunzip()) : raw;
+    };
     // An unannotated tar layer may still hold a file at a well-known path (layouts made by other tools).
     const names = known
       ? [known.role]
-      : (await listTarFiles(createReadStream(store.blobPath(layer.digest))))
-          .map((n) => PATH_ROLE[n])
-          .filter((r): r is Role => r !== undefined);
+      : (await listTarFiles(open())).map((n) => PATH_ROLE[n]).filter((r): r is Role => r !== undefined);
     for (const role of names) {
       if (role === "kernelDbg") continue;
       const path = Object.entries(PATH_ROLE).find(([, r]) => r === role)![0];
-      if (await extractTarFile(createReadStream(store.blobPath(layer.digest)), path, join(dir, role)))
-        kernel ||= role === "kernel";
+      if (await extractTarFile(open(), path, join(dir, role))) kernel ||= role === "kernel";
     }
   }
   if (!kernel) {

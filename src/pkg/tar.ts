@@ -53,11 +53,17 @@ export async function extractTarFile(src: Readable, want: string, out: string): 
   const target = normalizeTarPath(want);
   const ex = extract();
   let found = false;
+  let copying = false;
+  let copied: Promise<void> | undefined;
   ex.on("entry", (header, stream, next) => {
-    if (!found && header.type === "file" && normalizeTarPath(header.name) === target) {
-      found = true;
-      pipeline(stream, createWriteStream(out, { mode: 0o644 })).then(
-        () => next(),
+    if (!found && !copying && header.type === "file" && normalizeTarPath(header.name) === target) {
+      copying = true;
+      copied = pipeline(stream, createWriteStream(out, { mode: 0o644 }));
+      copied.then(
+        () => {
+          found = true;
+          next();
+        },
         (e: unknown) => ex.destroy(e as Error),
       );
       return;
@@ -65,7 +71,8 @@ export async function extractTarFile(src: Readable, want: string, out: string): 
     stream.on("end", () => next());
     stream.resume();
   });
-  await pipeline(src, ex);
+  await tolerateMissingTrailer(pipeline(src, ex), () => copying);
+  if (copied) await copied.then(() => (found = true));
   return found;
 }
 
@@ -78,6 +85,28 @@ export async function listTarFiles(src: Readable): Promise<string[]> {
     stream.on("end", () => next());
     stream.resume();
   });
-  await pipeline(src, ex);
+  await tolerateMissingTrailer(pipeline(src, ex), () => true);
   return names;
+}
+
+/**
+ * Layers some tools write end after the last entry without tar's two zero
+ * blocks (umoci's `insert` layers do; GNU tar calls it "Unexpected EOF",
+ * and Go's archive/tar, which KraftKit and containerd use, accepts it). The
+ * entries read so far count; any other damage is a `PKG_BAD_LAYER`.
+ */
+async function tolerateMissingTrailer(done: Promise<void>, readEnough: () => boolean): Promise<void> {
+  try {
+    await done;
+  } catch (e) {
+    if (/Unexpected end of data/.test((e as Error).message) && readEnough()) return;
+    throw new KilnError(
+      "PKG_BAD_LAYER",
+      `a package layer is not a readable tar archive: ${(e as Error).message}`,
+      {
+        cause: e,
+        hint: "the layer is damaged or not a tar file",
+      },
+    );
+  }
 }
