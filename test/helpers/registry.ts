@@ -4,7 +4,7 @@
  * `htpasswd -B`, as distribution's `auth.htpasswd` requires).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -27,7 +27,11 @@ export interface TestRegistry {
 }
 
 /** Start a registry in `dir`; with `auth`, it demands those Basic credentials. */
-export async function startRegistry(dir: string, auth?: { user: string; password: string }): Promise<TestRegistry> {
+export async function startRegistry(
+  dir: string,
+  auth?: { user: string; password: string },
+): Promise<TestRegistry> {
+  mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const storage = join(dir, "storage");
   const config = join(dir, "registry.yml");
