@@ -116,6 +116,22 @@ const command: CommandDef = {
     }
     const { project, diagnostics } = await loadProjectFromArgs(ctx);
     for (const d of diagnostics) ctx.reporter.warn(`${d.file}:${d.line}:${d.col}: ${d.message}`);
+    if (project.runtime) {
+      // A `runtime:` project builds no kernel: its root filesystem is packed and the runtime checked.
+      const { buildRuntimeProject } = await import("../../orchestration/package-run.js");
+      const r = await buildRuntimeProject(project, {
+        env: ctx.env,
+        reporter: ctx.reporter,
+        signal: ctx.signal,
+      });
+      if (bool(ctx, "json"))
+        ctx.out(`${JSON.stringify({ project: project.name, file: project.file, ...r }, null, 2)}\n`);
+      else
+        ctx.out(
+          `${project.name}: runtime ${r.runtime}\n  kernel  ${r.kernel}\n${r.initrd ? `  initrd  ${r.initrd}\n` : ""}`,
+        );
+      return undefined;
+    }
     const buildLog = str(ctx, "build-log");
     const opts: BuildOptions = {
       ...(str(ctx, "target") !== undefined ? { name: str(ctx, "target")! } : {}),

@@ -94,4 +94,36 @@ export const COMMANDS: CommandEntry[] = [
     summary: "list the entries of a CPIO root filesystem (initrd)",
     load: () => import("./rootfs-ls.js"),
   },
+  {
+    name: ["pkg"],
+    summary: "package built targets or a kernel as an OCI image (KraftKit's layout)",
+    load: () => import("./pkg.js"),
+  },
+  { name: ["pkg", "ls"], summary: "list the packages in the local store", load: () => import("./pkg-ls.js") },
+  { name: ["pkg", "rm"], summary: "remove packages from the local store", load: () => import("./pkg-rm.js") },
+  {
+    name: ["pkg", "inspect"],
+    summary: "show a stored package's index, manifests, config and annotations",
+    load: () => import("./pkg-inspect.js"),
+  },
+  {
+    name: ["pkg", "push"],
+    summary: "push a stored package to a registry",
+    load: () => import("./pkg-push.js"),
+  },
+  {
+    name: ["pkg", "pull"],
+    summary: "pull a package from a registry into the local store",
+    load: () => import("./pkg-pull.js"),
+  },
+  {
+    name: ["pkg", "export"],
+    summary: "write a stored package as an OCI image layout tar",
+    load: () => import("./pkg-export.js"),
+  },
+  {
+    name: ["pkg", "import"],
+    summary: "import an OCI image layout tar into the local store",
+    load: () => import("./pkg-import.js"),
+  },
 ];

@@ -5,7 +5,7 @@
  * detaches; `--wait-for`/`--timeout` make a smoke test.
  */
 
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
@@ -34,10 +34,22 @@ async function linuxProjectRun(ctx: CommandContext) {
   return { ...settings, vmm };
 }
 
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
 const command: CommandDef = {
   name: ["run"],
   summary: "boot a kernel or a project's built target in a VM (QEMU by default)",
-  usage: "run [KERNEL|DIR] [options] [-- app args]",
+  usage: "run [KERNEL|DIR|REF] [options] [-- app args]",
   maxPositionals: 1,
   options: {
     initrd: {
@@ -145,6 +157,10 @@ const command: CommandDef = {
         "add a virtio-vsock device with guest CID (3 or more); Firecracker: host socket <machine dir>/vsock.sock",
     },
     json: { type: "boolean", description: "with -d: print the machine record as JSON" },
+    insecure: {
+      type: "boolean",
+      description: "pulling a package: plain HTTP to a registry that is not localhost/127.0.0.1",
+    },
   },
   details: `Console keys (interactive terminal): Ctrl-C stops the VM cleanly; Ctrl-] then c sends Ctrl-C
 to the guest; Ctrl-] then q stops the VM; Ctrl-] Ctrl-] sends Ctrl-]. Piped stdin goes to the console.
@@ -153,11 +169,28 @@ Exit status: the guest's (Linux power-off 0, panic 1, Unikraft/isa-debug-exit co
 examples:
   kiln run /boot/vmlinuz-$(uname -r) --initrd examples/hello-linux/rootfs --wait-for 'hello from'
   kiln run -d -n web -p 8080:80 KERNEL --initrd rootfs/
-  kiln run -t helloworld_qemu-x86_64 .`,
+  kiln run -t helloworld_qemu-x86_64 .
+  kiln run -W 127.0.0.1:5000/apps/hello:1     # a package: pulled when needed, host architecture
+  kiln run -W .                               # a runtime: project: the runtime's kernel, the project's rootfs`,
   async run(ctx) {
     const linux = str(ctx, "kraftfile") ? undefined : await linuxProjectRun(ctx);
+    // A package reference or a `runtime:` project gives files; anything else is planned as before.
+    // (Loaded only when the argument is not a file: start-up time is part of every boot.)
+    const arg = ctx.positionals[0];
+    const pkg =
+      linux || (arg !== undefined && isFile(resolve(ctx.cwd, arg)))
+        ? undefined
+        : await (await import("../../orchestration/package-run.js")).resolvePackageRunTarget(arg, ctx.cwd, {
+            env: ctx.env,
+            reporter: ctx.reporter,
+            signal: ctx.signal,
+            insecure: bool(ctx, "insecure"),
+            ...optional("platform", str(ctx, "plat")),
+            ...optional("architecture", str(ctx, "arch")),
+            ...optional("kraftfile", str(ctx, "kraftfile")),
+          });
     const plan = await planRun({
-      target: linux?.kernel ?? ctx.positionals[0],
+      target: linux?.kernel ?? (pkg ? pkg.kernel : arg),
       filter: {
         target: str(ctx, "target"),
         platform: linux ? undefined : str(ctx, "plat"),
@@ -168,18 +201,22 @@ examples:
       env: ctx.env,
       network: str(ctx, "network"),
       qemuMachine: str(ctx, "qemu-machine"),
-      vmm: str(ctx, "vmm") ?? linux?.vmm,
-      envVars: list(ctx, "env"),
-      volumes: [...(linux?.volumes ?? []), ...list(ctx, "volume")],
-      initrd: str(ctx, "initrd"),
-      rootfs: str(ctx, "rootfs") ?? linux?.rootfs,
+      vmm: str(ctx, "vmm") ?? linux?.vmm ?? (pkg?.platform === "fc" ? "firecracker" : undefined),
+      envVars: [...(pkg?.env ?? []), ...list(ctx, "env")],
+      volumes: [
+        ...(linux?.volumes ?? []),
+        ...(pkg?.project?.volumes ?? []).map((v) => `${v.source}:${v.destination}${v.readonly ? ":ro" : ""}`),
+        ...list(ctx, "volume"),
+      ],
+      initrd: str(ctx, "initrd") ?? pkg?.initrd,
+      rootfs: str(ctx, "rootfs") ?? linux?.rootfs ?? pkg?.rootfs,
       memory: str(ctx, "memory") ?? linux?.memory,
       cpus: str(ctx, "cpus") ?? linux?.cpus,
       timeout: str(ctx, "timeout"),
       waitFor: str(ctx, "wait-for"),
       detach: bool(ctx, "detach"),
-      kernelArgs: [...(linux?.kernelArgs ?? []), ...list(ctx, "kernel-arg")],
-      appArgs: ctx.rest,
+      kernelArgs: [...(linux?.kernelArgs ?? []), ...(pkg?.kernelArgs ?? []), ...list(ctx, "kernel-arg")],
+      appArgs: ctx.rest.length > 0 ? ctx.rest : (pkg?.cmd ?? []),
       publish: [...(linux?.publish ?? []), ...list(ctx, "publish")],
       noAccel: bool(ctx, "no-accel"),
       vsock: str(ctx, "vsock"),
