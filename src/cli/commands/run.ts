@@ -5,12 +5,39 @@
  * detaches; `--wait-for`/`--timeout` make a smoke test.
  */
 
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import { ExitCode } from "../../core/errors.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
 import { startRun } from "../../machine/foreground.js";
+import type { ProjectRunFilter } from "../../machine/project.js";
 import { planRun } from "../../machine/run-plan.js";
-import { bool, type CommandDef, list, str } from "../command.js";
+import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
+
+/**
+ * On a terminal, when several built targets of the project match, ask which
+ * to run (as `kiln build` asks which to build); without a terminal
+ * `projectRun` lists them in its error.
+ */
+async function promptBuiltTarget(ctx: CommandContext, filter: ProjectRunFilter): Promise<string | undefined> {
+  if (!ctx.stdinIsTTY || filter.target !== undefined) return undefined;
+  const arg = ctx.positionals[0];
+  const dir = resolve(ctx.cwd, arg ?? ".");
+  if (arg !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  const { runCandidates, describeRunTarget } = await import("../../machine/project.js");
+  const { project, matching, built } = await runCandidates(dir, filter, ctx.env);
+  if (matching.length < 2 || built.length < 2) return undefined;
+  const { chooseOnTerminal } = await import("../choose.js");
+  const picked = await chooseOnTerminal(built, {
+    heading: `${project.name} has ${built.length} built targets:`,
+    question: "run which?",
+    describe: describeRunTarget,
+    name: (t) => t.name,
+    hint: "pass -t NAME",
+  });
+  return picked.name;
+}
 
 const command: CommandDef = {
   name: ["run"],
@@ -133,14 +160,16 @@ examples:
   kiln run -d -n web -p 8080:80 KERNEL --initrd rootfs/
   kiln run -t helloworld_qemu-x86_64 .`,
   async run(ctx) {
+    const filter = {
+      target: str(ctx, "target"),
+      platform: str(ctx, "plat"),
+      arch: str(ctx, "arch"),
+      kraftfile: str(ctx, "kraftfile"),
+    };
+    const picked = await promptBuiltTarget(ctx, filter);
     const plan = await planRun({
       target: ctx.positionals[0],
-      filter: {
-        target: str(ctx, "target"),
-        platform: str(ctx, "plat"),
-        arch: str(ctx, "arch"),
-        kraftfile: str(ctx, "kraftfile"),
-      },
+      filter: picked !== undefined ? { ...filter, target: picked } : filter,
       cwd: ctx.cwd,
       env: ctx.env,
       network: str(ctx, "network"),
