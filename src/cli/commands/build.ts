@@ -49,6 +49,7 @@ const command: CommandDef = {
   summary: "configure and build a project's Unikraft targets",
   usage: "build [DIR] [-K FILE] [-t TARGET] [-p PLAT] [-m ARCH] [--all] [-j N] [options]",
   maxPositionals: 1,
+  jsonFailure: true,
   options: {
     kraftfile: kraftfileOption("the Kraftfile (default: found in DIR)"),
     target: {
