@@ -52,6 +52,12 @@ export interface CommandDef {
   details?: string;
   /** Maximum positionals accepted (default: unlimited). */
   maxPositionals?: number;
+  /**
+   * With `--json`, a failure also prints `{ok: false, error: {code, message,
+   * hint}}` on stdout (the document `validate` prints), so a script reading
+   * stdout gets one JSON document whether the command worked or not.
+   */
+  jsonFailure?: boolean;
   run(ctx: CommandContext): Promise<number | undefined>;
 }
 

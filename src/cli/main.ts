@@ -141,7 +141,15 @@ export async function main(argv: string[]): Promise<number> {
         claimed = true;
       },
     };
-    return signalled((await def.run(ctx)) ?? ExitCode.ok);
+    try {
+      return signalled((await def.run(ctx)) ?? ExitCode.ok);
+    } catch (e) {
+      if (def.jsonFailure && e instanceof KilnError && ctx.values.json === true) {
+        const error = { code: e.code, message: e.message, hint: e.hint ?? null };
+        ctx.out(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
+      }
+      throw e;
+    }
   } catch (e) {
     return signalled(report(e));
   } finally {

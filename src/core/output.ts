@@ -1,8 +1,8 @@
 /**
  * Human-facing output on stderr: notices, warnings and progress. Color only
  * on a TTY and never when `NO_COLOR` is set (https://no-color.org). Progress
- * redraws one line on a TTY and prints occasional plain lines otherwise, so
- * CI logs stay readable.
+ * redraws one line on a TTY and prints one plain line per step (when it is
+ * done) otherwise, so CI logs stay readable.
  *
  * Library functions take an optional {@link Reporter}; the CLI passes
  * {@link stderrReporter}, tests pass {@link collectingReporter} or nothing.
@@ -73,7 +73,6 @@ export function stderrReporter(stream: NodeJS.WriteStream = process.stderr, env 
     warn: (m) => stream.write(`${s.yellow("warning:")} ${m}\n`),
     progress(title: string): Progress {
       const started = Date.now();
-      let lastPlain = 0;
       let lastLen = 0;
       const line = (message: string, done?: number, total?: number) => {
         const count = done === undefined ? "" : total ? ` ${done}/${total}` : ` ${done}`;
@@ -85,11 +84,10 @@ export function stderrReporter(stream: NodeJS.WriteStream = process.stderr, env 
             const text = line(message, done, total).slice(0, (stream.columns ?? 100) - 1);
             stream.write(`\r${text}${" ".repeat(Math.max(0, lastLen - text.length))}`);
             lastLen = text.length;
-          } else if (Date.now() - lastPlain > 2000) {
-            // Non-TTY: one line every 2 s at most, so logs show liveness without flooding.
-            lastPlain = Date.now();
-            stream.write(`${line(message, done, total)}\n`);
           }
+          // Without a terminal nothing is redrawn: the step's one line is its `done` line. Plain
+          // lines every few seconds repeated the same words (a 6-minute build printed its
+          // "(first build: total unknown)" note 127 times, and `Packing …` came out twice).
         },
         done(message) {
           const secs = ((Date.now() - started) / 1000).toFixed(1);

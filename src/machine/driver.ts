@@ -44,6 +44,10 @@ export interface VolumeSpec {
   readonly: boolean;
   /** 9p mount tag (`fs0`, `fs1`, …); Linux guests mount it with `-t 9p -o trans=virtio <tag>`. */
   tag: string;
+  /** The user chose the tag (`-v SRC:DST:tag=NAME`): Kiln keeps it. */
+  tagGiven?: boolean;
+  /** A Unikraft image mounts this one itself (its configured root): no `vfs.fstab` entry. */
+  automounted?: boolean;
 }
 
 /** A host port forwarded to the guest (user-mode networking `hostfwd`). */

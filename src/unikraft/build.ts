@@ -36,6 +36,7 @@ import { runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 import { archiveNeeds, seedArchives } from "./sources/index.js";
+import { lockFilePath } from "./sources/lockfile.js";
 import { checkTargetInitrd, packTargetInitrd } from "./target-initrd.js";
 
 export interface BuildOptions extends TargetFilter {
@@ -219,6 +220,14 @@ async function buildTarget(
       ...(art.initrd ? [art.initrd] : []),
       ...(opts.buildLog ? [opts.buildLog] : []),
       ...(env.KILN_HOME ? [resolve(env.KILN_HOME)] : Object.values(kilnDirs(env))),
+      // Every target's configuration (and Kconfig's `.old` backup) and the lock file are Kiln's
+      // own files in the app directory: building a second target writes its `.config.<target>`,
+      // which must not count as an app change for the first. This target's own is an input below.
+      ...project.targets.flatMap((t) => {
+        const c = targetConfigFile(project, t);
+        return [c, `${c}.old`];
+      }),
+      lockFilePath(project.dir),
     ],
     files: [configFile, defconfig, ...seeded],
     ...(base.crossCompile ? { crossCompile: base.crossCompile } : {}),

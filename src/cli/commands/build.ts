@@ -4,13 +4,13 @@
  */
 
 import { resolve } from "node:path";
-import { createInterface } from "node:readline/promises";
 import { usageError } from "../../core/errors.js";
 import { formatBytes, formatDuration } from "../../core/units.js";
 import type { Project } from "../../kraftfile/types.js";
 import { linuxfileIn } from "../../linux-project/index.js";
 import { type BuildOptions, buildProject } from "../../unikraft/build.js";
 import { describeTargets, matchTargets } from "../../unikraft/select.js";
+import { chooseOnTerminal } from "../choose.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 import { kraftfileOption, loadProjectFromArgs, projectDir } from "../project-options.js";
 
@@ -34,18 +34,15 @@ async function promptTarget(
   if (!ctx.stdinIsTTY || opts.all || opts.name !== undefined) return undefined;
   const matched = matchTargets(project, opts);
   if (matched.length < 2) return undefined;
-  const lines = describeTargets(matched).map((l, i) => `${i + 1}) ${l.trim()}`);
-  process.stderr.write(`${project.name} has ${matched.length} targets:\n${lines.join("\n")}\n`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = (await rl.question(`build which? [1-${matched.length}] `)).trim();
-    const n = Number(answer);
-    const picked = Number.isInteger(n) ? matched[n - 1] : matched.find((t) => t.name === answer);
-    if (!picked) throw usageError(`no target "${answer}"`, "pass -t NAME or --all");
-    return picked.name;
-  } finally {
-    rl.close();
-  }
+  const described = describeTargets(matched);
+  const picked = await chooseOnTerminal(matched, {
+    heading: `${project.name} has ${matched.length} targets:`,
+    question: "build which?",
+    describe: (t) => described[matched.indexOf(t)]!.trim(),
+    name: (t) => t.name,
+    hint: "pass -t NAME or --all",
+  });
+  return picked.name;
 }
 
 const command: CommandDef = {
@@ -53,6 +50,7 @@ const command: CommandDef = {
   summary: "configure and build a project's Unikraft targets",
   usage: "build [DIR] [-K FILE] [-t TARGET] [-p PLAT] [-m ARCH] [--all] [-j N] [options]",
   maxPositionals: 1,
+  jsonFailure: true,
   options: {
     kraftfile: kraftfileOption("the Kraftfile (default: found in DIR)"),
     target: {

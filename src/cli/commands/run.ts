@@ -12,6 +12,7 @@ import { which } from "../../core/exec.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
 import { startRun } from "../../machine/foreground.js";
+import type { ProjectRunFilter } from "../../machine/project.js";
 import { planRun } from "../../machine/run-plan.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 
@@ -44,6 +45,30 @@ function isFile(p: string): boolean {
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+/**
+ * On a terminal, when several built targets of the project match, ask which
+ * to run (as `kiln build` asks which to build); without a terminal
+ * `projectRun` lists them in its error.
+ */
+async function promptBuiltTarget(ctx: CommandContext, filter: ProjectRunFilter): Promise<string | undefined> {
+  if (!ctx.stdinIsTTY || filter.target !== undefined) return undefined;
+  const arg = ctx.positionals[0];
+  const dir = resolve(ctx.cwd, arg ?? ".");
+  if (arg !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  const { runCandidates, describeRunTarget } = await import("../../machine/project.js");
+  const { project, matching, built } = await runCandidates(dir, filter, ctx.env);
+  if (matching.length < 2 || built.length < 2) return undefined;
+  const { chooseOnTerminal } = await import("../choose.js");
+  const picked = await chooseOnTerminal(built, {
+    heading: `${project.name} has ${built.length} built targets:`,
+    question: "run which?",
+    describe: describeRunTarget,
+    name: (t) => t.name,
+    hint: "pass -t NAME",
+  });
+  return picked.name;
 }
 
 const command: CommandDef = {
@@ -189,14 +214,16 @@ examples:
             ...optional("architecture", str(ctx, "arch")),
             ...optional("kraftfile", str(ctx, "kraftfile")),
           });
+    const filter = {
+      target: str(ctx, "target"),
+      platform: linux ? undefined : str(ctx, "plat"),
+      arch: str(ctx, "arch"),
+      kraftfile: str(ctx, "kraftfile"),
+    };
+    const picked = linux || pkg ? undefined : await promptBuiltTarget(ctx, filter);
     const plan = await planRun({
       target: linux?.kernel ?? (pkg ? pkg.kernel : arg),
-      filter: {
-        target: str(ctx, "target"),
-        platform: linux ? undefined : str(ctx, "plat"),
-        arch: str(ctx, "arch"),
-        kraftfile: str(ctx, "kraftfile"),
-      },
+      filter: picked !== undefined ? { ...filter, target: picked } : filter,
       cwd: ctx.cwd,
       env: ctx.env,
       network: str(ctx, "network"),

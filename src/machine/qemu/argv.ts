@@ -159,10 +159,9 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
   out.push(...args);
   const env = Object.entries(spec.env);
   if (env.length > 0) out.push(`env.vars=[ ${env.map(([k, v]) => `"${k}=${ukq(k, v)}"`).join(" ")} ]`);
-  if (spec.volumes.length > 0) {
-    const entries = spec.volumes.map(
-      (v) => `"${v.tag}:${v.guestPath}:9pfs:${v.readonly ? "0x1" : ""}::mkmp"`,
-    );
+  const mounted = spec.volumes.filter((v) => !v.automounted);
+  if (mounted.length > 0) {
+    const entries = mounted.map((v) => `"${v.tag}:${v.guestPath}:9pfs:${v.readonly ? "0x1" : ""}::mkmp"`);
     out.push(`vfs.fstab=[ ${entries.join(" ")} ]`);
   }
   // Only uklibparam strips the `--`: without library parameters, pass the

@@ -2,7 +2,8 @@
  * The QEMU {@link VmmDriver}: probes acceleration, plans the argv
  * (`argv.ts`), runs QEMU under the supervisor (`supervise.ts`), and stops it
  * over QMP: ACPI `system_powerdown` first (a guest with a power-button
- * handler shuts down cleanly), then `quit` after the timeout, then SIGKILL.
+ * handler shuts down cleanly; not for Unikraft, which has none), then `quit`
+ * after the timeout, then SIGKILL.
  */
 
 import { existsSync } from "node:fs";
@@ -84,6 +85,21 @@ async function prepareConsolePipe(dir: string): Promise<string> {
   await writeFile(join(dir, INSTANCE_FILES.consoleLog), "", { mode: 0o600, flag: "w" });
   await symlink(INSTANCE_FILES.consoleLog, join(dir, INSTANCE_FILES.consoleOutput));
   return input;
+}
+
+/**
+ * Whether the machine's guest acts on the ACPI power button. Unikraft has no
+ * handler for it (no ACPI event code in its tree up to 0.17, whatever the
+ * image's configuration), so `system_powerdown` would only wait out the
+ * timeout: it is stopped with `quit` at once. Linux guests power off.
+ */
+async function handlesPowerButton(dir: string): Promise<boolean> {
+  try {
+    const spec = JSON.parse(await readFile(join(dir, INSTANCE_FILES.spec), "utf8")) as Partial<MachineSpec>;
+    return spec.guest !== "unikraft";
+  } catch {
+    return true;
+  }
 }
 
 /** Options for the QEMU driver beyond the spec. */
@@ -195,8 +211,10 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
       const qmp = join(dir, INSTANCE_FILES.qmpSocket);
       const gone = () => !processAlive(pid);
       if (gone()) return;
-      await qmpCommand(qmp, "system_powerdown").catch(() => {});
-      if (await waitUntil(gone, timeoutMs, 50)) return;
+      if (await handlesPowerButton(dir)) {
+        await qmpCommand(qmp, "system_powerdown").catch(() => {});
+        if (await waitUntil(gone, timeoutMs, 50)) return;
+      }
       await qmpCommand(qmp, "quit").catch(() => {});
       if (await waitUntil(gone, 3000, 20)) return;
       try {
