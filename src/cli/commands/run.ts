@@ -5,7 +5,7 @@
  * detaches; `--wait-for`/`--timeout` make a smoke test.
  */
 
-import { ExitCode } from "../../core/errors.js";
+import { ExitCode, usageError } from "../../core/errors.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
 import { startRun } from "../../machine/foreground.js";
@@ -133,6 +133,12 @@ examples:
   kiln run -d -n web -p 8080:80 KERNEL --initrd rootfs/
   kiln run -t helloworld_qemu-x86_64 .`,
   async run(ctx) {
+    if (bool(ctx, "json") && !bool(ctx, "detach")) {
+      throw usageError(
+        "--json needs -d: a foreground run streams the guest's console on stdout",
+        "kiln run -d --json … prints the machine record; then kiln wait/logs NAME",
+      );
+    }
     const plan = await planRun({
       target: ctx.positionals[0],
       filter: {
