@@ -77,6 +77,31 @@ export function list(ctx: CommandContext, name: string): string[] {
 
 const HELP: OptionDef = { type: "boolean", short: "h", description: "show this help" };
 
+/**
+ * Options every command takes (a command may define its own `json` with a
+ * more precise description). `--json`: exactly one JSON document on stdout,
+ * errors included (`{ok: false, error: {code, message, hint}}`, printed by
+ * the entry point). `--log-level`/`--log-type` are KraftKit's spellings.
+ */
+export const GLOBAL_OPTIONS: Record<string, OptionDef> = {
+  json: {
+    type: "boolean",
+    description: "print one JSON document on stdout (errors too: {ok: false, error})",
+  },
+  quiet: { type: "boolean", description: "print only results and errors (no progress or notices)" },
+  verbose: { type: "boolean", description: "also print debug output: each external command Kiln runs" },
+  "log-level": {
+    type: "string",
+    valueName: "LEVEL",
+    description: "kraft's spelling: error|warn (= --quiet), info, debug (= --verbose)",
+  },
+  "log-type": {
+    type: "string",
+    valueName: "TYPE",
+    description: "kraft's spelling: fancy or basic (progress style)",
+  },
+};
+
 /** Parse argv (after the command words) for a command. Throws usage errors. */
 export function parseCommandArgs(
   def: CommandDef,
@@ -88,7 +113,7 @@ export function parseCommandArgs(
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
     help: HELP,
   };
-  for (const [k, o] of Object.entries(def.options)) {
+  for (const [k, o] of Object.entries({ ...GLOBAL_OPTIONS, ...def.options })) {
     options[k] = {
       type: o.type,
       ...(o.short ? { short: o.short } : {}),
@@ -129,7 +154,11 @@ export function parseCommandArgs(
 /** `--help` text for a command. */
 export function formatCommandHelp(def: CommandDef): string {
   const lines = [`${def.summary}`, "", `usage: kiln ${def.usage}`, "", "options:"];
-  const entries = Object.entries({ ...def.options, help: HELP });
+  const entries: [string, OptionDef][] = [
+    ...Object.entries(def.options),
+    ...Object.entries(GLOBAL_OPTIONS).filter(([k]) => !(k in def.options)),
+    ["help", HELP],
+  ];
   const left = entries.map(([k, o]) => {
     const short = o.short ? `-${o.short}, ` : "    ";
     const val = o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : "";

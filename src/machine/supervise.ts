@@ -7,12 +7,14 @@
  * Kiln exits, so this file is the only way `kiln ps` can later tell *how* it
  * ended. The VMM's own stdout/stderr go to `<instanceDir>/vmm.log`.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
-import { tail } from "../core/exec.js";
+import { formatArgv, tail } from "../core/exec.js";
+import { debug } from "../core/log.js";
 
 /** File names inside an instance directory, shared by drivers and the store. */
 export const INSTANCE_FILES = {
@@ -57,6 +59,7 @@ export async function spawnSupervised(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Supervised> {
   const log = openSync(join(instanceDir, INSTANCE_FILES.vmmLog), "a");
+  debug(`kiln: start ${formatArgv(argv)} (supervised, in ${instanceDir})`);
   const child = spawn("/bin/sh", ["-c", SUPERVISOR, "kiln-supervisor", ...argv], {
     cwd: instanceDir,
     env,

@@ -7,7 +7,7 @@
 
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ExitCode } from "../../core/errors.js";
+import { ExitCode, usageError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
@@ -198,6 +198,12 @@ examples:
   kiln run -W 127.0.0.1:5000/apps/hello:1     # a package: pulled when needed, host architecture
   kiln run -W .                               # a runtime: project: the runtime's kernel, the project's rootfs`,
   async run(ctx) {
+    if (bool(ctx, "json") && !bool(ctx, "detach")) {
+      throw usageError(
+        "--json needs -d: a foreground run streams the guest's console on stdout",
+        "kiln run -d --json … prints the machine record; then kiln wait/logs NAME",
+      );
+    }
     const linux = str(ctx, "kraftfile") ? undefined : await linuxProjectRun(ctx);
     // A package reference or a `runtime:` project gives files; anything else is planned as before.
     // (Loaded only when the argument is not a file: start-up time is part of every boot.)
