@@ -1,6 +1,6 @@
 /**
  * Kiln's library API: the typed functions behind each CLI command.
- * Domains: `kraftfile` (project files), `image` (root filesystems),
+ * Domains: `kconfig` (the Kconfig engine), `kraftfile` (project files), `image` (root filesystems),
  * `machine` (VMs), `unikraft` (builds), with `core` shared underneath.
  */
 export * from "./core/errors.js";
@@ -10,6 +10,7 @@ export * from "./core/output.js";
 export * from "./core/paths.js";
 export * from "./core/units.js";
 export * from "./image/index.js";
+export * from "./kconfig/index.js";
 export * from "./kernel/index.js";
 export * from "./kraftfile/index.js";
 export * from "./machine/index.js";

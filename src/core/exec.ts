@@ -2,7 +2,7 @@
  * Child processes that explain their failures (after zx): a failed command
  * reports its argv, exit code or signal, and the tail of its stderr.
  */
-import { type SpawnOptions, spawn } from "node:child_process";
+import { type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { KilnError } from "./errors.js";
@@ -198,4 +198,24 @@ export function execError(
     hint: opts.hint,
     details: [`command: ${formatArgv(result.argv)}`, ...stderrTail.map((l) => `  | ${l}`)],
   });
+}
+
+/**
+ * Runs `sh -c command` synchronously and returns its stdout, whatever the
+ * exit status — popen() semantics, which Kconfig's `$(shell,…)` needs while
+ * a parse is under way (the parser is synchronous, like conf's).
+ */
+export function shellSync(command: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync("/bin/sh", ["-c", command], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error)
+    throw new KilnError("EXEC_FAILED", `could not start /bin/sh for: ${command}: ${r.error.message}`, {
+      cause: r.error,
+    });
+  return r.stdout;
 }
