@@ -17,7 +17,7 @@ import { exec, requireTool, which } from "../core/exec.js";
 import { produceAtomically } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { BASELINE_REVISION, baselineFragment } from "./baseline.js";
-import { configureWithMake, type KernelConfigRequest } from "./configure.js";
+import { configureWithMake, type KernelConfigRequest, type KernelConfigurator } from "./configure.js";
 import { openKernelLog, planKernelMake, runKernelMake } from "./make.js";
 import { openKernelSource } from "./source.js";
 import { ARCH_FACTS, type ConfigOverride, type KernelArch } from "./types.js";
@@ -34,6 +34,8 @@ export interface KernelBuildRequest extends KernelConfigRequest {
   cacheDir: string;
   env?: NodeJS.ProcessEnv;
   reporter?: Reporter;
+  /** The configuration engine (default: the kernel's own make allnoconfig/olddefconfig). */
+  configurator?: KernelConfigurator;
 }
 
 /** What a build produced. */
@@ -104,6 +106,7 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       : req.base.text;
   const requestKey = sha256([
     "request-1",
+    req.configurator ? "configurator" : "make",
     source.digest,
     req.arch,
     baseText,
@@ -164,7 +167,8 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
         ? "configure: allnoconfig + Kiln's microVM baseline"
         : "configure: olddefconfig",
     );
-    const configured = await configureWithMake(req.arch, req, {
+    const configure = req.configurator ?? configureWithMake;
+    const configured = await configure(req.arch, req, {
       treeDir: source.dir,
       buildDir,
       log,
@@ -222,10 +226,19 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
         hint: `read the full log: ${logPath}`,
       });
     }
+    // make's syncconfig reruns the kernel's own conf on .config: with another engine, a
+    // difference means the engines disagree; the image is built from what make left.
+    const afterMake = await readFile(join(buildDir, ".config"), "utf8");
+    if (afterMake !== configured.dotconfig) {
+      reporter.warn(
+        `the kernel's conf changed the .config that ${configured.engine} wrote (see ${buildDir}/.config)`,
+      );
+      log.write(`kiln: warning: make's syncconfig changed the .config written by ${configured.engine}\n`);
+    }
     await produceAtomically(join(root, "images", key), async (tmp) => {
       await mkdir(tmp, { recursive: true });
       await copyFile(built, join(tmp, "image"));
-      await writeFile(join(tmp, "config"), configured.dotconfig);
+      await writeFile(join(tmp, "config"), afterMake);
     }).catch((e: unknown) => {
       // Another kiln stored the same key first: its copy is as good.
       if (!existsSync(join(root, "images", key, "image"))) throw e;

@@ -141,24 +141,34 @@ test("Kiln's microVM baseline: built from linux-source-6.1, checked, booted on m
     t.diagnostic(`the same root booted with Debian's kernel on -M pc in ${Date.now() - started} ms (TCG)`);
   }
 
-  // An option whose dependency a fragment turns off: refused before make, naming both.
+  // An option whose dependency a fragment turns off: refused before make, naming both, with
+  // Kiln's Kconfig engine (the default) and with the kernel's own C tools.
   const fragment = join(dir, "no-misc.config");
   writeFileSync(fragment, "# CONFIG_MISC_FILESYSTEMS is not set\n");
-  const refused = await runKiln(
-    ["kernel", "build", "--source", SOURCE, "--fragment", fragment, "-o", join(dir, "x")],
-    {
-      env,
-    },
-  );
+  const refuse = (engine: string) =>
+    runKiln(["kernel", "build", "--source", SOURCE, "--fragment", fragment, "-o", join(dir, "x")], {
+      env: { ...env, KILN_KCONFIG_ENGINE: engine },
+      timeoutMs: 600_000,
+    });
+  const refused = await refuse("kiln");
   assert.equal(refused.code, 1, refused.stderr);
   assert.match(
     refused.stderr,
-    /error: 3 requested options cannot be set: CONFIG_EROFS_FS, CONFIG_EROFS_FS_ZIP, CONFIG_SQUASHFS/,
+    /error: 4 requested options cannot be set: CONFIG_EROFS_FS, CONFIG_EROFS_FS_ZIP, CONFIG_SQUASHFS, CONFIG_SQUASHFS_ZLIB/,
   );
-  assert.match(refused.stderr, /CONFIG_EROFS_FS=y \(baseline:\d+\) ended as n: depends on MISC_FILESYSTEMS/);
+  assert.match(
+    refused.stderr,
+    /CONFIG_EROFS_FS=y \(baseline:\d+\) ended as n: depends on MISC_FILESYSTEMS && BLOCK — MISC_FILESYSTEMS is n/,
+  );
   assert.match(
     refused.stderr,
     /override: CONFIG_MISC_FILESYSTEMS y \(baseline:\d+\) → n \(.*no-misc\.config:1\)/,
+  );
+  const byMake = await refuse("make");
+  assert.equal(byMake.code, 1, byMake.stderr);
+  assert.match(
+    byMake.stderr,
+    /CONFIG_EROFS_FS=y \(baseline:\d+\) ended as n: inside if MISC_FILESYSTEMS \(MISC_FILESYSTEMS=n\)/,
   );
   assert.equal(existsSync(join(dir, "x")), false);
 });
