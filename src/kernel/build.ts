@@ -91,6 +91,31 @@ async function place(from: string, to: string): Promise<void> {
   await produceAtomically(to, (tmp) => copyFile(from, tmp));
 }
 
+/**
+ * The `CC=` of a build tree: `ccache gcc` when ccache is installed at the
+ * tree's first build, and then whatever the tree was first built with. kbuild
+ * rebuilds every object whose command line changed, so ccache appearing or
+ * vanishing later must not turn an incremental rebuild into a full one.
+ */
+async function compilerFor(
+  buildDir: string,
+  cold: boolean,
+  crossCompile: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const file = join(buildDir, "kiln-cc");
+  const recorded = cold ? undefined : await readFile(file, "utf8").catch(() => undefined);
+  if (recorded !== undefined) {
+    const cc = recorded.trim();
+    const ccache = cc.split(" ")[0];
+    if (cc === "" || (ccache && existsSync(ccache))) return cc || undefined;
+  }
+  const ccache = which("ccache", env.PATH ?? "");
+  const cc = ccache ? `${ccache} ${crossCompile ?? ""}gcc` : "";
+  await writeFile(file, `${cc}\n`);
+  return cc || undefined;
+}
+
 /** Build (or fetch from the cache) the kernel `req` describes. */
 export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildResult> {
   const started = Date.now();
@@ -196,13 +221,13 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
     const stepsFile = join(buildDir, "kiln-steps");
     const expected = Number(await readFile(stepsFile, "utf8").catch(() => "")) || undefined;
     const cold = !existsSync(join(buildDir, facts.imagePath));
-    const ccache = which("ccache", env.PATH ?? "");
+    const cc = await compilerFor(buildDir, cold, toolchain.crossCompile, env);
     const argv = planKernelMake({
       treeDir: source.dir,
       buildDir,
       arch: req.arch,
       ...(toolchain.crossCompile ? { crossCompile: toolchain.crossCompile } : {}),
-      ...(ccache ? { cc: `${ccache} ${toolchain.crossCompile ?? ""}gcc` } : {}),
+      ...(cc ? { cc } : {}),
       ...(req.jobs ? { jobs: req.jobs } : {}),
       goals: [facts.target],
     });
@@ -210,6 +235,9 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       log,
       progress,
       ...(expected ? { expectedSteps: expected } : {}),
+      noTotalNote: expected
+        ? "(more steps than the last full build)"
+        : "(first build of this tree: total unknown)",
       // Fixed build user, host and timestamp: the same inputs give the same image.
       env: {
         ...env,
