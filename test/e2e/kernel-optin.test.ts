@@ -142,6 +142,7 @@ test("a Linuxfile project with a debian:bookworm root reaches a login prompt", {
       `  source: ${SOURCE}`,
       "rootfs:",
       "  source: debian:bookworm",
+      "  packages: [sysvinit-core]",
       "  hostname: fc1",
       "memory: 256M",
       "",
