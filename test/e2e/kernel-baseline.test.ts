@@ -126,7 +126,7 @@ test("Kiln's microVM baseline: built from linux-source-6.1, checked, booted on m
     { env, timeoutMs: 300_000 },
   );
   assert.equal(run.code, 0, `${run.stdout.slice(-3000)}\n${run.stderr}`);
-  assert.match(run.stdout, /KILN-BASELINE-42 from-the-ext4-root fs=ext4 cpus=2/);
+  assert.match(run.stdout, /KILN-BASELINE-42 from-the-ext4-root fs=ext4 cpus=\d/);
   t.diagnostic(
     `booted the baseline on microvm,acpi=off to the root's init in ${Date.now() - started} ms (TCG)`,
   );
@@ -222,6 +222,6 @@ test("a Linuxfile project: kiln build (kernel from the cache, ext4 root from a d
     },
   );
   assert.equal(run.code, 0, `${run.stdout.slice(-3000)}\n${run.stderr}`);
-  assert.match(run.stdout, /KILN-PROJECT-42 from-the-ext4-root fs=ext4 cpus=2/);
+  assert.match(run.stdout, /KILN-PROJECT-42 from-the-ext4-root fs=ext4 cpus=\d/);
   t.diagnostic(`kiln run of the project to its init: ${Date.now() - started} ms (TCG)`);
 });
