@@ -16,7 +16,7 @@ import { archiveNeeds, effectiveMirrors, ensureArchiveCached, throwIfMissing } f
 import { archivesCacheDir } from "./cache.js";
 import { hashFile } from "./checksum.js";
 import type { SourceContext } from "./context.js";
-import { fetchGitComponent } from "./git-component.js";
+import { fetchGitComponent, probeRefs } from "./git-component.js";
 import {
   type ComponentRole,
   findLocked,
@@ -26,6 +26,13 @@ import {
   readLockFile,
   writeLockFile,
 } from "./lockfile.js";
+import {
+  chooseReleaseLine,
+  type ReleaseLine,
+  type ReleaseSetChoice,
+  releasesOf,
+  type StableComponent,
+} from "./release-set.js";
 import { parseRelease, type Release, releaseMismatch } from "./resolve.js";
 import { fetchTarballComponent } from "./tarball.js";
 
@@ -121,17 +128,17 @@ export async function fetchProjectSources(
   const fetched = new Map<Component, FetchedComponent>();
   const locked: LockedComponent[] = [];
   let coreRelease: Release | undefined;
+  const set = await chooseStableSet(ctx, work, lock);
   for (const [i, { role, c }] of work.entries()) {
     progress.update(label(role, c.name), i, work.length);
     const entry = findLocked(lock, role, c.name, c.source);
-    const f = await fetchComponent(
-      ctx,
-      project,
-      role,
-      c,
-      entry,
-      role === "library" ? coreRelease : undefined,
-    );
+    const f = await fetchComponent(ctx, project, role, c, entry, {
+      ...(role === "library" && coreRelease ? { coreRelease } : {}),
+      ...(set?.choice.line && set.stable.has(c) ? { releaseLine: set.choice.line } : {}),
+      ...(set?.filledFrom.has(c) ? { filledFrom: set.filledFrom.get(c)! } : {}),
+      // One message for the whole set replaces each library's own mismatch warning.
+      quiet: set !== undefined,
+    });
     if (role === "core" && f?.resolvedRef) coreRelease = parseRelease(f.resolvedRef);
     if (!f) continue;
     fetched.set(c, f);
@@ -145,6 +152,14 @@ export async function fetchProjectSources(
     });
   }
   throwIfMissing(ctx.missing, ctx.offline);
+  if (set) {
+    const chosen = work
+      .filter(({ c }) => set.stable.has(c) && fetched.get(c)?.resolvedRef)
+      .map(({ role, c }) => `${label(role, c.name)} ${fetched.get(c)!.resolvedRef}`);
+    const text = `${set.choice.message}: ${chosen.join(", ")}`;
+    if (set.choice.warning) reporter.warn(text);
+    else reporter.info(`notice: ${text}`);
+  }
 
   // Build-time archives of every fetched component (lib-musl's musl tarball, …).
   const archives: LockedArchive[] = [];
@@ -176,14 +191,47 @@ export async function fetchProjectSources(
   };
 }
 
+/**
+ * When the core and at least one library ask for `stable` (and the lock file
+ * does not fix them), read their release tags first and choose the release
+ * line they share (`release-set.ts`).
+ */
+async function chooseStableSet(
+  ctx: SourceContext,
+  work: readonly { role: ComponentRole; c: Component }[],
+  lock: Awaited<ReturnType<typeof readLockFile>>,
+): Promise<
+  { choice: ReleaseSetChoice; stable: Set<Component>; filledFrom: Map<Component, string> } | undefined
+> {
+  const stable = work.filter(
+    ({ role, c }) =>
+      role !== "template" &&
+      c.source.type === "git" &&
+      c.source.version === "stable" &&
+      !findLocked(lock, role, c.name, c.source),
+  );
+  if (!stable.some((w) => w.role === "core") || stable.length < 2) return undefined;
+  const filledFrom = new Map<Component, string>();
+  const components: StableComponent[] = [];
+  for (const { role, c } of stable) {
+    if (c.source.type !== "git") continue;
+    const probe = await probeRefs(ctx, c.source.url);
+    if (probe.filledFrom) filledFrom.set(c, probe.filledFrom);
+    components.push({ label: label(role, c.name), releases: probe.refs ? releasesOf(probe.refs) : [] });
+  }
+  const choice = chooseReleaseLine(components);
+  return choice ? { choice, stable: new Set(stable.map((w) => w.c)), filledFrom } : undefined;
+}
+
 async function fetchComponent(
   ctx: SourceContext,
   project: Project,
   role: ComponentRole,
   c: Component,
   entry: LockedComponent | undefined,
-  coreRelease: Release | undefined,
+  opts: { coreRelease?: Release; releaseLine?: ReleaseLine; filledFrom?: string; quiet?: boolean },
 ): Promise<FetchedComponent | undefined> {
+  const { coreRelease } = opts;
   const src = c.source;
   const what = label(role, c.name);
   if (src.type === "directory") {
@@ -211,9 +259,11 @@ async function fetchComponent(
     dest,
     ...(entry ? { locked: entry } : {}),
     ...(coreRelease ? { coreRelease } : {}),
+    ...(opts.releaseLine ? { releaseLine: opts.releaseLine } : {}),
+    ...(opts.filledFrom ? { filledFrom: opts.filledFrom } : {}),
   });
   if (!r) return undefined;
-  if (role === "library" && src.version === "stable") {
+  if (role === "library" && src.version === "stable" && !opts.quiet) {
     const warning = releaseMismatch(what, r.ref, coreRelease);
     if (warning) ctx.reporter.warn(warning);
   }
