@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { isKilnError } from "../../src/core/errors.js";
 import { collectingReporter, type Reporter } from "../../src/core/output.js";
+import { detectKernel } from "../../src/machine/kernel-detect.js";
 import { buildProject, crossCompileFor } from "../../src/unikraft/build.js";
 import { scratchDir } from "../helpers/kiln.js";
 import { FIXTURE_CORE, fixtureProject, target } from "./fixture-project.js";
@@ -90,6 +91,9 @@ test("an arm64 target is cross-built with the aarch64 toolchain Kiln picks itsel
   const elf = readFileSync(r.kernel);
   assert.equal(elf.readUInt16LE(18), 183, "e_machine is EM_AARCH64");
   assert.match(readFileSync(r.logFile, "utf8"), /CROSS_COMPILE=aarch64-linux-gnu-/);
+  // Its name lies past the first 64 KiB, as in real arm64 images: recognised by its .uk_* sections.
+  assert.ok(elf.indexOf("unikraft") > 64 * 1024, `"unikraft" at byte ${elf.indexOf("unikraft")}`);
+  assert.deepEqual(await detectKernel(r.kernel), { kind: "elf", architecture: "arm64", guest: "unikraft" });
 
   // Each target compiles in its own build directory, so building all of them
   // again after one another is a no-op for each.
