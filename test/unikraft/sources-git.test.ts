@@ -51,6 +51,30 @@ test("stable is a set: the newest release line the core and every library have, 
   assert.match(lock, /ref: RELEASE-0\.16\.3\n\s+commit: [0-9a-f]{40}/);
 });
 
+test("stable and an application checkout with release tags: the set is the line the application was released for", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.3", "RELEASE-0.17.0"] });
+  makeRepo(join(tmp, "up/lib-musl"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.3"] });
+  // The project directory is a clone of the application, whose newest release is 0.15.0 (app-sqlite's case).
+  const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), "stable"), {
+    musl: gitSource(join(tmp, "up/lib-musl"), "stable"),
+  });
+  git(project.dir, "init", "-q", "-b", "main");
+  commit(project.dir, { "main.c": "int main(void) { return 0; }\n" }, "app 0.15");
+  git(project.dir, "tag", "-a", "-m", "RELEASE-0.15.0", "RELEASE-0.15.0");
+  commit(project.dir, { "README.md": "later work\n" }, "after the release");
+  const reporter = collectingReporter();
+  const f = await fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")), reporter });
+  assert.deepEqual(
+    [f.core.resolvedRef, ...f.libraries.map((l) => l.resolvedRef)],
+    ["RELEASE-0.15.0", "RELEASE-0.15.0"],
+  );
+  assert.match(
+    reporter.infos.join("\n"),
+    /notice: "stable" is release line 0\.15: the newest every component has; unikraft's newest is 0\.17, library musl's newest is 0\.16, which the application lacks: unikraft RELEASE-0\.15\.0, library musl RELEASE-0\.15\.0/,
+  );
+});
+
 test("stable with no release line in common: the core's newest, libraries not newer, one warning and one suggestion", async (t) => {
   const tmp = scratchDir(t);
   makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0", "RELEASE-0.17.1"] });

@@ -8,8 +8,9 @@
  * so a later build can be seeded from it offline.
  */
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { KilnError } from "../../core/errors.js";
+import { exec } from "../../core/exec.js";
 import { type Reporter, silentReporter } from "../../core/output.js";
 import type { Component, ComponentSource, Project } from "../../kraftfile/types.js";
 import { archiveNeeds, effectiveMirrors, ensureArchiveCached, throwIfMissing } from "./archives.js";
@@ -33,7 +34,7 @@ import {
   releasesOf,
   type StableComponent,
 } from "./release-set.js";
-import { parseRelease, type Release, releaseMismatch } from "./resolve.js";
+import { compareReleases, parseRelease, type Release, releaseMismatch } from "./resolve.js";
 import { fetchTarballComponent } from "./tarball.js";
 
 export interface FetchOptions {
@@ -128,7 +129,7 @@ export async function fetchProjectSources(
   const fetched = new Map<Component, FetchedComponent>();
   const locked: LockedComponent[] = [];
   let coreRelease: Release | undefined;
-  const set = await chooseStableSet(ctx, work, lock);
+  const set = await chooseStableSet(ctx, project.dir, work, lock);
   for (const [i, { role, c }] of work.entries()) {
     progress.update(label(role, c.name), i, work.length);
     const entry = findLocked(lock, role, c.name, c.source);
@@ -198,6 +199,7 @@ export async function fetchProjectSources(
  */
 async function chooseStableSet(
   ctx: SourceContext,
+  projectDir: string,
   work: readonly { role: ComponentRole; c: Component }[],
   lock: Awaited<ReturnType<typeof readLockFile>>,
 ): Promise<
@@ -210,7 +212,12 @@ async function chooseStableSet(
       c.source.version === "stable" &&
       !findLocked(lock, role, c.name, c.source),
   );
-  if (!stable.some((w) => w.role === "core") || stable.length < 2) return undefined;
+  // The application's own releases: a project directory that is a git checkout of a Unikraft
+  // application (app-sqlite) was written for the release lines of its tags reachable from HEAD
+  // (app-sqlite's newest is RELEASE-0.15.0: its Kraftfile uses 0.15's automount options).
+  const app = await applicationReleases(projectDir, ctx.env);
+  if (!stable.some((w) => w.role === "core") || stable.length + (app.length > 0 ? 1 : 0) < 2)
+    return undefined;
   const filledFrom = new Map<Component, string>();
   const components: StableComponent[] = [];
   for (const { role, c } of stable) {
@@ -219,8 +226,26 @@ async function chooseStableSet(
     if (probe.filledFrom) filledFrom.set(c, probe.filledFrom);
     components.push({ label: label(role, c.name), releases: probe.refs ? releasesOf(probe.refs) : [] });
   }
+  if (app.length > 0) components.push({ label: "the application", releases: app });
   const choice = chooseReleaseLine(components);
   return choice ? { choice, stable: new Set(stable.map((w) => w.c)), filledFrom } : undefined;
+}
+
+/** `RELEASE-x.y.z` tags reachable from HEAD when `dir` is a git work tree's top, newest first; else none. */
+async function applicationReleases(dir: string, env: NodeJS.ProcessEnv): Promise<Release[]> {
+  const top = await exec(["git", "-C", dir, "rev-parse", "--show-toplevel"], { env, allowFailure: true });
+  if (top.exitCode !== 0 || resolve(top.stdout.trim()) !== resolve(dir)) return [];
+  const r = await exec(["git", "-C", dir, "tag", "--merged", "HEAD", "--list", "RELEASE-*"], {
+    env,
+    allowFailure: true,
+  });
+  return r.exitCode === 0
+    ? r.stdout
+        .split("\n")
+        .map((t) => parseRelease(t.trim()))
+        .filter((x): x is Release => x !== undefined)
+        .sort((a, b) => compareReleases(b, a))
+    : [];
 }
 
 async function fetchComponent(
