@@ -21,6 +21,7 @@ import { applyDeviceSpec, loadDeviceSpec } from "./device-spec.js";
 import { makeErofs } from "./erofs.js";
 import { checkUuid, makeExt4, uuidFromDigest } from "./ext4.js";
 import { applyGuestSetup, type GuestSetupOptions, type InitSystem } from "./guest-setup.js";
+import { guestSetupDebugfsCommands } from "./guest-setup-image.js";
 import { applyTarFile, finishDirs, pendingDirs } from "./layers.js";
 import { buildDebianTarball, type DebianOptions } from "./sources/debian.js";
 import {
@@ -165,7 +166,15 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       output,
     });
     let initSystem: InitSystem | undefined;
-    if (opts.guestSetup) initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
+    let extraCommands: string[] | undefined;
+    if (opts.guestSetup && !tree.ownersRecorded && format === "ext4") {
+      // The source directory in place: the set-up's files go into the image through debugfs.
+      const g = await guestSetupDebugfsCommands(tree.dir, opts.guestSetup, workDir, reporter);
+      initSystem = g.initSystem;
+      extraCommands = g.commands;
+    } else if (opts.guestSetup) {
+      initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
+    }
     const epochSec = opts.sourceDateEpoch;
     // ext4 clamps mtimes in the image (debugfs, see makeExt4), so a source directory is never copied for it.
     // CPIO merges the spec itself (packCpio, with line numbers); ext4 and EROFS read the staged tree.
@@ -206,6 +215,7 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
             uuid,
             epochSec,
             keepOwner: opts.keepOwner,
+            extraCommands,
             workDir,
             reporter,
           });
@@ -265,10 +275,12 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
   const progressOpts = { reporter: opts.reporter, signal: opts.signal };
   switch (spec.kind) {
     case "directory": {
-      // Use the directory in place unless Kiln must change it (guest set-up, a device spec).
-      // Reproducible ext4 needs no copy: makeExt4 clamps the image's times, never the source's.
+      // Use the directory in place unless Kiln must change it (a device spec; guest set-up but for
+      // ext4, which writes the set-up's files into the image). Reproducible ext4 needs no copy
+      // either: makeExt4 clamps the image's times, never the source's.
       const mustCopy =
-        opts.guestSetup !== undefined || (opts.deviceSpec !== undefined && opts.format !== "cpio");
+        (opts.guestSetup !== undefined && opts.format !== "ext4") ||
+        (opts.deviceSpec !== undefined && opts.format !== "cpio");
       if (!mustCopy) return emptyTree(resolve(spec.path), false);
       await mkdir(dir);
       const tree = emptyTree(dir);

@@ -37,6 +37,11 @@ export interface MakeExt4Options {
   epochSec?: number;
   /** For directory sources: keep the host owners instead of root:root. */
   keepOwner?: boolean;
+  /**
+   * More debugfs commands, run after the fix-ups in the same pass (guest
+   * set-up written into the image, `guest-setup-image.ts`).
+   */
+  extraCommands?: string[];
   /** Scratch directory for the debugfs command file. */
   workDir: string;
   reporter?: Reporter;
@@ -107,7 +112,7 @@ export function checkUuid(uuid: string): string {
 }
 
 /** Quote a path for debugfs' command parser (libss: double quotes group words). */
-function q(path: string): string {
+export function debugfsQuote(path: string): string {
   if (/["\n\r]/.test(path)) {
     throw new KilnError(
       "ROOTFS_UNSUPPORTED",
@@ -117,6 +122,7 @@ function q(path: string): string {
   }
   return `"${path}"`;
 }
+const q = debugfsQuote;
 
 const TYPE_BITS = {
   file: 0o100000,
@@ -277,6 +283,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
         ? "this may be a Kiln size-estimate bug; retry with a larger --size"
         : "the content may not fit: give a larger --size",
   });
+  if (opts.extraCommands) cmds = [...cmds, ...opts.extraCommands];
   if (cmds.length > 0) {
     progress?.update(`debugfs: ${cmds.length} fix-ups`);
     const debugfs = requireTool("debugfs", "set owners and device nodes in the ext4 image");
