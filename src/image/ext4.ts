@@ -38,9 +38,11 @@ export interface MakeExt4Options {
   /** For directory sources: keep the host owners instead of root:root. */
   keepOwner?: boolean;
   /**
-   * More debugfs commands, run after the fix-ups in the same pass (guest
-   * set-up written into the image, `guest-setup-image.ts`).
+   * More debugfs commands in the same pass: `preCommands` before the
+   * fix-ups (a device spec's directories and removals, `device-spec.ts`),
+   * `extraCommands` after them (guest set-up, `guest-setup-image.ts`).
    */
+  preCommands?: string[];
   extraCommands?: string[];
   /** Scratch directory for the debugfs command file. */
   workDir: string;
@@ -207,7 +209,8 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   const digest = createHash("sha256");
   let dataBlocks = 0;
   for (const e of walkTreeSync(opts.tree.dir)) {
-    entries.push(e);
+    // A file a device spec turns into a node is removed from the image (preCommands): no fix-ups for it.
+    if (!opts.tree.specials.has(e.path)) entries.push(e);
     if (e.type === "dir") dataBlocks++;
     else if (e.type === "file" && !(e.nlink > 1 && seen.has(e.ino))) {
       if (e.nlink > 1) seen.add(e.ino);
@@ -283,7 +286,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
         ? "this may be a Kiln size-estimate bug; retry with a larger --size"
         : "the content may not fit: give a larger --size",
   });
-  if (opts.extraCommands) cmds = [...cmds, ...opts.extraCommands];
+  cmds = [...(opts.preCommands ?? []), ...cmds, ...(opts.extraCommands ?? [])];
   if (cmds.length > 0) {
     progress?.update(`debugfs: ${cmds.length} fix-ups`);
     const debugfs = requireTool("debugfs", "set owners and device nodes in the ext4 image");
