@@ -37,6 +37,13 @@ export interface MakeExt4Options {
   epochSec?: number;
   /** For directory sources: keep the host owners instead of root:root. */
   keepOwner?: boolean;
+  /**
+   * More debugfs commands in the same pass: `preCommands` before the
+   * fix-ups (a device spec's directories and removals, `device-spec.ts`),
+   * `extraCommands` after them (guest set-up, `guest-setup-image.ts`).
+   */
+  preCommands?: string[];
+  extraCommands?: string[];
   /** Scratch directory for the debugfs command file. */
   workDir: string;
   reporter?: Reporter;
@@ -107,7 +114,7 @@ export function checkUuid(uuid: string): string {
 }
 
 /** Quote a path for debugfs' command parser (libss: double quotes group words). */
-function q(path: string): string {
+export function debugfsQuote(path: string): string {
   if (/["\n\r]/.test(path)) {
     throw new KilnError(
       "ROOTFS_UNSUPPORTED",
@@ -117,6 +124,7 @@ function q(path: string): string {
   }
   return `"${path}"`;
 }
+const q = debugfsQuote;
 
 const TYPE_BITS = {
   file: 0o100000,
@@ -201,7 +209,8 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   const digest = createHash("sha256");
   let dataBlocks = 0;
   for (const e of walkTreeSync(opts.tree.dir)) {
-    entries.push(e);
+    // A file a device spec turns into a node is removed from the image (preCommands): no fix-ups for it.
+    if (!opts.tree.specials.has(e.path)) entries.push(e);
     if (e.type === "dir") dataBlocks++;
     else if (e.type === "file" && !(e.nlink > 1 && seen.has(e.ino))) {
       if (e.nlink > 1) seen.add(e.ino);
@@ -277,6 +286,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
         ? "this may be a Kiln size-estimate bug; retry with a larger --size"
         : "the content may not fit: give a larger --size",
   });
+  cmds = [...(opts.preCommands ?? []), ...cmds, ...(opts.extraCommands ?? [])];
   if (cmds.length > 0) {
     progress?.update(`debugfs: ${cmds.length} fix-ups`);
     const debugfs = requireTool("debugfs", "set owners and device nodes in the ext4 image");
