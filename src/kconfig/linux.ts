@@ -51,7 +51,14 @@ function defaultCrossCompile(srcarch: string): string {
 }
 
 /** Files of a tarball Kconfig needs: Kconfig files, scripts, the top Makefile, defconfigs. */
-const TAR_PATTERNS = ["*/Kconfig*", "*/Makefile", "*/scripts/*", "*/arch/*/configs/*", "*/kernel/configs/*"];
+const TAR_PATTERNS = [
+  "*Kconfig*",
+  "*/Makefile*",
+  "*/scripts/*",
+  "*/configs/*",
+  "*/arch/*/tools/*",
+  "*/include/linux/kconfig.h",
+];
 
 /**
  * Extracts the Kconfig-relevant part of a source tarball into Kiln's cache
@@ -73,13 +80,9 @@ export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir):
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, "tree"), { recursive: true });
   try {
-    execFileSync(
-      "tar",
-      ["-xf", tarball, "-C", join(tmp, "tree"), "--wildcards", "--no-wildcards-match-slash", ...TAR_PATTERNS],
-      {
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
+    execFileSync("tar", ["-xf", tarball, "-C", join(tmp, "tree"), "--wildcards", ...TAR_PATTERNS], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw new KilnError("KCONFIG_TARBALL", `could not extract Kconfig files from ${tarball}`, { cause: e });

@@ -18,13 +18,33 @@ export interface UnmetDependency {
   selectedBy: string[];
 }
 
-/** A configuration: the tree plus user values and computed values. */
+/** Flags that describe the tree itself, kept when a new configuration starts. */
+const STATIC_FLAGS = F.CONST | F.CHOICE | F.CHOICEVAL | F.OPTIONAL | F.NO_WRITE | F.WARNED;
+
+/**
+ * A configuration: the tree plus user values and computed values. Values
+ * live on the tree's symbols (as in conf), so a new Config resets them and
+ * only the most recently created Config of a tree is valid.
+ */
 export class Config {
   readonly ev: Evaluator;
   readonly readWarnings: string[] = [];
   readonly unmet = new Map<string, UnmetDependency>();
 
   constructor(readonly tree: KconfigTree) {
+    for (const s of tree.hashOrder) {
+      s.flags &= STATIC_FLAGS;
+      s.userTri = 0;
+      s.userVal = undefined;
+      s.userChoice = undefined;
+      s.curTri = 0;
+      s.curVal = "";
+      s.curChoice = undefined;
+      s.visible = 0;
+      s.dirDepTri = 0;
+      s.revDepTri = 0;
+      s.impliedTri = 0;
+    }
     this.ev = new Evaluator(tree);
     this.ev.warn = (_t, s) => {
       if (this.unmet.has(s.name)) return;
