@@ -20,8 +20,9 @@ function group(s: Sym): Sym {
   return s.flags & F.CHOICEVAL && s.choice ? s.choice : s;
 }
 
+/** Where conf points for a symbol's own dependencies: its first definition (the P_SYMBOL property). */
 function firstPos(s: Sym): Pos {
-  return s.props[0]?.pos ?? s.nodes[0]?.pos ?? { file: "", line: 0 };
+  return s.nodes[0]?.pos ?? s.props[0]?.pos ?? { file: "", line: 0 };
 }
 
 function edgesOf(s: Sym): Edge[] {
