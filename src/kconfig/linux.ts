@@ -13,6 +13,7 @@ import { KilnError } from "../core/errors.js";
 import { shellSync } from "../core/exec.js";
 import { kilnDirs } from "../core/paths.js";
 import type { KconfigHost } from "./parser.js";
+import { prefetchListPath, ShellPrefetch } from "./shell-prefetch.js";
 
 /** A Linux tree ready for parsing. */
 export interface LinuxTree {
@@ -24,6 +25,8 @@ export interface LinuxTree {
   /** The environment conf sees. */
   env: Record<string, string>;
   host: KconfigHost;
+  /** Call after parsing: saves the shell-command list for the next run and cleans up. */
+  done: () => void;
 }
 
 /** ARCH → SRCARCH as the top Makefile maps it. */
@@ -94,6 +97,8 @@ export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir):
 }
 
 export interface OpenLinuxOptions {
+  /** Start the tree's known `$(shell,…)` commands in parallel (see shell-prefetch.ts); default true. */
+  prefetchShell?: boolean;
   /** Cross compiler prefix (CROSS_COMPILE); defaults to the Debian cross gcc for a foreign arch. */
   crossCompile?: string;
   /** Extra or overriding environment variables. */
@@ -157,9 +162,17 @@ export function openLinuxTree(srcOrTarball: string, arch: string, opts: OpenLinu
       env,
     }).replace(/\n$/, "");
   }
+  const prefetch =
+    opts.prefetchShell === false
+      ? undefined
+      : new ShellPrefetch(
+          prefetchListPath(opts.cacheDir ?? kilnDirs().cacheDir, { srctree, ...env }),
+          srctree,
+          env,
+        );
   const host: KconfigHost = {
     env,
-    shell: (command) => shellSync(command, { cwd: srctree, env }),
+    shell: (command) => prefetch?.take(command) ?? shellSync(command, { cwd: srctree, env }),
     readFile: (p) => {
       try {
         return readFileSync(p.startsWith("/") ? p : join(srctree, p), "utf8");
@@ -171,7 +184,7 @@ export function openLinuxTree(srcOrTarball: string, arch: string, opts: OpenLinu
     info: (t) => process.stdout.write(`${t}\n`),
     warn: (t) => process.stderr.write(`${t}\n`),
   };
-  return { srctree, arch, srcarch, kernelVersion, env, host };
+  return { srctree, arch, srcarch, kernelVersion, env, host, done: () => prefetch?.finish() };
 }
 
 /** A small glob for `source` patterns (`*`, `?`, `[…]` per path component), sorted. */
