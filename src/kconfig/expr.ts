@@ -81,24 +81,37 @@ function symText(s: Sym): string {
 
 const PREC = { or: 1, and: 2, not: 3, cmp: 4, sym: 5 } as const;
 
-/** Prints an expression as Kconfig source (expr_print's parenthesization). */
-export function exprToString(e: Expr | undefined, outer = 0): string {
+/**
+ * Prints an expression as Kconfig source (expr_print's parenthesization).
+ * With `valueOf`, prints as conf's warnings do: bare names, each typed
+ * symbol followed by ` [=value]` (expr_print_gstr_helper).
+ */
+export function exprToString(
+  e: Expr | undefined,
+  outer = 0,
+  valueOf?: (s: Sym) => string | undefined,
+): string {
   if (!e) return "y";
+  const st = (x: Sym) => {
+    if (!valueOf) return symText(x);
+    const v = x.type === "unknown" ? undefined : valueOf(x);
+    return v === undefined ? x.name || "<choice>" : `${x.name || "<choice>"} [=${v}]`;
+  };
   let s: string;
   switch (e.k) {
     case "sym":
-      return symText(e.s);
+      return st(e.s);
     case "not":
-      s = `!${exprToString(e.e, PREC.not)}`;
+      s = `!${exprToString(e.e, PREC.not, valueOf)}`;
       break;
     case "and":
-      s = `${exprToString(e.l, PREC.and)} && ${exprToString(e.r, PREC.and)}`;
+      s = `${exprToString(e.l, PREC.and, valueOf)} && ${exprToString(e.r, PREC.and, valueOf)}`;
       break;
     case "or":
-      s = `${exprToString(e.l, PREC.or)} || ${exprToString(e.r, PREC.or)}`;
+      s = `${exprToString(e.l, PREC.or, valueOf)} || ${exprToString(e.r, PREC.or, valueOf)}`;
       break;
     case "cmp":
-      s = `${symText(e.l)}${e.op}${symText(e.r)}`;
+      s = `${st(e.l)}${e.op}${st(e.r)}`;
       break;
   }
   return PREC[e.k] < outer ? `(${s})` : s;

@@ -62,7 +62,12 @@ export function loadLinuxKconfig(
 ): { lt: LinuxTree; tree: KconfigTree; parseMs: number } {
   const lt = openLinuxTree(srctree, arch, opts);
   const started = performance.now();
-  const tree = parseKconfig("Kconfig", lt.host);
+  let tree: KconfigTree;
+  try {
+    tree = parseKconfig("Kconfig", lt.host);
+  } finally {
+    lt.done();
+  }
   return { lt, tree, parseMs: performance.now() - started };
 }
 

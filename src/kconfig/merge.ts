@@ -1,9 +1,10 @@
 /**
- * Fragment merging with scripts/kconfig/merge_config.sh's semantics: later
- * fragments override earlier values (each override reported), the merged
- * file seeds `alldefconfig` (or `allnoconfig`) as KCONFIG_ALLCONFIG, and
- * every requested value that is not in the result is reported with the
- * reason from {@link why}.
+ * Fragment merging with scripts/kconfig/merge_config.sh's semantics: for each
+ * fragment, the base lines of every symbol it sets are deleted (an override
+ * is reported when the value differs) and the fragment is appended; the
+ * merged file seeds `alldefconfig` (or `allnoconfig`, merge_config.sh -n) as
+ * KCONFIG_ALLCONFIG; then every requested line that is not in the result is
+ * reported, as merge_config.sh does, with the reason from {@link explainDrop}.
  */
 import { explainDrop } from "./drop.js";
 import { allconfig, type Config } from "./ops.js";
@@ -27,69 +28,67 @@ export interface DroppedValue {
 
 export interface MergeResult {
   config: Config;
+  /** The merged file that seeded the configuration. */
   merged: string;
   overrides: MergeOverride[];
   dropped: DroppedValue[];
 }
 
-const LINE = /^(# )?CONFIG_([A-Za-z0-9_]+)[= ]/;
+const SET = /^CONFIG_([a-zA-Z0-9_]*)=.*/;
+const UNSET = /^# CONFIG_([a-zA-Z0-9_]*) is not set$/;
 
-/** The `.config` line for a symbol as merge_config.sh compares them. */
-function entries(text: string): Map<string, string> {
-  const m = new Map<string, string>();
+/** merge_config.sh's CFG list: symbols a file sets or unsets, in order. */
+function cfgList(text: string): string[] {
+  const out: string[] = [];
   for (const l of text.split("\n")) {
-    const r = LINE.exec(l);
-    if (r?.[2]) m.set(r[2], l);
+    const m = SET.exec(l) ?? UNSET.exec(l);
+    if (m?.[1] !== undefined) out.push(m[1]);
   }
-  return m;
+  return out;
 }
 
-/** merge_config.sh BASE FRAGMENT…, then `make alldefconfig` (or allnoconfig with `allno`). */
+/** `grep -w CONFIG_X`: lines containing the name as a whole word. */
+function grepWord(text: string, word: string): string[] {
+  const re = new RegExp(`(^|[^A-Za-z0-9_])${word}($|[^A-Za-z0-9_])`);
+  return text.split("\n").filter((l) => re.test(l));
+}
+
+/** merge_config.sh [-n] BASE FRAGMENT… (including its make run and final check). */
 export function mergeFragments(
   tree: KconfigTree,
   base: { name: string; text: string },
   fragments: { name: string; text: string }[],
   opts: { allno?: boolean } = {},
 ): MergeResult {
-  const merged = entries(base.text);
-  const order: string[] = [...merged.keys()];
+  let tmp = base.text;
   const overrides: MergeOverride[] = [];
   for (const f of fragments) {
-    for (const [sym, line] of entries(f.text)) {
-      const prev = merged.get(sym);
-      if (prev !== undefined && prev !== line)
-        overrides.push({ symbol: sym, previous: prev, value: line, fragment: f.name });
-      if (prev === undefined) order.push(sym);
-      else {
-        order.splice(order.indexOf(sym), 1);
-        order.push(sym);
+    for (const sym of cfgList(f.text)) {
+      const cfg = `CONFIG_${sym}`;
+      const prev = grepWord(tmp, cfg);
+      if (prev.length === 0) continue;
+      const next = grepWord(f.text, cfg);
+      if (prev.join("\n") !== next.join("\n")) {
+        overrides.push({ symbol: sym, previous: prev.join("\n"), value: next.join("\n"), fragment: f.name });
       }
-      merged.set(sym, line);
+      const del = new RegExp(`${cfg}[ =]`);
+      tmp = tmp
+        .split("\n")
+        .filter((l) => !del.test(l))
+        .join("\n");
+    }
+    tmp = `${tmp}\n${f.text}`;
+  }
+  const config = allconfig(tree, opts.allno ? "no" : "default", tmp);
+  const written = config.dotconfig();
+  const dropped: DroppedValue[] = [];
+  for (const sym of new Set(cfgList(tmp))) {
+    const cfg = `CONFIG_${sym}`;
+    const requested = grepWord(tmp, cfg).join("\n");
+    const actual = grepWord(written, cfg).join("\n");
+    if (requested !== actual) {
+      dropped.push({ symbol: sym, requested, actual, reason: explainDrop(config, sym, requested) });
     }
   }
-  const mergedText = order.map((s) => `${merged.get(s)}\n`).join("");
-  const config = allconfig(tree, opts.allno ? "no" : "default", mergedText);
-  const dropped: DroppedValue[] = [];
-  for (const sym of order) {
-    const line = merged.get(sym) as string;
-    const s = tree.syms.get(sym);
-    const actual = s && s.type !== "unknown" ? config.value(sym) : undefined;
-    const actualLine =
-      actual === undefined
-        ? ""
-        : (s?.type === "bool" || s?.type === "tristate") && actual === "n"
-          ? `# CONFIG_${sym} is not set`
-          : `CONFIG_${sym}=${s?.type === "string" ? JSON.stringify(actual) : actual}`;
-    const written = config.dotconfig().includes(`${line}\n`);
-    if (written) continue;
-    // merge_config.sh: "is not set" requests are satisfied by an absent symbol too
-    if (line.startsWith("# ") && (actual === undefined || actual === "n")) continue;
-    dropped.push({
-      symbol: sym,
-      requested: line,
-      actual: actualLine || "(not in the final .config)",
-      reason: explainDrop(config, sym, line),
-    });
-  }
-  return { config, merged: mergedText, overrides, dropped };
+  return { config, merged: tmp, overrides, dropped };
 }
