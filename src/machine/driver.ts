@@ -96,6 +96,12 @@ export interface MachineSpec {
   network: NetworkMode;
   /** Host device for `tap` (default `kt-<name>`) or the bridge for `bridge` (default `br0`). */
   networkDevice?: string;
+  /**
+   * `user` network only: let the guest open connections itself, to the host's
+   * loopback services (through 10.0.2.2) and beyond. Off by default: QEMU's
+   * `restrict=on`, so only forwarded ports (`-p`) connect host and guest.
+   */
+  allowHostLoopback?: boolean;
   accel: AccelRequest;
   /**
    * A virtio-vsock device with this guest CID (`--vsock`; 3 to 2^32 - 2, see

@@ -26,6 +26,8 @@ export const INSTANCE_FILES = {
   exitStatus: "exit-status",
   /** QEMU's trace of shutdown requests (`-trace qemu_system_shutdown_request -D …`): see qemu/argv.ts. */
   vmmEvents: "vmm-events.log",
+  /** The kernel command line as a QEMU config file, when it carries `-e` values (see qemu/argv.ts). */
+  kernelConfig: "kernel-cmdline.cfg",
   lock: "lock",
 } as const;
 
