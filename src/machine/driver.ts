@@ -17,6 +17,7 @@
  * - control sockets are created mode 0600 inside the instance directory.
  */
 import type { Reporter } from "../core/output.js";
+import type { SupervisorWatch } from "./supervise.js";
 
 /** What kind of kernel image a file is (see `kernel-detect.ts`). */
 export type KernelKind =
@@ -116,6 +117,8 @@ export interface StartOptions {
   reporter?: Reporter;
   /** Extra environment for the VMM process. */
   env?: NodeJS.ProcessEnv;
+  /** Foreground runs: what the supervisor ends the VMM on when the client cannot (supervise.ts). */
+  watch?: SupervisorWatch;
 }
 
 /** A started machine, as recorded in the instance store. */

@@ -22,7 +22,7 @@ import {
   removeInstance,
   updateRecord,
 } from "./store.js";
-import { INSTANCE_FILES } from "./supervise.js";
+import { INSTANCE_FILES, type SupervisorWatch } from "./supervise.js";
 import type { ConsolePattern } from "./wait-pattern.js";
 
 export interface LaunchOptions {
@@ -40,6 +40,8 @@ export interface LaunchOptions {
    * (e.g. pack `--initrd DIR` there); returns changes to the spec.
    */
   prepare?: (dir: string, spec: MachineSpec) => Promise<Partial<MachineSpec>>;
+  /** Foreground runs: the supervisor ends the VMM when this client is gone or the deadline passes. */
+  watch?: SupervisorWatch;
 }
 
 export interface Launched {
@@ -83,7 +85,11 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
       // What was prepared (the CPIO packed from `--initrd DIR`) is what `kiln inspect` shows.
       await writeFileAtomic(join(created.dir, INSTANCE_FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
     }
-    const started = await driver.start(spec, created.dir, { reporter: opts.reporter ?? silentReporter, env });
+    const started = await driver.start(spec, created.dir, {
+      reporter: opts.reporter ?? silentReporter,
+      env,
+      ...(opts.watch ? { watch: opts.watch } : {}),
+    });
     const record = await updateRecord(
       spec.name,
       (r) => ({

@@ -149,7 +149,7 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         reporter.warn(
           `the -e values are visible in QEMU's command line (ps) because ${kernelConfig.visibleBecause}; pass secrets another way (a file in the root filesystem)`,
         );
-      const sup = await spawnSupervised(argv, dir, opts.env);
+      const sup = await spawnSupervised(argv, dir, opts.env, opts.watch);
       let ended = false;
       void sup.exited.then(() => {
         ended = true;
