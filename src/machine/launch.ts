@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import type { MachineSpec, StartedMachine, VmmDriver } from "./driver.js";
 import { getDriver, interpretExit } from "./drivers.js";
+import { endOrphan } from "./orphans.js";
 import { checkPorts } from "./ports.js";
 import {
   consoleTail,
@@ -169,7 +170,12 @@ export async function removeMachine(
   opts: { force?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<void> {
   const env = opts.env ?? process.env;
-  const record = await getMachine(name, env);
+  const record = await getMachine(name, env).catch(async (e) => {
+    // A VMM whose record was removed by hand (an orphan): `rm -f` ends it.
+    if (opts.force && isKilnError(e, "MACHINE_NOT_FOUND") && (await endOrphan(name, env))) return undefined;
+    throw e;
+  });
+  if (record === undefined) return;
   if (record.state !== "exited") {
     if (!opts.force) {
       throw new KilnError("MACHINE_RUNNING", `machine "${name}" is ${record.state}`, {
