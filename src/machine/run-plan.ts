@@ -49,6 +49,8 @@ export interface RunRequest {
   cwd: string;
   env: NodeJS.ProcessEnv;
   network?: string;
+  /** `--allow-host-loopback`: the user-mode guest may connect out, to the host's loopback too. */
+  allowHostLoopback?: boolean;
   qemuMachine?: string;
   vmm?: string;
   /** `-e K=V` (or `K`, read from `env`). */
@@ -179,6 +181,7 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     ports: req.publish.map(parsePortForward),
     network,
     ...(networkDevice !== undefined ? { networkDevice } : {}),
+    ...(req.allowHostLoopback ? { allowHostLoopback: true } : {}),
     // -W wins; else KILN_ACCEL or the config file pins it (accel-setting.ts); else auto.
     accel: req.noAccel ? "tcg" : (await readAccelSetting(req.env)).request,
     ...(req.vsock !== undefined ? { vsock: { guestCid: parseVsockCid(req.vsock) } } : {}),
@@ -198,6 +201,11 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
   }
   // QEMU's vsock is the host kernel's (vhost): without the module, say so before anything starts.
   if (base.vsock && driver.name === "qemu") checkQemuVsock(existsSync(VHOST_VSOCK_DEVICE));
+  if (req.allowHostLoopback && network !== "user") {
+    throw usageError(
+      `--allow-host-loopback applies to the user-mode network only; got --network ${req.network}`,
+    );
+  }
   if (base.ports.length > 0 && network === "none") {
     throw usageError(
       "-p forwards ports over the user-mode network; it cannot be combined with --network none",

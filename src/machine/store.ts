@@ -21,7 +21,14 @@ import { writeFileAtomic } from "../core/fs.js";
 import { kilnDirs } from "../core/paths.js";
 import type { GuestExit, MachineSpec, PortForward, VmmExitContext } from "./driver.js";
 import { generateName, validateName } from "./spec.js";
-import { INSTANCE_FILES, processAlive, readExitStatus, readVmmEvents, readVmmLogTail } from "./supervise.js";
+import {
+  INSTANCE_FILES,
+  processAlive,
+  readEndedBy,
+  readExitStatus,
+  readVmmEvents,
+  readVmmLogTail,
+} from "./supervise.js";
 
 export type MachineState = "starting" | "running" | "exited";
 
@@ -49,6 +56,8 @@ export interface MachineRecord {
   autoRemove: boolean;
   /** Whether it was started detached. */
   detached: boolean;
+  /** Its supervisor ended it (the foreground client was killed, or `--timeout` passed without it). */
+  endedBySupervisor?: boolean;
   argv?: string[];
 }
 
@@ -288,12 +297,21 @@ export async function reconcile(
               argv: r.argv,
               events: await readVmmEvents(dir),
             });
+      // The supervisor ended it because the foreground client was gone or --timeout passed.
+      const endedBy = await readEndedBy(dir);
+      const own =
+        endedBy === "client-gone"
+          ? { exitCode: 137, reason: "stopped: its kiln run was killed" }
+          : endedBy === "timeout"
+            ? { exitCode: 1, reason: "--timeout reached (stopped by its supervisor)" }
+            : undefined;
       return {
         ...r,
         state: "exited",
-        exitCode: exit.exitCode,
-        reason: exit.reason,
+        exitCode: own?.exitCode ?? exit.exitCode,
+        reason: own?.reason ?? exit.reason,
         exitedAt: new Date().toISOString(),
+        ...(own ? { endedBySupervisor: true } : {}),
       };
     },
     env,
@@ -327,7 +345,8 @@ export async function listMachines(
     try {
       const r = await reconcile(await readRecord(name, env), interpret, env);
       // A detached `--rm` machine has no Kiln process waiting for it: remove it once seen exited.
-      if (r.state === "exited" && r.autoRemove && r.detached) {
+      // So is a foreground `--rm` machine whose client died (its supervisor ended it).
+      if (r.state === "exited" && r.autoRemove && (r.detached || r.endedBySupervisor)) {
         await removeInstance(name, env);
         continue;
       }

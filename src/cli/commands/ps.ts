@@ -1,5 +1,6 @@
 /** `kiln ps [-a] [--json]`: list machines (running ones; all with `-a`). */
 import { formatDuration } from "../../core/units.js";
+import { findOrphans } from "../../machine/orphans.js";
 import { listMachinesLazily, type MachineRecord } from "../../machine/store.js";
 import { bool, type CommandDef } from "../command.js";
 
@@ -24,8 +25,10 @@ const command: CommandDef = {
   async run(ctx) {
     const all = await listMachinesLazily(ctx.env);
     const shown = bool(ctx, "all") ? all : all.filter((m) => m.state !== "exited");
+    // VMMs of this store whose record was removed by hand: shown with -a, ended by rm -f.
+    const orphans = bool(ctx, "all") ? await findOrphans(ctx.env) : [];
     if (bool(ctx, "json")) {
-      ctx.out(`${JSON.stringify(shown, null, 2)}\n`);
+      ctx.out(`${JSON.stringify([...shown, ...orphans], null, 2)}\n`);
       return 0;
     }
     const now = Date.now();
@@ -39,6 +42,15 @@ const command: CommandDef = {
         `${m.memMiB} MiB`,
         m.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.guestPort}/${p.protocol}`).join(",") || "-",
         `${m.platform}/${m.architecture}${m.accel ? ` (${m.accel})` : ""}`,
+      ]),
+      ...orphans.map((o) => [
+        o.name,
+        o.kernel.split("/").pop() || "-",
+        `orphaned (pid ${o.pid}, no record; kiln rm -f ${o.name} ends it)`,
+        "-",
+        "-",
+        "-",
+        "qemu",
       ]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -141,6 +141,11 @@ const command: CommandDef = {
       description:
         "user (default: user-mode, no privileges), none, tap[:DEV] (an existing tap device), bridge[:BR] (via qemu-bridge-helper)",
     },
+    "allow-host-loopback": {
+      type: "boolean",
+      description:
+        "user network: let the guest connect out, including to services on the host's 127.0.0.1 (via 10.0.2.2); default: only -p forwards",
+    },
     "wait-for": {
       type: "string",
       valueName: "REGEX",
@@ -233,6 +238,7 @@ examples:
       cwd: ctx.cwd,
       env: ctx.env,
       network: str(ctx, "network"),
+      allowHostLoopback: bool(ctx, "allow-host-loopback"),
       qemuMachine: str(ctx, "qemu-machine"),
       vmm: str(ctx, "vmm") ?? linux?.vmm ?? (pkg?.platform === "fc" ? "firecracker" : undefined),
       envVars: [...(pkg?.env ?? []), ...list(ctx, "env")],

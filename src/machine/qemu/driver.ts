@@ -26,7 +26,7 @@ import { checkHostNetwork } from "../network.js";
 import { INSTANCE_FILES, processAlive, readVmmLogTail, spawnSupervised } from "../supervise.js";
 import { VHOST_VSOCK_DEVICE } from "../vsock.js";
 import { resolveAccel } from "./accel.js";
-import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
+import { buildQemuArgv, chooseMachine, type QemuMachineType, qemuBinary, qemuKernelConfig } from "./argv.js";
 import { qmpCommand } from "./qmp.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,8 +168,18 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         binary: options.binary,
         ...(spec.vsock ? { vhostVsock: existsSync(VHOST_VSOCK_DEVICE) } : {}),
       });
+      const kernelConfig = qemuKernelConfig(
+        tsc ? { ...spec, kernelArgs: [...spec.kernelArgs, tsc] } : spec,
+        chooseMachine(spec, machine),
+      );
+      if (kernelConfig !== undefined && "text" in kernelConfig)
+        await writeFile(join(dir, INSTANCE_FILES.kernelConfig), kernelConfig.text, { mode: 0o600 });
+      else if (kernelConfig !== undefined)
+        reporter.warn(
+          `the -e values are visible in QEMU's command line (ps) because ${kernelConfig.visibleBecause}; pass secrets another way (a file in the root filesystem)`,
+        );
       const consoleInput = await prepareConsolePipe(dir);
-      const sup = await spawnSupervised(argv, dir, opts.env);
+      const sup = await spawnSupervised(argv, dir, opts.env, opts.watch);
       let ended = false;
       void sup.exited.then(() => {
         ended = true;
