@@ -101,6 +101,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./prune.js"),
   },
   {
+    name: ["completion"],
+    summary: "print a shell completion script (bash, zsh, fish)",
+    load: () => import("./completion.js"),
+  },
+  {
     name: ["version"],
     summary: "print Kiln's version",
     load: () => import("./version.js"),
