@@ -56,6 +56,7 @@ test("bash completes commands, flags, machine names and target names", { timeout
       `source ${shellWords([script])}`,
       `COMP_WORDS=(${shellWords(words)}); COMP_CWORD=${words.length - 1}`,
       "_kiln",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own ${…}, not a template
       'printf "%s\\n" "${COMPREPLY[@]}"',
     ].join("\n");
     const r = spawnSync("bash", ["-c", program], { cwd, env, encoding: "utf8" });
