@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { usageError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
+import { suggest } from "./suggest.js";
 
 export interface OptionDef {
   type: "string" | "boolean";
@@ -58,6 +59,12 @@ export interface CommandDef {
    * stdout gets one JSON document whether the command worked or not.
    */
   jsonFailure?: boolean;
+  /**
+   * Flags of kraft, docker or firectl that Kiln spells differently or does
+   * not have, and what to write instead: a one-line error, not a bare
+   * "unknown option" (`--platform` → `use --plat`).
+   */
+  foreignFlags?: Record<string, string>;
   run(ctx: CommandContext): Promise<number | undefined>;
 }
 
@@ -128,6 +135,20 @@ export function parseCommandArgs(
     // Node's messages carry advice about `--` written for its own API, not for Kiln's users.
     const unknown = /^Unknown option '([^']+)'/.exec(msg);
     const missing = /^Option '([^']+)' argument missing/.exec(msg);
+    if (unknown) {
+      const flag = unknown[1]!;
+      const instead = def.foreignFlags?.[flag];
+      if (instead)
+        throw usageError(`unknown option ${flag}: ${instead}`, `see: kiln ${def.name.join(" ")} --help`);
+      if (flag.startsWith("--")) {
+        const near = suggest(flag.slice(2), Object.keys({ ...GLOBAL_OPTIONS, ...def.options }));
+        if (near)
+          throw usageError(
+            `unknown option ${flag}`,
+            `did you mean --${near}? See: kiln ${def.name.join(" ")} --help`,
+          );
+      }
+    }
     throw usageError(
       unknown
         ? `unknown option ${unknown[1]}`

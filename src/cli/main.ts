@@ -9,6 +9,7 @@ import { setDebugSink } from "../core/log.js";
 import { type LogLevel, stderrReporter, styles, useColor } from "../core/output.js";
 import { type CommandContext, formatCommandHelp, parseCommandArgs } from "./command.js";
 import { COMMANDS, type CommandEntry } from "./commands/index.js";
+import { suggest } from "./suggest.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -19,7 +20,10 @@ function version(): string {
 
 function topHelp(): string {
   const width = Math.max(8, ...COMMANDS.map((c) => c.name.join(" ").length)) + 4;
-  const rows = COMMANDS.map((c) => `  ${c.name.join(" ").padEnd(width)}${c.summary}`);
+  const rows = COMMANDS.map((c) => {
+    const also = c.aliases?.length ? ` (also: ${c.aliases.map((a) => a.join(" ")).join(", ")})` : "";
+    return `  ${c.name.join(" ").padEnd(width)}${c.summary}${also}`;
+  });
   return [
     "kiln: build and run unikernels and microVMs (Unikraft, Firecracker-style Linux guests)",
     "",
@@ -37,18 +41,26 @@ function topHelp(): string {
   ].join("\n");
 }
 
-/** The command whose words are the longest prefix of argv. */
+/** The command whose words (or an alias's) are the longest prefix of argv; implied arguments first. */
 function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
-  let best: CommandEntry | undefined;
+  let best: { entry: CommandEntry; words: number } | undefined;
   for (const c of COMMANDS) {
-    if (c.name.every((w, i) => argv[i] === w) && (!best || c.name.length > best.name.length)) best = c;
+    for (const name of [c.name, ...(c.aliases ?? [])]) {
+      if (name.every((w, i) => argv[i] === w) && (!best || name.length > best.words)) {
+        best = { entry: c, words: name.length };
+      }
+    }
   }
-  return best ? { entry: best, rest: argv.slice(best.name.length) } : undefined;
+  return best
+    ? { entry: best.entry, rest: [...(best.entry.impliedArgs ?? []), ...argv.slice(best.words)] }
+    : undefined;
 }
 
 function nearest(word: string): string | undefined {
-  const names = [...new Set(COMMANDS.map((c) => c.name[0]!))];
-  return names.find((n) => n.startsWith(word.slice(0, 2)));
+  return suggest(
+    word,
+    COMMANDS.flatMap((c) => [c.name[0]!, ...(c.aliases ?? []).map((a) => a[0]!)]),
+  );
 }
 
 /**

@@ -88,6 +88,28 @@ const command: CommandDef = {
       description: "write make's output here (default: <outdir>/<target>.log)",
     },
     json: { type: "boolean", description: "print the results as JSON" },
+    // KraftKit's spellings (kraft build --help).
+    "no-cache": {
+      type: "boolean",
+      short: "F",
+      description: "a clean build: make clean for the project's targets first, then make (kraft's -F)",
+    },
+    "no-update": {
+      type: "boolean",
+      description:
+        "keep the sources kiln.lock pins (what kiln build always does; kiln fetch --update moves them)",
+    },
+  },
+  foreignFlags: {
+    "--config":
+      "Kiln keeps each target's configuration in <project>/.config.<target>: edit it and build with --no-configure",
+    "-c": "Kiln keeps each target's configuration in <project>/.config.<target>: edit it and build with --no-configure",
+    "--platform": "Kiln's spelling is -p/--plat",
+    "--architecture": "Kiln's spelling is -m/--arch",
+    "--force-pull": "Kiln's spelling is kiln fetch --update (then kiln build)",
+    "--no-pull": "Kiln's spelling is --no-fetch",
+    "--rootfs":
+      "a target's root filesystem comes from the Kraftfile's rootfs:/initrd:; build images with kiln rootfs build",
   },
   details: [
     "DIR defaults to the current directory. For each target Kiln merges the kconfig of the",
@@ -154,6 +176,12 @@ const command: CommandDef = {
     if (jobs !== undefined) opts.jobs = jobs;
     const picked = await promptTarget(ctx, project, opts);
     if (picked) opts.name = picked;
+    if (bool(ctx, "no-cache")) {
+      // kraft's --no-cache rebuilds from scratch: Unikraft's make clean, then a build make must run.
+      const { cleanProject } = await import("../../unikraft/clean.js");
+      await cleanProject(project, { reporter: ctx.reporter, env: ctx.env });
+      opts.force = true;
+    }
     const results = await buildProject(project, opts);
     if (bool(ctx, "json")) {
       ctx.out(

@@ -7,7 +7,7 @@
 
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ExitCode, usageError } from "../../core/errors.js";
+import { ExitCode, KilnError, usageError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
@@ -69,6 +69,38 @@ async function promptBuiltTarget(ctx: CommandContext, filter: ProjectRunFilter):
     hint: "pass -t NAME",
   });
   return picked.name;
+}
+
+/** Architecture spellings (Debian's, Unikraft's, the kernel's) of the two Kiln runs. */
+const ARCH_ALIASES: Record<string, string> = {
+  x86_64: "x86_64",
+  "x86-64": "x86_64",
+  amd64: "x86_64",
+  arm64: "arm64",
+  aarch64: "arm64",
+};
+
+/** `-m/--arch` with a kernel file: the kernel must be built for it (kraft checks the same for a package). */
+function checkArch(flag: string | undefined, detected: string, kernel: string): void {
+  if (flag === undefined) return;
+  const want = ARCH_ALIASES[flag.toLowerCase()];
+  if (!want) throw usageError(`-m/--arch "${flag}" is not x86_64 or arm64`);
+  if (want !== detected) {
+    throw new KilnError("RUN_ARCH_MISMATCH", `-m ${flag}: ${kernel} is an ${detected} kernel`, {
+      hint: `leave out -m, or give a kernel built for ${want}`,
+    });
+  }
+}
+
+/** The `.dbg` image Unikraft's build writes beside the kernel (kraft run --symbolic boots it). */
+function symbolicImage(kernel: string): string {
+  const dbg = kernel.endsWith(".dbg") ? kernel : `${kernel}.dbg`;
+  if (!existsSync(dbg)) {
+    throw new KilnError("RUN_NO_SYMBOLIC", `--symbolic: there is no ${dbg} beside ${kernel}`, {
+      hint: "Unikraft's build writes KERNEL.dbg (the image with symbols); build the target first",
+    });
+  }
+  return dbg;
 }
 
 const command: CommandDef = {
@@ -191,6 +223,41 @@ const command: CommandDef = {
       type: "boolean",
       description: "pulling a package: plain HTTP to a registry that is not localhost/127.0.0.1",
     },
+    // KraftKit's spellings (kraft run --help), same meanings.
+    port: {
+      type: "string",
+      multiple: true,
+      valueName: "[IP:]HOST:GUEST",
+      description: "kraft's spelling of -p/--publish",
+    },
+    "disable-acceleration": { type: "boolean", description: "kraft's spelling of -W/--no-accel" },
+    as: { type: "string", valueName: "VMM", description: "kraft's spelling of --vmm" },
+    symbolic: {
+      type: "boolean",
+      description: "boot the symbolic (debug) image: KERNEL.dbg, as kraft run --symbolic",
+    },
+    interactive: {
+      type: "boolean",
+      short: "i",
+      description: "keep the console attached with input (the default without -d; kraft's -i)",
+    },
+  },
+  foreignFlags: {
+    "--platform": "Kiln's spelling is --plat (kraft's -p is the port here, as in docker)",
+    "--runtime": "give the package reference as the argument: kiln run REF (or a runtime: project directory)",
+    "--entrypoint": "give the application's arguments after --: kiln run KERNEL -- ARG…",
+    "--restart": "Kiln has no restart policy; start it again with kiln start NAME",
+    "--no-start": "not available: a machine starts when created; kiln run -d, then kiln stop/start NAME",
+    "--ip":
+      "not available: user-mode networking gives the guest 10.0.2.15 (DHCP); use --network tap:DEV for your own addressing",
+    "--mac": "not available: the guest's MAC address is QEMU's default",
+    "--prefix": "not available: Kiln prints the console as the guest writes it",
+    "--memory-size": "Kiln's spelling is -M/--memory",
+    "--vcpus": "Kiln's spelling is --cpus",
+    "--add-drive": "Kiln's spelling is --rootfs IMAGE (one disk)",
+    "--kernel-opts": "Kiln's spelling is -a/--kernel-arg ARG (repeatable)",
+    "--kernel": "give the kernel file as the argument: kiln run KERNEL",
+    "--root-drive": "Kiln's spelling is --rootfs IMAGE",
   },
   details: `Console keys (interactive terminal): Ctrl-C stops the VM cleanly; Ctrl-] then c sends Ctrl-C
 to the guest; Ctrl-] then q stops the VM; Ctrl-] Ctrl-] sends Ctrl-]. Piped stdin goes to the console.
@@ -203,6 +270,20 @@ examples:
   kiln run -W 127.0.0.1:5000/apps/hello:1     # a package: pulled when needed, host architecture
   kiln run -W .                               # a runtime: project: the runtime's kernel, the project's rootfs`,
   async run(ctx) {
+    if (bool(ctx, "interactive") && bool(ctx, "detach")) {
+      throw usageError(
+        "-i keeps the console attached; -d detaches: choose one",
+        "attach later with: kiln attach NAME",
+      );
+    }
+    const vmm = str(ctx, "vmm");
+    const as = str(ctx, "as");
+    if (vmm !== undefined && as !== undefined && vmm !== as) {
+      throw usageError(
+        `--vmm ${vmm} and --as ${as} name different VMMs`,
+        "--as is kraft's spelling of --vmm: give one",
+      );
+    }
     if (bool(ctx, "json") && !bool(ctx, "detach")) {
       throw usageError(
         "--json needs -d: a foreground run streams the guest's console on stdout",
@@ -240,7 +321,7 @@ examples:
       network: str(ctx, "network"),
       allowHostLoopback: bool(ctx, "allow-host-loopback"),
       qemuMachine: str(ctx, "qemu-machine"),
-      vmm: str(ctx, "vmm") ?? linux?.vmm ?? (pkg?.platform === "fc" ? "firecracker" : undefined),
+      vmm: vmm ?? as ?? linux?.vmm ?? (pkg?.platform === "fc" ? "firecracker" : undefined),
       envVars: [...(pkg?.env ?? []), ...list(ctx, "env")],
       volumes: [
         ...(linux?.volumes ?? []),
@@ -256,10 +337,12 @@ examples:
       detach: bool(ctx, "detach"),
       kernelArgs: [...(linux?.kernelArgs ?? []), ...(pkg?.kernelArgs ?? []), ...list(ctx, "kernel-arg")],
       appArgs: ctx.rest.length > 0 ? ctx.rest : (pkg?.cmd ?? []),
-      publish: [...(linux?.publish ?? []), ...list(ctx, "publish")],
-      noAccel: bool(ctx, "no-accel"),
+      publish: [...(linux?.publish ?? []), ...list(ctx, "publish"), ...list(ctx, "port")],
+      noAccel: bool(ctx, "no-accel") || bool(ctx, "disable-acceleration"),
       vsock: str(ctx, "vsock"),
     });
+    checkArch(str(ctx, "arch"), plan.base.architecture, plan.base.kernel);
+    if (bool(ctx, "symbolic")) plan.base.kernel = symbolicImage(plan.base.kernel);
     for (const w of plan.warnings) ctx.reporter.warn(w);
     // Ctrl-C from here on is Kiln's to handle: main's default would exit at once, leaving a QEMU
     // spawned in its own session (or a record stuck in "starting") behind.
