@@ -61,7 +61,8 @@ const TAR_PATTERNS = ["*/Kconfig*", "*/Makefile", "*/scripts/*", "*/arch/*/confi
  */
 export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir): string {
   const st = statSync(tarball);
-  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}`;
+  // "v2": trees extracted before `*` crossed `/` lack arch/ and drivers/ Kconfig files
+  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}-v2`;
   const dest = join(cacheDir, "kconfig-trees", key);
   const findRoot = (dir: string) => {
     const entries = readdirSync(dir);
@@ -75,7 +76,8 @@ export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir):
   try {
     execFileSync(
       "tar",
-      ["-xf", tarball, "-C", join(tmp, "tree"), "--wildcards", "--no-wildcards-match-slash", ...TAR_PATTERNS],
+      // `*` must cross `/` here: arch/x86/Kconfig and drivers/*/Kconfig sit below the top directory
+      ["-xf", tarball, "-C", join(tmp, "tree"), "--wildcards", ...TAR_PATTERNS],
       {
         stdio: ["ignore", "ignore", "pipe"],
       },

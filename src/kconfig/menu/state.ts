@@ -9,7 +9,7 @@
 import type { Config } from "../ops.js";
 import type { MenuNode } from "../types.js";
 import { F } from "../types.js";
-import { setString, setTri, symValue, triOf } from "./engine.js";
+import { hiddenReason, setString, setTri, symValue, triOf } from "./engine.js";
 import { helpPanel, type Panel, type Provenance, whyPanel } from "./panels.js";
 import { buildRows, isVisible, type Row, screenPath } from "./rows.js";
 import { type SearchResult, search } from "./search.js";
@@ -432,7 +432,7 @@ export class MenuState {
     }
     if (!isVisible(this.cfg, node) && !this.showAll) {
       this.showAll = true;
-      this.message = `${name} is hidden; showing hidden entries (z hides them)`;
+      this.message = `${name} hidden: ${hiddenReason(this.cfg, node)} (z: hide hidden entries again)`;
     }
     this.stack = screenPath(node).map((menu) => ({ menu, cursor: 0, top: 0 }));
     this.rowsCache = undefined;
