@@ -121,3 +121,53 @@ export function whyPanel(c: Config, node: MenuNode, marks: Provenance): Panel {
   if (cursor < 0) cursor = lines.findIndex((l) => l.link);
   return { kind: "why", title: `Why ${s.name || "<choice>"}`, lines, cursor, top: 0 };
 }
+
+/**
+ * A key in a panel: scrolling (why: from link to link), and what the menu
+ * must do: close it, jump to a symbol (Enter on a why link), toggle hidden
+ * entries, or nothing (undefined).
+ */
+export function panelKey(
+  p: Panel,
+  key: string,
+  bodyRows: number,
+): "close" | "toggle-hidden" | { jump: string } | undefined {
+  const links = p.lines.map((l, i) => (l.link ? i : -1)).filter((i) => i >= 0);
+  const maxTop = Math.max(0, p.lines.length - bodyRows);
+  const step = (d: number) => {
+    if (p.kind === "why" && links.length) {
+      const at = links.indexOf(p.cursor);
+      p.cursor = links[Math.min(links.length - 1, Math.max(0, at + d))] as number;
+      if (p.cursor < p.top) p.top = p.cursor;
+      if (p.cursor >= p.top + bodyRows) p.top = p.cursor - bodyRows + 1;
+    } else p.top = Math.min(maxTop, Math.max(0, p.top + d));
+  };
+  switch (key) {
+    case "up":
+      step(-1);
+      return undefined;
+    case "down":
+      step(1);
+      return undefined;
+    case "pageup":
+      p.top = Math.max(0, p.top - bodyRows);
+      return undefined;
+    case "pagedown":
+      p.top = Math.min(maxTop, p.top + bodyRows);
+      return undefined;
+    case "enter": {
+      const target = p.kind === "why" ? p.lines[p.cursor]?.link : undefined;
+      return target ? { jump: target } : "close";
+    }
+    case "z":
+      return "toggle-hidden";
+    case "escape":
+    case "left":
+    case "?":
+    case "w":
+    case "q":
+      return "close";
+    default:
+      return undefined;
+  }
+}

@@ -10,7 +10,7 @@ import type { Config } from "../ops.js";
 import type { MenuNode } from "../types.js";
 import { F } from "../types.js";
 import { hiddenReason, setString, setTri, symValue, triOf } from "./engine.js";
-import { helpPanel, type Panel, type Provenance, whyPanel } from "./panels.js";
+import { helpPanel, type Panel, type Provenance, panelKey, whyPanel } from "./panels.js";
 import { buildRows, isVisible, type Row, screenPath } from "./rows.js";
 import { type SearchResult, search } from "./search.js";
 
@@ -305,49 +305,14 @@ export class MenuState {
   }
 
   private panelKey(key: Key): Action {
-    const p = this.panel as Panel;
-    const body = this.listRows - 1;
-    const links = p.lines.map((l, i) => (l.link ? i : -1)).filter((i) => i >= 0);
-    const step = (d: number) => {
-      if (p.kind === "why" && links.length) {
-        const at = links.indexOf(p.cursor);
-        p.cursor = links[Math.min(links.length - 1, Math.max(0, at + d))] as number;
-        if (p.cursor < p.top) p.top = p.cursor;
-        if (p.cursor >= p.top + body) p.top = p.cursor - body + 1;
-      } else p.top = Math.min(Math.max(0, p.lines.length - body), Math.max(0, p.top + d));
-    };
-    switch (key) {
-      case "up":
-        step(-1);
-        break;
-      case "down":
-        step(1);
-        break;
-      case "pageup":
-        p.top = Math.max(0, p.top - body);
-        break;
-      case "pagedown":
-        p.top = Math.min(Math.max(0, p.lines.length - body), p.top + body);
-        break;
-      case "enter": {
-        const target = p.kind === "why" ? p.lines[p.cursor]?.link : undefined;
-        this.mode = "menu";
-        this.panel = undefined;
-        if (target) this.jumpToSymbol(target);
-        break;
-      }
-      case "z":
-        this.showAll = !this.showAll;
-        this.invalidate();
-        break;
-      case "escape":
-      case "left":
-      case "?":
-      case "w":
-      case "q":
-        this.mode = this.panelFrom;
-        this.panel = undefined;
-        break;
+    const r = panelKey(this.panel as Panel, key, this.listRows - 1);
+    if (r === "toggle-hidden") {
+      this.showAll = !this.showAll;
+      this.invalidate();
+    } else if (r !== undefined) {
+      this.mode = r === "close" ? this.panelFrom : "menu";
+      this.panel = undefined;
+      if (typeof r === "object") this.jumpToSymbol(r.jump);
     }
     return "none";
   }
