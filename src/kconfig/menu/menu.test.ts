@@ -46,7 +46,7 @@ describe("menu model", () => {
     const { st } = open();
     const screen = keys(st, "enter");
     assert.match(screen, /^ Main menu > General setup$/m);
-    assert.match(screen, /^>\(\) {3}Local version - append to kernel release \(NEW\)$/m);
+    assert.match(screen, /^>\(\) {2}Local version - append to kernel release \(NEW\)$/m);
     assert.match(screen, /^ \(17\) Kernel log buffer size/m);
     assert.match(screen, /^ \[\*\] Support for paging of anonymous memory \(swap\) \(NEW\)$/m);
     assert.match(screen, /^ {5}\*\*\* Timers \*\*\*$/m);

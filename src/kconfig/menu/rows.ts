@@ -152,8 +152,9 @@ function build(c: Config, m: MenuNode, indent: number, showAll: boolean, rows: R
       : mark(ch, "-", "-");
   } else {
     const v = c.ev.stringValue(s);
-    const gap = Math.max(0, indent - (2 + v.length) + 4);
-    rows.push({ node: m, text: `(${v})${" ".repeat(gap + 1)}${prompt}${isNew}`, opens: false, hidden });
+    // mconf: "%*c" with width indent - (len + 2) + 4, at least one space
+    const gap = indent - (2 + v.length) + 4;
+    rows.push({ node: m, text: `(${v})${" ".repeat(Math.max(1, gap))}${prompt}${isNew}`, opens: false, hidden });
     pushChildren(c, m, indent + 2, showAll, rows);
     return;
   }
