@@ -7,7 +7,7 @@
  * cache (about a minute the first time on two cores).
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { openLinuxTree } from "../../src/kconfig/linux.js";
@@ -26,9 +26,22 @@ test("kiln config menu on linux-source-6.1 x86_64: toggle, search, why, jump to 
 }, async (t) => {
   const started = Date.now();
   const dir = scratchDir(t, "kiln-menu-linux-");
+  writeFileSync(join(dir, "empty.config"), "");
   const term = startTerminal(
     t,
-    [...KILN_FROM_SOURCE, "config", "menu", "--srctree", SOURCE, "--arch", "x86_64", "--out", "out.config"],
+    [
+      ...KILN_FROM_SOURCE,
+      "config",
+      "menu",
+      "--srctree",
+      SOURCE,
+      "--arch",
+      "x86_64",
+      "--in",
+      "empty.config",
+      "--out",
+      "out.config",
+    ],
     { width: 80, height: 24, cwd: dir, env: { TERM: "xterm-256color" } },
   );
   await term.waitFor(/^>\s+General setup {2}--->$/m, 600_000);

@@ -7,7 +7,7 @@
  * NO_COLOR drops attributes, and no terminal is refused.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { openLinuxTree } from "../../src/kconfig/linux.js";
@@ -28,12 +28,18 @@ function engineConfig(values: string): string {
 describe("kiln config menu in tmux (fixture tree)", () => {
   it("menu, toggle, search and jump, why of a blocked symbol, save: the .config is the engine's", async (t) => {
     const dir = scratchDir(t, "kiln-menu-");
-    const term = startTerminal(t, [...KILN_FROM_SOURCE, ...ARGS, "--out", "out.config"], {
-      width: 80,
-      height: 24,
-      cwd: dir,
-      env: ENV,
-    });
+    // an explicit empty input: without one the menu starts from the host's or the arch's defaults, as mconf
+    writeFileSync(join(dir, "empty.config"), "");
+    const term = startTerminal(
+      t,
+      [...KILN_FROM_SOURCE, ...ARGS, "--in", "empty.config", "--out", "out.config"],
+      {
+        width: 80,
+        height: 24,
+        cwd: dir,
+        env: ENV,
+      },
+    );
     await term.waitFor(/^>\s+General setup {2}--->$/m, 60_000);
     // open a menu and toggle a bool
     term.send("Enter");
@@ -82,12 +88,18 @@ describe("kiln config menu in tmux (fixture tree)", () => {
 
   it("Ctrl-C writes nothing; leaving with changes asks; resize redraws; NO_COLOR has no attributes", async (t) => {
     const dir = scratchDir(t, "kiln-menu-");
-    const colored = startTerminal(t, [...KILN_FROM_SOURCE, ...ARGS, "--out", "a.config"], {
-      width: 80,
-      height: 24,
-      cwd: dir,
-      env: ENV,
-    });
+    // an explicit empty input: without one the menu starts from the host's or the arch's defaults, as mconf
+    writeFileSync(join(dir, "empty.config"), "");
+    const colored = startTerminal(
+      t,
+      [...KILN_FROM_SOURCE, ...ARGS, "--in", "empty.config", "--out", "a.config"],
+      {
+        width: 80,
+        height: 24,
+        cwd: dir,
+        env: ENV,
+      },
+    );
     await colored.waitFor(/General setup {2}--->/, 60_000);
     // the cursor line is drawn in reverse video when colors are allowed
     assert.match(colored.screen(true), /\x1b\[7m/);
@@ -99,12 +111,16 @@ describe("kiln config menu in tmux (fixture tree)", () => {
     await colored.waitFor(/KILN-EXIT=130/);
     assert.equal(existsSync(join(dir, "a.config")), false);
 
-    const plain = startTerminal(t, [...KILN_FROM_SOURCE, ...ARGS, "--out", "b.config"], {
-      width: 80,
-      height: 24,
-      cwd: dir,
-      env: { ...ENV, NO_COLOR: "1" },
-    });
+    const plain = startTerminal(
+      t,
+      [...KILN_FROM_SOURCE, ...ARGS, "--in", "empty.config", "--out", "b.config"],
+      {
+        width: 80,
+        height: 24,
+        cwd: dir,
+        env: { ...ENV, NO_COLOR: "1" },
+      },
+    );
     await plain.waitFor(/General setup {2}--->/, 60_000);
     assert.doesNotMatch(plain.screen(true), /\x1b\[[0-9;]*m/);
     plain.send("Down", "Space");

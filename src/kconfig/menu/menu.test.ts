@@ -5,6 +5,7 @@ import { openLinuxTree } from "../linux.js";
 import { olddefconfig } from "../ops.js";
 import { parseKconfig } from "../parser.js";
 import { type Key, MenuState, renderText } from "./index.js";
+import { defconfigList, openLinuxMenu } from "./session.js";
 
 const FIXTURE = fileURLToPath(new URL("../../../test/fixtures/kconfig-menu", import.meta.url));
 
@@ -185,5 +186,25 @@ describe("menu model", () => {
     assert.equal(st.press("q"), "none");
     assert.equal(st.press("y"), "save-quit");
     assert.equal(st.press("ctrl-c"), "abort");
+  });
+
+  it("without an input starts from the first of KCONFIG_DEFCONFIG_LIST that exists, as conf_read(NULL), and asks to save", () => {
+    assert.deepEqual(defconfigList(FIXTURE, "x86_64", "x86", true), ["arch/x86/configs/x86_64_defconfig"]);
+    const native = defconfigList(FIXTURE, "x86_64", "x86", false);
+    assert.match(native[2] ?? "", /^\/boot\/config-/);
+    const m = openLinuxMenu({
+      srctree: FIXTURE,
+      arch: "x86_64",
+      outFile: "/nonexistent/out.config",
+      defaults: ["/nonexistent/.config", "arch/x86/configs/x86_64_defconfig"],
+    });
+    assert.equal(m.state.cfg.value("CRYPTO"), "y");
+    assert.equal(m.state.cfg.value("NET"), "y");
+    assert.ok(m.state.dirty);
+    assert.match(
+      renderText(m.state, 80, 24),
+      /^using defaults found in arch\/x86\/configs\/x86_64_defconfig$/m,
+    );
+    assert.equal(m.state.press("q"), "none");
   });
 });

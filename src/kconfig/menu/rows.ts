@@ -154,7 +154,12 @@ function build(c: Config, m: MenuNode, indent: number, showAll: boolean, rows: R
     const v = c.ev.stringValue(s);
     // mconf: "%*c" with width indent - (len + 2) + 4, at least one space
     const gap = indent - (2 + v.length) + 4;
-    rows.push({ node: m, text: `(${v})${" ".repeat(Math.max(1, gap))}${prompt}${isNew}`, opens: false, hidden });
+    rows.push({
+      node: m,
+      text: `(${v})${" ".repeat(Math.max(1, gap))}${prompt}${isNew}`,
+      opens: false,
+      hidden,
+    });
     pushChildren(c, m, indent + 2, showAll, rows);
     return;
   }
