@@ -75,7 +75,8 @@ const command: CommandDef = {
       label: outFile,
       ...(str(ctx, "cross-compile") !== undefined ? { crossCompile: str(ctx, "cross-compile") } : {}),
     });
-    ctx.claimInterrupts();
+    // interrupts are not claimed: a SIGINT/SIGTERM from outside leaves as any command does (130/143),
+    // and the only write, the save, is atomic; Ctrl-C typed in the menu is a key (raw mode), handled there
     const outcome = await runTerminalMenu({
       state: session.state,
       save: session.save,
