@@ -71,7 +71,8 @@ const TAR_PATTERNS = [
  */
 export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir): string {
   const st = statSync(tarball);
-  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}`;
+  // "v2": trees extracted before `*` crossed `/` lack arch/ and drivers/ Kconfig files
+  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}-v2`;
   const dest = join(cacheDir, "kconfig-trees", key);
   const findRoot = (dir: string) => {
     const entries = readdirSync(dir);

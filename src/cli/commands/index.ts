@@ -132,6 +132,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./kernel-check.js"),
   },
   {
+    name: ["config", "menu"],
+    summary: "menuconfig for a Linux tree on Kiln's Kconfig engine, with search and why",
+    load: () => import("./config-menu.js"),
+  },
+  {
     name: ["rootfs", "build"],
     summary:
       "build a root filesystem image (cpio, ext4, erofs) from a directory, archive, image or Debian suite",
