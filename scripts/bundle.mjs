@@ -28,6 +28,8 @@ const result = await build({
   banner: {
     js: 'import { createRequire as __kilnCreateRequire } from "node:module"; const require = __kilnCreateRequire(import.meta.url);',
   },
+  // ink loads react-devtools-core only under DEV=true, and it is not installed: leave the import as is.
+  external: ["react-devtools-core"],
   sourcemap: "linked",
   logLevel: "warning",
   metafile: true,
