@@ -381,9 +381,10 @@ export class Evaluator {
     return str;
   }
 
-  /** sym_clear_all_valid(). */
+  /** sym_clear_all_valid(): invalidates every value, then recomputes MODULES first, as C does. */
   clearAllValid(): void {
     for (const s of this.tree.hashOrder) s.flags &= ~F.VALID;
+    this.calc(this.tree.modules);
   }
 }
 

@@ -74,30 +74,44 @@ export function dependsOnSym(e: Expr | undefined, s: Sym, y: Sym, m: Sym, n: Sym
 }
 
 function symText(s: Sym): string {
-  if (s.flags & 0x1) return `"${s.name}"`;
+  // y, m, n (id -1) print bare; other constants were quoted in the source
+  if (s.flags & 0x1 && s.id >= 0) return `"${s.name}"`;
   return s.name || "<choice>";
 }
 
 const PREC = { or: 1, and: 2, not: 3, cmp: 4, sym: 5 } as const;
 
-/** Prints an expression as Kconfig source (expr_print's parenthesization). */
-export function exprToString(e: Expr | undefined, outer = 0): string {
+/**
+ * Prints an expression as Kconfig source (expr_print's parenthesization).
+ * With `symValueOf`, prints as conf's warnings do: bare names, each typed
+ * symbol followed by ` [=value]` (expr_print_gstr_helper).
+ */
+export function exprToString(
+  e: Expr | undefined,
+  outer = 0,
+  symValueOf?: (s: Sym) => string | undefined,
+): string {
   if (!e) return "y";
+  const st = (x: Sym) => {
+    if (!symValueOf) return symText(x);
+    const v = x.type === "unknown" ? undefined : symValueOf(x);
+    return v === undefined ? x.name || "<choice>" : `${x.name || "<choice>"} [=${v}]`;
+  };
   let s: string;
   switch (e.k) {
     case "sym":
-      return symText(e.s);
+      return st(e.s);
     case "not":
-      s = `!${exprToString(e.e, PREC.not)}`;
+      s = `!${exprToString(e.e, PREC.not, symValueOf)}`;
       break;
     case "and":
-      s = `${exprToString(e.l, PREC.and)} && ${exprToString(e.r, PREC.and)}`;
+      s = `${exprToString(e.l, PREC.and, symValueOf)} && ${exprToString(e.r, PREC.and, symValueOf)}`;
       break;
     case "or":
-      s = `${exprToString(e.l, PREC.or)} || ${exprToString(e.r, PREC.or)}`;
+      s = `${exprToString(e.l, PREC.or, symValueOf)} || ${exprToString(e.r, PREC.or, symValueOf)}`;
       break;
     case "cmp":
-      s = `${symText(e.l)}${e.op}${symText(e.r)}`;
+      s = `${st(e.l)}${e.op}${st(e.r)}`;
       break;
   }
   return PREC[e.k] < outer ? `(${s})` : s;

@@ -5,6 +5,7 @@
  */
 export { readConfig, readConfigSimple, writeAutoconf, writeConfig, writeDefconfig } from "./confdata.js";
 export { Evaluator } from "./eval.js";
+export { formatWhy, type WhyFacts, why } from "./explain.js";
 export { exprToString } from "./expr.js";
 export {
   extractTarball,
@@ -14,7 +15,17 @@ export {
   openLinuxTree,
   srcArchOf,
 } from "./linux.js";
+export {
+  archDefconfigPath,
+  type ConfigVerb,
+  type LinuxConfigRequest,
+  type LinuxConfigResult,
+  loadLinuxKconfig,
+  runLinuxConfig,
+} from "./linux-config.js";
 export type { MacroHost } from "./macro.js";
+export { type DroppedValue, type MergeOverride, type MergeResult, mergeFragments } from "./merge.js";
 export { allconfig, Config, defconfig, type Operation, olddefconfig, type UnmetDependency } from "./ops.js";
 export { type KconfigHost, parseKconfig } from "./parser.js";
+export { type SetReport, setValues } from "./set.js";
 export type { Expr, KconfigTree, MenuNode, Sym, SymType, Tri } from "./types.js";

@@ -13,6 +13,7 @@ import { KilnError } from "../core/errors.js";
 import { shellSync } from "../core/exec.js";
 import { kilnDirs } from "../core/paths.js";
 import type { KconfigHost } from "./parser.js";
+import { prefetchListPath, ShellPrefetch } from "./shell-prefetch.js";
 
 /** A Linux tree ready for parsing. */
 export interface LinuxTree {
@@ -24,6 +25,8 @@ export interface LinuxTree {
   /** The environment conf sees. */
   env: Record<string, string>;
   host: KconfigHost;
+  /** Call after parsing: saves the shell-command list for the next run and cleans up. */
+  done: () => void;
 }
 
 /** ARCH → SRCARCH as the top Makefile maps it. */
@@ -51,7 +54,14 @@ function defaultCrossCompile(srcarch: string): string {
 }
 
 /** Files of a tarball Kconfig needs: Kconfig files, scripts, the top Makefile, defconfigs. */
-const TAR_PATTERNS = ["*/Kconfig*", "*/Makefile", "*/scripts/*", "*/arch/*/configs/*", "*/kernel/configs/*"];
+const TAR_PATTERNS = [
+  "*Kconfig*",
+  "*/Makefile*",
+  "*/scripts/*",
+  "*/configs/*",
+  "*/arch/*/tools/*",
+  "*/include/linux/kconfig.h",
+];
 
 /**
  * Extracts the Kconfig-relevant part of a source tarball into Kiln's cache
@@ -61,8 +71,9 @@ const TAR_PATTERNS = ["*/Kconfig*", "*/Makefile", "*/scripts/*", "*/arch/*/confi
  */
 export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir): string {
   const st = statSync(tarball);
-  // "v2": trees extracted before `*` crossed `/` lack arch/ and drivers/ Kconfig files
-  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}-v2`;
+  // "v3": the patterns decide what a cached tree holds; trees extracted by earlier Kiln versions
+  // (before `*` crossed `/`) lack arch/x86/Kconfig and every Kconfig file below the top directory
+  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}-v3`;
   const dest = join(cacheDir, "kconfig-trees", key);
   const findRoot = (dir: string) => {
     const entries = readdirSync(dir);
@@ -74,14 +85,9 @@ export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir):
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, "tree"), { recursive: true });
   try {
-    execFileSync(
-      "tar",
-      // `*` must cross `/` here: arch/x86/Kconfig and drivers/*/Kconfig sit below the top directory
-      ["-xf", tarball, "-C", join(tmp, "tree"), "--wildcards", ...TAR_PATTERNS],
-      {
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
+    execFileSync("tar", ["-xf", tarball, "-C", join(tmp, "tree"), "--wildcards", ...TAR_PATTERNS], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw new KilnError("KCONFIG_TARBALL", `could not extract Kconfig files from ${tarball}`, { cause: e });
@@ -93,6 +99,8 @@ export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir):
 }
 
 export interface OpenLinuxOptions {
+  /** Start the tree's known `$(shell,…)` commands in parallel (see shell-prefetch.ts); default true. */
+  prefetchShell?: boolean;
   /** Cross compiler prefix (CROSS_COMPILE); defaults to the Debian cross gcc for a foreign arch. */
   crossCompile?: string;
   /** Extra or overriding environment variables. */
@@ -156,9 +164,17 @@ export function openLinuxTree(srcOrTarball: string, arch: string, opts: OpenLinu
       env,
     }).replace(/\n$/, "");
   }
+  const prefetch =
+    opts.prefetchShell === false
+      ? undefined
+      : new ShellPrefetch(
+          prefetchListPath(opts.cacheDir ?? kilnDirs().cacheDir, { srctree, ...env }),
+          srctree,
+          env,
+        );
   const host: KconfigHost = {
     env,
-    shell: (command) => shellSync(command, { cwd: srctree, env }),
+    shell: (command) => prefetch?.take(command) ?? shellSync(command, { cwd: srctree, env }),
     readFile: (p) => {
       try {
         return readFileSync(p.startsWith("/") ? p : join(srctree, p), "utf8");
@@ -170,7 +186,7 @@ export function openLinuxTree(srcOrTarball: string, arch: string, opts: OpenLinu
     info: (t) => process.stdout.write(`${t}\n`),
     warn: (t) => process.stderr.write(`${t}\n`),
   };
-  return { srctree, arch, srcarch, kernelVersion, env, host };
+  return { srctree, arch, srcarch, kernelVersion, env, host, done: () => prefetch?.finish() };
 }
 
 /** A small glob for `source` patterns (`*`, `?`, `[…]` per path component), sorted. */

@@ -7,7 +7,7 @@
 import { readConfig, readConfigSimple, writeAutoconf, writeConfig, writeDefconfig } from "./confdata.js";
 import { Evaluator } from "./eval.js";
 import { exprToString } from "./expr.js";
-import type { KconfigTree, Sym, Tri } from "./types.js";
+import type { Expr, KconfigTree, Sym, Tri } from "./types.js";
 import { F } from "./types.js";
 
 /** conf's unmet-dependency warning for one symbol. */
@@ -16,15 +16,37 @@ export interface UnmetDependency {
   dependsOn: string;
   dependsTri: "n" | "m";
   selectedBy: string[];
+  /** The warning exactly as conf prints it (sym_warn_unmet_dep). */
+  text: string;
 }
 
-/** A configuration: the tree plus user values and computed values. */
+/** Flags that describe the tree itself, kept when a new configuration starts. */
+const STATIC_FLAGS = F.CONST | F.CHOICE | F.CHOICEVAL | F.OPTIONAL | F.NO_WRITE | F.WARNED;
+
+/**
+ * A configuration: the tree plus user values and computed values. Values
+ * live on the tree's symbols (as in conf), so a new Config resets them and
+ * only the most recently created Config of a tree is valid.
+ */
 export class Config {
   readonly ev: Evaluator;
   readonly readWarnings: string[] = [];
   readonly unmet = new Map<string, UnmetDependency>();
 
   constructor(readonly tree: KconfigTree) {
+    for (const s of tree.hashOrder) {
+      s.flags &= STATIC_FLAGS;
+      s.userTri = 0;
+      s.userVal = undefined;
+      s.userChoice = undefined;
+      s.curTri = 0;
+      s.curVal = "";
+      s.curChoice = undefined;
+      s.visible = 0;
+      s.dirDepTri = 0;
+      s.revDepTri = 0;
+      s.impliedTri = 0;
+    }
     this.ev = new Evaluator(tree);
     this.ev.warn = (_t, s) => {
       if (this.unmet.has(s.name)) return;
@@ -33,8 +55,38 @@ export class Config {
         dependsOn: exprToString(s.dirDep),
         dependsTri: s.dirDepTri === 1 ? "m" : "n",
         selectedBy: selectors(s),
+        text: this.unmetText(s),
       });
     };
+  }
+
+  /** sym_warn_unmet_dep()'s text: dependency and the selectors at y and at m, with values. */
+  private unmetText(s: Sym): string {
+    const val = (x: Sym) => {
+      this.ev.calc(x);
+      return this.ev.stringValue(x);
+    };
+    let out = `\nWARNING: unmet direct dependencies detected for ${s.name}\n`;
+    out += `  Depends on [${s.dirDepTri === 1 ? "m" : "n"}]: ${exprToString(s.dirDep, 0, val)}\n`;
+    const terms: Expr[] = [];
+    const split = (e: Expr | undefined) => {
+      if (!e) return;
+      if (e.k === "or") {
+        split(e.l);
+        split(e.r);
+      } else terms.push(e);
+    };
+    split(s.revDep);
+    for (const [tri, label] of [
+      [2, "y"],
+      [1, "m"],
+    ] as const) {
+      const hits = terms.filter((t) => this.ev.calcExpr(t) === tri);
+      if (hits.length === 0) continue;
+      out += `  Selected by [${label}]:\n`;
+      for (const t of hits) out += `  - ${exprToString(t, 0, val)}\n`;
+    }
+    return out;
   }
 
   /** conf_read() of `.config` text (olddefconfig, savedefconfig, defconfig). */

@@ -7,7 +7,7 @@
  */
 import { KilnError } from "../core/errors.js";
 import { exprSyms } from "./expr.js";
-import type { KconfigTree, Pos, Sym } from "./types.js";
+import type { Expr, KconfigTree, Pos, Sym } from "./types.js";
 import { F } from "./types.js";
 
 interface Edge {
@@ -20,8 +20,9 @@ function group(s: Sym): Sym {
   return s.flags & F.CHOICEVAL && s.choice ? s.choice : s;
 }
 
+/** Where conf points for a symbol's own dependencies: its first definition (the P_SYMBOL property). */
 function firstPos(s: Sym): Pos {
-  return s.props[0]?.pos ?? s.nodes[0]?.pos ?? { file: "", line: 0 };
+  return s.nodes[0]?.pos ?? s.props[0]?.pos ?? { file: "", line: 0 };
 }
 
 function edgesOf(s: Sym): Edge[] {
@@ -44,8 +45,71 @@ function edgesOf(s: Sym): Edge[] {
   return out;
 }
 
+/** Pushes every symbol of `e` (duplicates allowed): the fast path for cycle search. */
+function pushSyms(e: Expr | undefined, out: Sym[]): void {
+  if (!e) return;
+  switch (e.k) {
+    case "sym":
+      out.push(e.s);
+      return;
+    case "not":
+      pushSyms(e.e, out);
+      return;
+    case "and":
+    case "or":
+      pushSyms(e.l, out);
+      pushSyms(e.r, out);
+      return;
+    case "cmp":
+      out.push(e.l, e.r);
+  }
+}
+
+/** Targets of a group's dependency edges, without building messages. */
+function targets(node: Sym): Sym[] {
+  const out: Sym[] = [];
+  const members = node.flags & F.CHOICE ? [node, ...node.choiceValues] : [node];
+  for (const s of members) {
+    pushSyms(s.dirDep, out);
+    pushSyms(s.revDep, out);
+    pushSyms(s.implied, out);
+    for (const p of s.props) {
+      if (p.kind === "select" || p.kind === "imply") continue;
+      pushSyms(p.cond, out);
+      if (p.kind === "default" && !(s.flags & F.CHOICE)) pushSyms(p.expr, out);
+    }
+  }
+  return out;
+}
+
 /** Throws KCONFIG_RECURSIVE_DEP for the first cycle found, in symbol-table order. */
 export function checkRecursiveDeps(tree: KconfigTree): void {
+  // Tarjan-free fast pass: colour DFS without messages; only a found cycle is re-walked for its report.
+  const colour = new Map<Sym, 1 | 2>();
+  let cyclic = false;
+  const fast = (node: Sym): void => {
+    colour.set(node, 1);
+    for (const t0 of targets(node)) {
+      const t = group(t0);
+      if (t === node || t.flags & F.CONST || t.type === "unknown") continue;
+      const c = colour.get(t);
+      if (c === 2) continue;
+      if (c === 1) {
+        cyclic = true;
+        return;
+      }
+      fast(t);
+      if (cyclic) return;
+    }
+    colour.set(node, 2);
+  };
+  for (const s of tree.hashOrder) {
+    const g = group(s);
+    if (colour.has(g) || g.type === "unknown") continue;
+    fast(g);
+    if (cyclic) break;
+  }
+  if (!cyclic) return;
   const state = new Map<Sym, 1 | 2>();
   const stack: { node: Sym; edge?: Edge }[] = [];
   const visit = (node: Sym): Edge[] | undefined => {

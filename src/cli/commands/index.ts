@@ -33,6 +33,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./build.js"),
   },
   {
+    name: ["config"],
+    summary:
+      "Kconfig operations on a Linux tree: olddefconfig, defconfig, all*config, savedefconfig, why, set, unset",
+    load: () => import("./config.js"),
+  },
+  {
     name: ["clean"],
     summary: "remove a project's Unikraft build outputs",
     load: () => import("./clean.js"),
