@@ -145,6 +145,7 @@ describe("menu model", () => {
     assert.match(s, /^ {3}CRYPTO_AES && CRYPTO \[=m\]$/m);
     s = keys(st, "escape", "/", ...typed("LOG_BUF"), "enter", "enter", "w");
     assert.match(s, /^ Default applied: 17 \(Kconfig:15\)$/m);
+    assert.match(s, /^ Range: 12\.\.25$/m);
   });
 
   it("help shows the help text and where the symbol is", () => {
