@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { usageError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
+import { suggest } from "./suggest.js";
 
 export interface OptionDef {
   type: "string" | "boolean";
@@ -52,6 +53,18 @@ export interface CommandDef {
   details?: string;
   /** Maximum positionals accepted (default: unlimited). */
   maxPositionals?: number;
+  /**
+   * With `--json`, a failure also prints `{ok: false, error: {code, message,
+   * hint}}` on stdout (the document `validate` prints), so a script reading
+   * stdout gets one JSON document whether the command worked or not.
+   */
+  jsonFailure?: boolean;
+  /**
+   * Flags of kraft, docker or firectl that Kiln spells differently or does
+   * not have, and what to write instead: a one-line error, not a bare
+   * "unknown option" (`--platform` → `use --plat`).
+   */
+  foreignFlags?: Record<string, string>;
   run(ctx: CommandContext): Promise<number | undefined>;
 }
 
@@ -71,6 +84,31 @@ export function list(ctx: CommandContext, name: string): string[] {
 
 const HELP: OptionDef = { type: "boolean", short: "h", description: "show this help" };
 
+/**
+ * Options every command takes (a command may define its own `json` with a
+ * more precise description). `--json`: exactly one JSON document on stdout,
+ * errors included (`{ok: false, error: {code, message, hint}}`, printed by
+ * the entry point). `--log-level`/`--log-type` are KraftKit's spellings.
+ */
+export const GLOBAL_OPTIONS: Record<string, OptionDef> = {
+  json: {
+    type: "boolean",
+    description: "print one JSON document on stdout (errors too: {ok: false, error})",
+  },
+  quiet: { type: "boolean", description: "print only results and errors (no progress or notices)" },
+  verbose: { type: "boolean", description: "also print debug output: each external command Kiln runs" },
+  "log-level": {
+    type: "string",
+    valueName: "LEVEL",
+    description: "kraft's spelling: error|warn (= --quiet), info, debug (= --verbose)",
+  },
+  "log-type": {
+    type: "string",
+    valueName: "TYPE",
+    description: "kraft's spelling: fancy or basic (progress style)",
+  },
+};
+
 /** Parse argv (after the command words) for a command. Throws usage errors. */
 export function parseCommandArgs(
   def: CommandDef,
@@ -82,7 +120,7 @@ export function parseCommandArgs(
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
     help: HELP,
   };
-  for (const [k, o] of Object.entries(def.options)) {
+  for (const [k, o] of Object.entries({ ...GLOBAL_OPTIONS, ...def.options })) {
     options[k] = {
       type: o.type,
       ...(o.short ? { short: o.short } : {}),
@@ -97,6 +135,20 @@ export function parseCommandArgs(
     // Node's messages carry advice about `--` written for its own API, not for Kiln's users.
     const unknown = /^Unknown option '([^']+)'/.exec(msg);
     const missing = /^Option '([^']+)' argument missing/.exec(msg);
+    if (unknown) {
+      const flag = unknown[1]!;
+      const instead = def.foreignFlags?.[flag];
+      if (instead)
+        throw usageError(`unknown option ${flag}: ${instead}`, `see: kiln ${def.name.join(" ")} --help`);
+      if (flag.startsWith("--")) {
+        const near = suggest(flag.slice(2), Object.keys({ ...GLOBAL_OPTIONS, ...def.options }));
+        if (near)
+          throw usageError(
+            `unknown option ${flag}`,
+            `did you mean --${near}? See: kiln ${def.name.join(" ")} --help`,
+          );
+      }
+    }
     throw usageError(
       unknown
         ? `unknown option ${unknown[1]}`
@@ -123,7 +175,11 @@ export function parseCommandArgs(
 /** `--help` text for a command. */
 export function formatCommandHelp(def: CommandDef): string {
   const lines = [`${def.summary}`, "", `usage: kiln ${def.usage}`, "", "options:"];
-  const entries = Object.entries({ ...def.options, help: HELP });
+  const entries: [string, OptionDef][] = [
+    ...Object.entries(def.options),
+    ...Object.entries(GLOBAL_OPTIONS).filter(([k]) => !(k in def.options)),
+    ["help", HELP],
+  ];
   const left = entries.map(([k, o]) => {
     const short = o.short ? `-${o.short}, ` : "    ";
     const val = o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : "";

@@ -6,6 +6,7 @@ import { type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { KilnError } from "./errors.js";
+import { debug } from "./log.js";
 
 export interface ExecOptions {
   cwd?: string;
@@ -121,6 +122,7 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
   const [cmd, ...args] = argv;
   if (cmd === undefined) throw new KilnError("EXEC_FAILED", "empty command line");
   const started = Date.now();
+  debug(`kiln: run ${formatArgv(argv)}${options.cwd ? ` (in ${options.cwd})` : ""}`);
   const spawnOptions: SpawnOptions = {
     cwd: options.cwd,
     env: options.env ?? process.env,

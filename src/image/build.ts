@@ -17,10 +17,11 @@ import { kilnDirs } from "../core/paths.js";
 import { copyTreeInto } from "./copy-tree.js";
 import type { SpecEntry } from "./cpio/spec.js";
 import { cpioSpecFor } from "./cpio-metadata.js";
-import { applyDeviceSpec, loadDeviceSpec } from "./device-spec.js";
+import { applyDeviceSpec, deviceSpecCommands, loadDeviceSpec } from "./device-spec.js";
 import { makeErofs } from "./erofs.js";
 import { checkUuid, makeExt4, uuidFromDigest } from "./ext4.js";
 import { applyGuestSetup, type GuestSetupOptions, type InitSystem } from "./guest-setup.js";
+import { guestSetupDebugfsCommands } from "./guest-setup-image.js";
 import { applyTarFile, finishDirs, pendingDirs } from "./layers.js";
 import { type PackageMirror, resolvePackageMirror } from "./sources/apt-mirror.js";
 import { buildDebianTarball, type DebianOptions } from "./sources/debian.js";
@@ -33,7 +34,7 @@ import {
 import { type Platform, parsePlatform } from "./sources/oci-manifest.js";
 import { pullImage } from "./sources/registry.js";
 import { detectSource, parseSourceSpec, type SourceSpec } from "./sources/spec.js";
-import { clampMtimes, emptyTree, type StagedTree, walkTree } from "./tree.js";
+import { emptyTree, type StagedTree, walkTree } from "./tree.js";
 
 export type RootfsFormat = "cpio" | "ext4" | "erofs";
 
@@ -174,11 +175,22 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       packageMirror,
     });
     let initSystem: InitSystem | undefined;
-    if (opts.guestSetup) initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
+    let extraCommands: string[] | undefined;
+    if (opts.guestSetup && !tree.ownersRecorded && format === "ext4") {
+      // The source directory in place: the set-up's files go into the image through debugfs.
+      const g = await guestSetupDebugfsCommands(tree.dir, opts.guestSetup, workDir, reporter);
+      initSystem = g.initSystem;
+      extraCommands = g.commands;
+    } else if (opts.guestSetup) {
+      initSystem = (await applyGuestSetup(tree.dir, opts.guestSetup, reporter)).initSystem;
+    }
     const epochSec = opts.sourceDateEpoch;
-    if (epochSec !== undefined && format === "ext4") await clampMtimes(tree.dir, epochSec);
-    // CPIO merges the spec itself (packCpio, with line numbers); ext4 and EROFS read the staged tree.
-    if (format !== "cpio" && userSpec.length > 0) await applyDeviceSpec(tree, userSpec, epochSec ?? 0);
+    // ext4 clamps mtimes in the image (debugfs, see makeExt4), so a source directory is never copied for it.
+    // CPIO merges the spec itself (packCpio); ext4 of a directory in place takes it as debugfs commands.
+    let preCommands: string[] | undefined;
+    if (format === "ext4" && !tree.ownersRecorded && userSpec.length > 0)
+      preCommands = await deviceSpecCommands(tree, userSpec, epochSec ?? 0);
+    else if (format !== "cpio" && userSpec.length > 0) await applyDeviceSpec(tree, userSpec, epochSec ?? 0);
     const userPaths = new Set(userSpec.map((e) => e.path));
     // Device nodes and FIFOs in the image: the source's, and the spec's (already in the tree but for CPIO).
     let specials = tree.specials.size;
@@ -215,6 +227,8 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
             uuid,
             epochSec,
             keepOwner: opts.keepOwner,
+            preCommands,
+            extraCommands,
             workDir,
             reporter,
           });
@@ -277,11 +291,12 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
   const progressOpts = { reporter: opts.reporter, signal: opts.signal };
   switch (spec.kind) {
     case "directory": {
-      // Use the directory in place unless Kiln must change it (guest set-up, clamped times, a device spec).
+      // In place unless Kiln must change it (a device spec, guest set-up); ext4 takes either as debugfs
+      // commands (both: a copy, so the set-up sees the spec's changes) and clamps times in the image.
       const mustCopy =
-        opts.guestSetup !== undefined ||
-        (opts.sourceDateEpoch !== undefined && opts.format === "ext4") ||
-        (opts.deviceSpec !== undefined && opts.format !== "cpio");
+        opts.format === "ext4"
+          ? opts.guestSetup !== undefined && opts.deviceSpec !== undefined
+          : opts.guestSetup !== undefined || (opts.deviceSpec !== undefined && opts.format !== "cpio");
       if (!mustCopy) return emptyTree(resolve(spec.path), false);
       await mkdir(dir);
       const tree = emptyTree(dir);

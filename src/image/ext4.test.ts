@@ -61,6 +61,18 @@ test("fix-ups: host owners become root, recorded owners and devices are applied"
     'sif "/" atime @9',
     'sif "/" ctime @9',
   ]);
+  // An mtime after the epoch is clamped in the image (the source directory is never touched), the root's too.
+  assert.deepEqual(
+    planExt4Fixups([entry("a", "file", 0)], emptyTree("/x"), { epochSec: 4, rootMtimeSec: 100 }),
+    [
+      'sif "/a" atime @4',
+      'sif "/a" ctime @4',
+      'sif "/a" mtime @4',
+      'sif "/" atime @4',
+      'sif "/" ctime @4',
+      'sif "/" mtime @4',
+    ],
+  );
   assert.throws(
     () => planExt4Fixups([entry('a"b', "file")], emptyTree("/x"), {}),
     (e) => isKilnError(e, "ROOTFS_UNSUPPORTED"),

@@ -15,6 +15,7 @@
  * fix-ups only for what differs from that (other owners, device nodes).
  */
 import { createHash } from "node:crypto";
+import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { KilnError } from "../core/errors.js";
@@ -36,6 +37,13 @@ export interface MakeExt4Options {
   epochSec?: number;
   /** For directory sources: keep the host owners instead of root:root. */
   keepOwner?: boolean;
+  /**
+   * More debugfs commands in the same pass: `preCommands` before the
+   * fix-ups (a device spec's directories and removals, `device-spec.ts`),
+   * `extraCommands` after them (guest set-up, `guest-setup-image.ts`).
+   */
+  preCommands?: string[];
+  extraCommands?: string[];
   /** Scratch directory for the debugfs command file. */
   workDir: string;
   reporter?: Reporter;
@@ -106,7 +114,7 @@ export function checkUuid(uuid: string): string {
 }
 
 /** Quote a path for debugfs' command parser (libss: double quotes group words). */
-function q(path: string): string {
+export function debugfsQuote(path: string): string {
   if (/["\n\r]/.test(path)) {
     throw new KilnError(
       "ROOTFS_UNSUPPORTED",
@@ -116,6 +124,7 @@ function q(path: string): string {
   }
   return `"${path}"`;
 }
+const q = debugfsQuote;
 
 const TYPE_BITS = {
   file: 0o100000,
@@ -138,12 +147,15 @@ const SOCKET_TMP = ".kiln-socket-tmp";
 export function planExt4Fixups(
   entries: readonly WalkedEntry[],
   tree: Pick<StagedTree, "owners" | "ownersRecorded" | "specials" | "modes">,
-  opts: { keepOwner?: boolean; epochSec?: number },
+  opts: { keepOwner?: boolean; epochSec?: number; rootMtimeSec?: number },
 ): string[] {
   const cmds: string[] = [];
-  const stamp = (p: string) => {
-    if (opts.epochSec !== undefined)
-      cmds.push(`sif ${p} atime @${opts.epochSec}`, `sif ${p} ctime @${opts.epochSec}`);
+  // Reproducible: mkfs.ext4 -d copies the host's atime, ctime and mtime (create_inode.c
+  // set_inode_extra); atime and ctime become the epoch, an mtime after it is clamped to it.
+  const stamp = (p: string, mtimeSec: number | undefined) => {
+    if (opts.epochSec === undefined) return;
+    cmds.push(`sif ${p} atime @${opts.epochSec}`, `sif ${p} ctime @${opts.epochSec}`);
+    if (mtimeSec !== undefined && mtimeSec > opts.epochSec) cmds.push(`sif ${p} mtime @${opts.epochSec}`);
   };
   for (const e of entries) {
     const p = q(`/${e.path}`);
@@ -153,9 +165,9 @@ export function planExt4Fixups(
     const mode = tree.modes.get(e.path);
     if (mode !== undefined && e.type !== "other")
       cmds.push(`sif ${p} mode 0${(TYPE_BITS[e.type] | mode).toString(8)}`);
-    stamp(p);
+    stamp(p, e.mtimeSec);
   }
-  stamp(q("/"));
+  stamp(q("/"), opts.rootMtimeSec);
   for (const s of [...tree.specials.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const slash = s.path.lastIndexOf("/");
     const parent = slash === -1 ? "/" : `/${s.path.slice(0, slash)}`;
@@ -197,13 +209,16 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   const digest = createHash("sha256");
   let dataBlocks = 0;
   for (const e of walkTreeSync(opts.tree.dir)) {
-    entries.push(e);
+    // A file a device spec turns into a node is removed from the image (preCommands): no fix-ups for it.
+    if (!opts.tree.specials.has(e.path)) entries.push(e);
     if (e.type === "dir") dataBlocks++;
     else if (e.type === "file" && !(e.nlink > 1 && seen.has(e.ino))) {
       if (e.nlink > 1) seen.add(e.ino);
       dataBlocks += Math.ceil(e.sizeBytes / 4096);
     } else if (e.type === "symlink" && e.sizeBytes > 59) dataBlocks++;
-    digest.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${e.mtimeSec}\n`);
+    // Clamped as the image will have it, so touching the source changes no derived UUID.
+    const mtimeSec = opts.epochSec === undefined ? e.mtimeSec : Math.min(e.mtimeSec, opts.epochSec);
+    digest.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${mtimeSec}\n`);
   }
   const stats = { entries: entries.length + opts.tree.specials.size, dataBlocks };
   const sizeBytes = opts.sizeBytes ?? estimateExt4Size(stats);
@@ -241,7 +256,11 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   // user namespace sees the builder's files as root's (others as the overflow id). Take whichever
   // view leaves fewer fix-ups: the namespace for the builder's own tree, the host's for a tree
   // root already owns.
-  const planOpts = { keepOwner: opts.keepOwner, epochSec: opts.epochSec };
+  const planOpts = {
+    keepOwner: opts.keepOwner,
+    epochSec: opts.epochSec,
+    rootMtimeSec: Math.floor(statSync(opts.tree.dir).mtimeMs / 1000),
+  };
   let cmds = planExt4Fixups(entries, opts.tree, planOpts);
   const hostOwnersWanted = opts.keepOwner === true && !opts.tree.ownersRecorded;
   const userns = hostOwnersWanted || cmds.length === 0 ? undefined : await userNamespaceView();
@@ -267,6 +286,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
         ? "this may be a Kiln size-estimate bug; retry with a larger --size"
         : "the content may not fit: give a larger --size",
   });
+  cmds = [...(opts.preCommands ?? []), ...cmds, ...(opts.extraCommands ?? [])];
   if (cmds.length > 0) {
     progress?.update(`debugfs: ${cmds.length} fix-ups`);
     const debugfs = requireTool("debugfs", "set owners and device nodes in the ext4 image");

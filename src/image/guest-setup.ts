@@ -194,10 +194,11 @@ export async function detectGuest(root: string, initOverride?: string): Promise<
 }
 
 /**
- * Set up the tree at `root` as a bootable Linux guest (see the module doc).
- * Returns the init system found and the operations performed.
+ * Validate the options against the tree at `root` (read only) and plan the
+ * set-up: the init system found and the file operations, `/sbin/init` first
+ * when `--init` names another path.
  */
-export async function applyGuestSetup(
+export async function guestSetupOps(
   root: string,
   opts: GuestSetupOptions,
   reporter?: Reporter,
@@ -221,6 +222,19 @@ export async function applyGuestSetup(
   const ops = planGuestSetup(facts, opts);
   if (opts.init !== undefined && opts.init !== "/sbin/init")
     ops.unshift({ op: "symlink", path: "/sbin/init", target: opts.init });
+  return { initSystem: facts.initSystem, ops };
+}
+
+/**
+ * Set up the tree at `root` as a bootable Linux guest (see the module doc).
+ * Returns the init system found and the operations performed.
+ */
+export async function applyGuestSetup(
+  root: string,
+  opts: GuestSetupOptions,
+  reporter?: Reporter,
+): Promise<{ initSystem: InitSystem; ops: GuestFileOp[] }> {
+  const { initSystem, ops } = await guestSetupOps(root, opts, reporter);
   for (const op of ops) {
     // Resolve in the guest's scope: a symlink in the tree (`/etc -> /host/dir`, merged-usr `/sbin -> usr/sbin`)
     // is followed as the guest would follow it, never out to the host. The last component of a file or
@@ -243,5 +257,5 @@ export async function applyGuestSetup(
       await symlink(op.target, p);
     }
   }
-  return { initSystem: facts.initSystem, ops };
+  return { initSystem, ops };
 }

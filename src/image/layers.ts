@@ -19,6 +19,7 @@ import {
   closeSync,
   createReadStream,
   fchmodSync,
+  ftruncateSync,
   futimesSync,
   lstatSync,
   openSync,
@@ -32,6 +33,7 @@ import { createGunzip } from "node:zlib";
 import { extract, type Header as Headers } from "tar-stream";
 import { KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
+import { sparseOf, writeSparseData } from "./tar-sparse.js";
 import { forgetMetadata, resolveInScope, type StagedTree } from "./tree.js";
 
 export interface ApplyTarOptions {
@@ -146,7 +148,17 @@ class LayerApplier {
   ) {}
 
   async apply(h: Headers, data: AsyncIterable<unknown>): Promise<void> {
-    const rel = normaliseEntryName(h.name, this.opts.label);
+    const sparse = sparseOf(h, this.opts.label);
+    if (h.type === null || h.type === undefined) {
+      // tar-stream maps typeflags it does not know to null; old GNU sparse files (`S`) are one,
+      // and writing their stored bytes as a regular file gives the wrong file (issue 9).
+      throw new KilnError(
+        "ROOTFS_UNSUPPORTED",
+        `entry "${h.name}" in ${this.opts.label} has a tar entry type Kiln does not know (such as an old GNU sparse file)`,
+        { hint: "re-create the archive without --sparse, or as PAX sparse 1.0 (tar --sparse --format=pax)" },
+      );
+    }
+    const rel = normaliseEntryName(sparse ? sparse.name : h.name, this.opts.label);
     const slash = rel.lastIndexOf("/");
     const parent = slash === -1 ? "" : rel.slice(0, slash);
     const base = slash === -1 ? rel : rel.slice(slash + 1);
@@ -194,15 +206,16 @@ class LayerApplier {
         return;
       }
       case "file":
-      case "contiguous-file":
-      case null:
-      case undefined: {
+      case "contiguous-file": {
         this.clearSync(target, rel);
         // Synchronous calls: one file is a handful of syscalls, and a thread-pool round trip
         // for each made unpacking several times slower (measured on a 3,000-file tarball).
         const fd = openSync(target, "wx", 0o600);
         try {
-          for await (const chunk of data) writeAll(fd, chunk as Uint8Array);
+          if (sparse) {
+            await writeSparseData(fd, data, sparse, h.name, this.opts.label);
+            ftruncateSync(fd, sparse.realSizeBytes);
+          } else for await (const chunk of data) writeAll(fd, chunk as Uint8Array);
           fchmodSync(fd, mode | 0o400);
           futimesSync(fd, mtimeOf(h), mtimeOf(h));
         } finally {

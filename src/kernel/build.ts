@@ -17,7 +17,7 @@ import { exec, requireTool, which } from "../core/exec.js";
 import { produceAtomically } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { BASELINE_REVISION, baselineFragment } from "./baseline.js";
-import { configureWithMake, type KernelConfigRequest } from "./configure.js";
+import { configureWithMake, type KernelConfigRequest, type KernelConfigurator } from "./configure.js";
 import { openKernelLog, planKernelMake, runKernelMake } from "./make.js";
 import { openKernelSource } from "./source.js";
 import { ARCH_FACTS, type ConfigOverride, type KernelArch } from "./types.js";
@@ -34,6 +34,8 @@ export interface KernelBuildRequest extends KernelConfigRequest {
   cacheDir: string;
   env?: NodeJS.ProcessEnv;
   reporter?: Reporter;
+  /** The configuration engine (default: the kernel's own make allnoconfig/olddefconfig). */
+  configurator?: KernelConfigurator;
 }
 
 /** What a build produced. */
@@ -89,6 +91,31 @@ async function place(from: string, to: string): Promise<void> {
   await produceAtomically(to, (tmp) => copyFile(from, tmp));
 }
 
+/**
+ * The `CC=` of a build tree: `ccache gcc` when ccache is installed at the
+ * tree's first build, and then whatever the tree was first built with. kbuild
+ * rebuilds every object whose command line changed, so ccache appearing or
+ * vanishing later must not turn an incremental rebuild into a full one.
+ */
+async function compilerFor(
+  buildDir: string,
+  cold: boolean,
+  crossCompile: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const file = join(buildDir, "kiln-cc");
+  const recorded = cold ? undefined : await readFile(file, "utf8").catch(() => undefined);
+  if (recorded !== undefined) {
+    const cc = recorded.trim();
+    const ccache = cc.split(" ")[0];
+    if (cc === "" || (ccache && existsSync(ccache))) return cc || undefined;
+  }
+  const ccache = which("ccache", env.PATH ?? "");
+  const cc = ccache ? `${ccache} ${crossCompile ?? ""}gcc` : "";
+  await writeFile(file, `${cc}\n`);
+  return cc || undefined;
+}
+
 /** Build (or fetch from the cache) the kernel `req` describes. */
 export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildResult> {
   const started = Date.now();
@@ -104,6 +131,7 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       : req.base.text;
   const requestKey = sha256([
     "request-1",
+    req.configurator ? "configurator" : "make",
     source.digest,
     req.arch,
     baseText,
@@ -164,7 +192,8 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
         ? "configure: allnoconfig + Kiln's microVM baseline"
         : "configure: olddefconfig",
     );
-    const configured = await configureWithMake(req.arch, req, {
+    const configure = req.configurator ?? configureWithMake;
+    const configured = await configure(req.arch, req, {
       treeDir: source.dir,
       buildDir,
       log,
@@ -192,13 +221,13 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
     const stepsFile = join(buildDir, "kiln-steps");
     const expected = Number(await readFile(stepsFile, "utf8").catch(() => "")) || undefined;
     const cold = !existsSync(join(buildDir, facts.imagePath));
-    const ccache = which("ccache", env.PATH ?? "");
+    const cc = await compilerFor(buildDir, cold, toolchain.crossCompile, env);
     const argv = planKernelMake({
       treeDir: source.dir,
       buildDir,
       arch: req.arch,
       ...(toolchain.crossCompile ? { crossCompile: toolchain.crossCompile } : {}),
-      ...(ccache ? { cc: `${ccache} ${toolchain.crossCompile ?? ""}gcc` } : {}),
+      ...(cc ? { cc } : {}),
       ...(req.jobs ? { jobs: req.jobs } : {}),
       goals: [facts.target],
     });
@@ -206,6 +235,9 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       log,
       progress,
       ...(expected ? { expectedSteps: expected } : {}),
+      noTotalNote: expected
+        ? "(more steps than the last full build)"
+        : "(first build of this tree: total unknown)",
       // Fixed build user, host and timestamp: the same inputs give the same image.
       env: {
         ...env,
@@ -222,10 +254,19 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
         hint: `read the full log: ${logPath}`,
       });
     }
+    // make's syncconfig reruns the kernel's own conf on .config: with another engine, a
+    // difference means the engines disagree; the image is built from what make left.
+    const afterMake = await readFile(join(buildDir, ".config"), "utf8");
+    if (afterMake !== configured.dotconfig) {
+      reporter.warn(
+        `the kernel's conf changed the .config that ${configured.engine} wrote (see ${buildDir}/.config)`,
+      );
+      log.write(`kiln: warning: make's syncconfig changed the .config written by ${configured.engine}\n`);
+    }
     await produceAtomically(join(root, "images", key), async (tmp) => {
       await mkdir(tmp, { recursive: true });
       await copyFile(built, join(tmp, "image"));
-      await writeFile(join(tmp, "config"), configured.dotconfig);
+      await writeFile(join(tmp, "config"), afterMake);
     }).catch((e: unknown) => {
       // Another kiln stored the same key first: its copy is as good.
       if (!existsSync(join(root, "images", key, "image"))) throw e;

@@ -41,6 +41,33 @@ export interface ConfigureContext {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * A configuration engine: writes `ctx.buildDir/.config` for the request and
+ * returns it with the overrides, or throws KERNEL_OPTION_UNSET when a
+ * requested value did not survive. {@link configureWithMake} is the kernel's
+ * own C tools; callers may pass another (Kiln's Kconfig engine).
+ */
+export type KernelConfigurator = (
+  arch: KernelArch,
+  req: KernelConfigRequest,
+  ctx: ConfigureContext,
+) => Promise<ConfigureResult>;
+
+/** KERNEL_OPTION_UNSET for requested values that did not survive, each with why (pure). */
+export function unsetError(unset: ConfigureResult["unset"], why: Map<string, string>): KilnError {
+  return new KilnError(
+    "KERNEL_OPTION_UNSET",
+    `${unset.length} requested option${unset.length === 1 ? "" : "s"} cannot be set: ${unset.map((u) => `CONFIG_${u.option}`).join(", ")}`,
+    {
+      details: unset.map(
+        (u) =>
+          `CONFIG_${u.option}=${u.requested} (${u.source}) ended as ${u.actual}: ${why.get(u.option) ?? ""}`,
+      ),
+      hint: "turn on the dependencies named above in a fragment (--fragment FILE), or drop the request",
+    },
+  );
+}
+
 /** The inputs merged in order, and the options whose values are requested (pure). */
 export function mergeRequest(
   arch: KernelArch,
@@ -116,17 +143,7 @@ export async function configureWithMake(
       configValues(dotconfig),
       arch,
     );
-    throw new KilnError(
-      "KERNEL_OPTION_UNSET",
-      `${unset.length} requested option${unset.length === 1 ? "" : "s"} cannot be set: ${unset.map((u) => `CONFIG_${u.option}`).join(", ")}`,
-      {
-        details: unset.map(
-          (u) =>
-            `CONFIG_${u.option}=${u.requested} (${u.source}) ended as ${u.actual}: ${why.get(u.option) ?? ""}`,
-        ),
-        hint: "turn on the dependencies named above in a fragment (--fragment FILE), or drop the request",
-      },
-    );
+    throw unsetError(unset, why);
   }
   return {
     dotconfig,

@@ -91,6 +91,8 @@ export interface RunKernelMakeOptions {
   progress?: Progress;
   /** Steps of the previous full build of this tree (for the percentage). */
   expectedSteps?: number;
+  /** Shown after a step when there is no total (so a bare count is not read as progress to a known end). */
+  noTotalNote?: string;
   env?: NodeJS.ProcessEnv;
   /** For errors, e.g. `building vmlinux`. */
   what: string;
@@ -109,7 +111,7 @@ export async function runKernelMake(
     if (!step) return;
     if (COUNTED.has(step.verb)) steps++;
     const total = o.expectedSteps && o.expectedSteps >= steps ? o.expectedSteps : undefined;
-    const pct = total ? ` (${Math.floor((steps * 100) / total)}%)` : "";
+    const pct = total ? ` (${Math.floor((steps * 100) / total)}%)` : o.noTotalNote ? ` ${o.noTotalNote}` : "";
     o.progress?.update(`${step.verb} ${step.object}${pct}`, steps, total);
   };
   const onChunk = (c: Buffer, isStdout: boolean) => {

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoText, KilnError } from "../core/errors.js";
 import { exec, requireTool } from "../core/exec.js";
@@ -93,25 +93,20 @@ async function memoizedDigest(path: string, memoFile: string): Promise<string> {
 
 /**
  * A directory's digest from every file's relative path, size and mtime
- * (make rebuilds on the same facts); symlinks by target. `.git` is skipped.
+ * (make rebuilds on the same facts); `.git` is skipped. GNU find lists the
+ * ~80,000 files of a kernel tree in about 0.3 s, a Node walk in several
+ * seconds, which would miss the "cached kernel in under a second" goal.
  */
 export async function directoryDigest(dir: string): Promise<string> {
-  const h = createHash("sha256");
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await readdir(join(dir, rel), { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        if (p !== ".git") await walk(p);
-      } else {
-        const st = await lstat(join(dir, p));
-        h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
-      }
-    }
-  };
-  await walk("");
-  return h.digest("hex");
+  const find = requireTool("find", "digest a kernel source directory");
+  const r = await exec(
+    [find, ".", "-path", "./.git", "-prune", "-o", "!", "-type", "d", "-printf", "%P\\t%s\\t%T@\\n"],
+    {
+      cwd: dir,
+    },
+  );
+  const lines = r.stdout.split("\n").filter(Boolean).sort();
+  return createHash("sha256").update(lines.join("\n")).digest("hex");
 }
 
 /** The single top directory of an extracted tarball that holds the kernel (or the directory itself). */

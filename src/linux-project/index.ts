@@ -14,6 +14,7 @@ import { parseSize } from "../core/units.js";
 import { buildRootfs } from "../image/build.js";
 import { buildKernel, type KernelBuildResult } from "../kernel/build.js";
 import type { Fragment } from "../kernel/types.js";
+import { chosenConfigurator } from "./kconfig-engine.js";
 import { LINUXFILE, type LinuxProject, loadLinuxfileText } from "./schema.js";
 
 export * from "./schema.js";
@@ -72,6 +73,7 @@ export async function buildLinuxProject(
   let kernelBuild: KernelBuildResult | undefined;
   const k = project.kernel;
   if (k.kind === "source") {
+    const configurator = chosenConfigurator(o.env);
     const fragments: Fragment[] = [];
     for (const f of k.fragments) {
       const path = resolve(dir, f);
@@ -94,6 +96,7 @@ export async function buildLinuxProject(
       ...(o.env ? { env: o.env } : {}),
       reporter,
       ...(o.jobs ? { jobs: o.jobs } : {}),
+      ...(configurator ? { configurator } : {}),
     });
   } else if (!existsSync(outputs.kernel)) {
     throw new KilnError("LINUX_KERNEL_MISSING", `kernel.file ${k.path} of ${project.file} does not exist`, {

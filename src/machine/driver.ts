@@ -17,6 +17,7 @@
  * - control sockets are created mode 0600 inside the instance directory.
  */
 import type { Reporter } from "../core/output.js";
+import type { SupervisorWatch } from "./supervise.js";
 
 /** What kind of kernel image a file is (see `kernel-detect.ts`). */
 export type KernelKind =
@@ -44,6 +45,10 @@ export interface VolumeSpec {
   readonly: boolean;
   /** 9p mount tag (`fs0`, `fs1`, …); Linux guests mount it with `-t 9p -o trans=virtio <tag>`. */
   tag: string;
+  /** The user chose the tag (`-v SRC:DST:tag=NAME`): Kiln keeps it. */
+  tagGiven?: boolean;
+  /** A Unikraft image mounts this one itself (its configured root): no `vfs.fstab` entry. */
+  automounted?: boolean;
 }
 
 /** A host port forwarded to the guest (user-mode networking `hostfwd`). */
@@ -96,6 +101,12 @@ export interface MachineSpec {
   network: NetworkMode;
   /** Host device for `tap` (default `kt-<name>`) or the bridge for `bridge` (default `br0`). */
   networkDevice?: string;
+  /**
+   * `user` network only: let the guest open connections itself, to the host's
+   * loopback services (through 10.0.2.2) and beyond. Off by default: QEMU's
+   * `restrict=on`, so only forwarded ports (`-p`) connect host and guest.
+   */
+  allowHostLoopback?: boolean;
   accel: AccelRequest;
   /**
    * A virtio-vsock device with this guest CID (`--vsock`; 3 to 2^32 - 2, see
@@ -110,6 +121,8 @@ export interface StartOptions {
   reporter?: Reporter;
   /** Extra environment for the VMM process. */
   env?: NodeJS.ProcessEnv;
+  /** Foreground runs: what the supervisor ends the VMM on when the client cannot (supervise.ts). */
+  watch?: SupervisorWatch;
 }
 
 /** A started machine, as recorded in the instance store. */
@@ -169,4 +182,6 @@ export interface VmmExitContext {
   logTail: string[];
   /** The VMM command line, when recorded (tells, e.g., whether QEMU had an `isa-debug-exit` device). */
   argv?: string[];
+  /** QEMU's shutdown-request trace (`vmm-events.log`), when it exists: tells a power-off from a reset. */
+  events?: string;
 }

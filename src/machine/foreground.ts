@@ -38,6 +38,9 @@ export interface RunIO {
   signal: AbortSignal;
 }
 
+/** Seconds after `--timeout` at which the supervisor ends a machine whose client did not. */
+const SUPERVISOR_GRACE_SEC = 5;
+
 /** How a run ended: started in the background, or the exit status of a finished one. */
 export type RunResult = { kind: "detached"; launched: Launched } | { kind: "exited"; exitCode: number };
 
@@ -60,6 +63,18 @@ export async function startRun(
       platform: plan.platform,
       autoRemove: opts.autoRemove,
       detached: plan.detach,
+      // If this process dies (kill -9), the supervisor stops the machine, and honours --timeout
+      // (a grace later than our own stop, which reports better).
+      ...(plan.detach
+        ? {}
+        : {
+            watch: {
+              clientPid: process.pid,
+              ...(plan.timeoutMs !== undefined
+                ? { deadlineSec: plan.timeoutMs / 1000 + SUPERVISOR_GRACE_SEC }
+                : {}),
+            },
+          }),
       reporter: io.reporter,
       env: io.env,
       prepare: initrdDir

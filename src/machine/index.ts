@@ -11,6 +11,7 @@ export * from "./firecracker/index.js";
 export * from "./foreground.js";
 export * from "./kernel-detect.js";
 export * from "./launch.js";
+export * from "./lifecycle.js";
 export * from "./network.js";
 export * from "./ports.js";
 export * from "./project.js";

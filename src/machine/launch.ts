@@ -4,11 +4,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { KilnError } from "../core/errors.js";
+import { isKilnError, KilnError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import type { MachineSpec, StartedMachine, VmmDriver } from "./driver.js";
 import { getDriver, interpretExit } from "./drivers.js";
+import { endOrphan } from "./orphans.js";
 import { checkPorts } from "./ports.js";
 import {
   consoleTail,
@@ -22,7 +23,7 @@ import {
   removeInstance,
   updateRecord,
 } from "./store.js";
-import { INSTANCE_FILES } from "./supervise.js";
+import { INSTANCE_FILES, type SupervisorWatch } from "./supervise.js";
 import type { ConsolePattern } from "./wait-pattern.js";
 
 export interface LaunchOptions {
@@ -40,6 +41,8 @@ export interface LaunchOptions {
    * (e.g. pack `--initrd DIR` there); returns changes to the spec.
    */
   prepare?: (dir: string, spec: MachineSpec) => Promise<Partial<MachineSpec>>;
+  /** Foreground runs: the supervisor ends the VMM when this client is gone or the deadline passes. */
+  watch?: SupervisorWatch;
 }
 
 export interface Launched {
@@ -83,7 +86,11 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
       // What was prepared (the CPIO packed from `--initrd DIR`) is what `kiln inspect` shows.
       await writeFileAtomic(join(created.dir, INSTANCE_FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
     }
-    const started = await driver.start(spec, created.dir, { reporter: opts.reporter ?? silentReporter, env });
+    const started = await driver.start(spec, created.dir, {
+      reporter: opts.reporter ?? silentReporter,
+      env,
+      ...(opts.watch ? { watch: opts.watch } : {}),
+    });
     const record = await updateRecord(
       spec.name,
       (r) => ({
@@ -133,7 +140,12 @@ export async function stopMachine(
   if (record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) {
     await getDriver(record.vmm).stop(dir, record.pid, { timeoutMs: opts.timeoutMs });
   }
-  const after = await getMachine(name, env);
+  // A concurrent `kiln rm -f` may have stopped and removed it meanwhile: then it is stopped.
+  const after = await getMachine(name, env).catch((e) => {
+    if (isKilnError(e, "MACHINE_NOT_FOUND")) return undefined;
+    throw e;
+  });
+  if (after === undefined) return { ...record, state: "exited", reason: "removed" };
   if (after.state !== "exited") {
     throw new KilnError("STOP_FAILED", `machine "${name}" is still running after kiln stop`, {
       hint: `its VMM process is ${record.pid}; kill it and run: kiln rm -f ${name}`,
@@ -146,7 +158,10 @@ export async function stopMachine(
     name,
     (r) => ({ ...r, exitCode: opts.exitCode ?? 0, reason: opts.reason ?? "stopped by kiln stop" }),
     env,
-  );
+  ).catch((e) => {
+    if (isKilnError(e, "MACHINE_NOT_FOUND")) return { ...after, reason: "removed" };
+    throw e;
+  });
 }
 
 /** Remove a machine; a running one only with `force` (stopped first, without waiting for the guest). */
@@ -155,7 +170,12 @@ export async function removeMachine(
   opts: { force?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<void> {
   const env = opts.env ?? process.env;
-  const record = await getMachine(name, env);
+  const record = await getMachine(name, env).catch(async (e) => {
+    // A VMM whose record was removed by hand (an orphan): `rm -f` ends it.
+    if (opts.force && isKilnError(e, "MACHINE_NOT_FOUND") && (await endOrphan(name, env))) return undefined;
+    throw e;
+  });
+  if (record === undefined) return;
   if (record.state !== "exited") {
     if (!opts.force) {
       throw new KilnError("MACHINE_RUNNING", `machine "${name}" is ${record.state}`, {
@@ -164,6 +184,7 @@ export async function removeMachine(
     }
     await stopMachine(name, { timeoutMs: 0, env });
   }
+  // Idempotent: a concurrent `rm` that got there first leaves nothing to do (removeInstance).
   await removeInstance(name, env);
 }
 

@@ -34,8 +34,10 @@ test("QEMU -netdev per mode: user with hostfwd, tap without ifup scripts, bridge
       network: "user",
       ports: [{ hostIp: "127.0.0.1", hostPort: 8080, guestPort: 80, protocol: "tcp" }],
     }),
-    "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80",
+    "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:8080-:80",
   );
+  // Only when asked may the guest connect out (and so reach the host's loopback through 10.0.2.2).
+  assert.equal(qemuNetdev({ ...base, network: "user", allowHostLoopback: true }), "user,id=net0");
   assert.equal(
     qemuNetdev({ ...base, network: "tap" }),
     "tap,id=net0,ifname=kt-web_1,script=no,downscript=no",

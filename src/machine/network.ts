@@ -177,15 +177,24 @@ export function checkHostNetwork(
   // An unreadable ACL (mode 0640 root:kvm is common) is the helper's to read: let it decide.
 }
 
-/** QEMU `-netdev` for a spec's network (pure); undefined for `none`. */
+/**
+ * QEMU `-netdev` for a spec's network (pure); undefined for `none`.
+ *
+ * User mode is `restrict=on` unless `allowHostLoopback`: slirp maps 10.0.2.2
+ * to the host's 127.0.0.1, so an unrestricted guest reaches every service
+ * bound to the host's loopback (issue 9). QEMU has no switch for loopback
+ * alone (Podman's slirp4netns/pasta default `allow_host_loopback=false`
+ * uses one libslirp has but QEMU does not expose), so the guest's own
+ * outbound connections go as a whole; `-p` forwards still work.
+ */
 export function qemuNetdev(
-  spec: Pick<MachineSpec, "name" | "network" | "networkDevice" | "ports">,
+  spec: Pick<MachineSpec, "name" | "network" | "networkDevice" | "ports" | "allowHostLoopback">,
 ): string | undefined {
   switch (spec.network) {
     case "none":
       return undefined;
     case "user":
-      return `user,id=net0${spec.ports
+      return `user,id=net0${spec.allowHostLoopback ? "" : ",restrict=on"}${spec.ports
         .map((p) => `,hostfwd=${p.protocol}:${p.hostIp}:${p.hostPort}-:${p.guestPort}`)
         .join("")}`;
     case "tap":

@@ -15,12 +15,20 @@ export interface ProjectRun {
   initrd?: string;
 }
 
-/** Choose a project's target and check it was built; throws `TARGET_AMBIGUOUS`, `TARGET_NOT_FOUND`, `NOT_BUILT`. */
-export async function projectRun(
+/** A run's target filter (`-t`, `--plat`, `-m`, `-K`). */
+export interface ProjectRunFilter {
+  target?: string;
+  platform?: string;
+  arch?: string;
+  kraftfile?: string;
+}
+
+/** The targets a filter matches, and those of them that are built (their image exists). */
+export async function runCandidates(
   dir: string,
-  filter: { target?: string; platform?: string; arch?: string; kraftfile?: string },
+  filter: ProjectRunFilter,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<ProjectRun> {
+): Promise<{ project: Project; matching: Target[]; built: Target[] }> {
   const { project } = await loadProject(dir, { kraftfile: filter.kraftfile, env });
   const arch = filter.arch === "amd64" ? "x86_64" : filter.arch === "aarch64" ? "arm64" : filter.arch;
   const plat =
@@ -31,7 +39,29 @@ export async function projectRun(
       (plat === undefined || t.platform === plat) &&
       (arch === undefined || t.architecture === arch),
   );
-  const list = project.targets.map((t) => `  ${t.name} (${t.platform}/${t.architecture})`);
+  const built = matching.filter((t) => existsSync(targetArtifacts(project, t).kernel));
+  return { project, matching, built };
+}
+
+/** How a target is listed: `name (platform/arch)`. */
+export function describeRunTarget(t: Target): string {
+  return `${t.name} (${t.platform}/${t.architecture})`;
+}
+
+/**
+ * Choose a project's target and check it was built: the one target that
+ * matches, else the one matching target that is built (the tutorial's
+ * `kraft build` then `kraft run` in the project directory); throws
+ * `TARGET_AMBIGUOUS` listing the built ones when several are, `NOT_BUILT`
+ * when none is, `TARGET_NOT_FOUND` when nothing matches.
+ */
+export async function projectRun(
+  dir: string,
+  filter: ProjectRunFilter,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProjectRun> {
+  const { project, matching, built } = await runCandidates(dir, filter, env);
+  const list = project.targets.map((t) => `  ${describeRunTarget(t)}`);
   if (matching.length === 0) {
     throw new KilnError(
       "TARGET_NOT_FOUND",
@@ -48,17 +78,27 @@ export async function projectRun(
       },
     );
   }
-  if (matching.length > 1) {
+  if (matching.length > 1 && built.length > 1) {
     throw new KilnError(
       "TARGET_AMBIGUOUS",
-      `${project.file} has ${matching.length} matching targets; Kiln needs one`,
+      `${project.file} has ${built.length} built targets matching; Kiln needs one`,
       {
-        details: ["targets:", ...matching.map((t) => `  ${t.name} (${t.platform}/${t.architecture})`)],
+        details: ["built targets:", ...built.map((t) => `  ${describeRunTarget(t)}`)],
         hint: "choose one with -t NAME (or --plat / -m)",
       },
     );
   }
-  const target = matching[0]!;
+  if (matching.length > 1 && built.length === 0) {
+    throw new KilnError(
+      "NOT_BUILT",
+      `none of the ${matching.length} targets of ${project.file} that match is built`,
+      {
+        details: ["targets:", ...matching.map((t) => `  ${describeRunTarget(t)}`)],
+        hint: "build one first: kiln build (or kiln build -t NAME)",
+      },
+    );
+  }
+  const target = matching.length === 1 ? matching[0]! : built[0]!;
   const art = targetArtifacts(project, target);
   if (!existsSync(art.kernel)) {
     throw new KilnError("NOT_BUILT", `target ${target.name} is not built: ${art.kernel} does not exist`, {

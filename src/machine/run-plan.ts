@@ -21,6 +21,8 @@ import { parseNetworkOption } from "./network.js";
 import type { ProjectRun } from "./project.js";
 import { qemuDriver } from "./qemu/driver.js";
 import { parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
+import { readImageConfig, unikraftImageFacts } from "./unikraft-image.js";
+import { fitUnikraftRun } from "./unikraft-run.js";
 import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "./vsock.js";
 import { WaitForPattern } from "./wait-pattern.js";
 
@@ -47,6 +49,8 @@ export interface RunRequest {
   cwd: string;
   env: NodeJS.ProcessEnv;
   network?: string;
+  /** `--allow-host-loopback`: the user-mode guest may connect out, to the host's loopback too. */
+  allowHostLoopback?: boolean;
   qemuMachine?: string;
   vmm?: string;
   /** `-e K=V` (or `K`, read from `env`). */
@@ -125,9 +129,11 @@ export async function resolveRunTarget(
 export async function planRun(req: RunRequest): Promise<RunPlan> {
   const t = await resolveRunTarget(req.target, req.cwd, req.filter, req.env);
   // A project's target names its configuration (`<project>/.config.<target>`, as kiln build keeps it).
-  const info = await detectKernel(t.kernel, {
-    ...(t.project ? { config: join(t.project.project.dir, `.config.${t.project.target.name}`) } : {}),
-  });
+  const projectConfig = t.project
+    ? join(t.project.project.dir, `.config.${t.project.target.name}`)
+    : undefined;
+  const info = await detectKernel(t.kernel, projectConfig ? { config: projectConfig } : {});
+  const imageConfig = info.guest === "unikraft" ? await readImageConfig(t.kernel, projectConfig) : undefined;
   const project = t.project?.project;
   const { network, networkDevice } = parseNetworkOption(req.network ?? "user");
   const qm = req.qemuMachine;
@@ -175,12 +181,31 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     ports: req.publish.map(parsePortForward),
     network,
     ...(networkDevice !== undefined ? { networkDevice } : {}),
+    ...(req.allowHostLoopback ? { allowHostLoopback: true } : {}),
     // -W wins; else KILN_ACCEL or the config file pins it (accel-setting.ts); else auto.
     accel: req.noAccel ? "tcg" : (await readAccelSetting(req.env)).request,
     ...(req.vsock !== undefined ? { vsock: { guestCid: parseVsockCid(req.vsock) } } : {}),
   };
+  // A Unikraft image's own configuration decides 9p tags and whether it gets a NIC.
+  const warnings: string[] = [];
+  if (imageConfig) {
+    const fit = fitUnikraftRun(base.volumes, unikraftImageFacts(imageConfig.config), {
+      network: base.network,
+      networkGiven: req.network !== undefined,
+      portCount: base.ports.length,
+      configPath: imageConfig.path,
+    });
+    base.volumes = fit.volumes;
+    base.network = fit.network;
+    warnings.push(...fit.warnings);
+  }
   // QEMU's vsock is the host kernel's (vhost): without the module, say so before anything starts.
   if (base.vsock && driver.name === "qemu") checkQemuVsock(existsSync(VHOST_VSOCK_DEVICE));
+  if (req.allowHostLoopback && network !== "user") {
+    throw usageError(
+      `--allow-host-loopback applies to the user-mode network only; got --network ${req.network}`,
+    );
+  }
   if (base.ports.length > 0 && network === "none") {
     throw usageError(
       "-p forwards ports over the user-mode network; it cannot be combined with --network none",
@@ -216,7 +241,6 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     }
   }
   // A read-only filesystem gets a read-only disk, whatever the file is called.
-  const warnings: string[] = [];
   if (base.rootfs !== undefined) {
     if (isDir(base.rootfs)) {
       throw new KilnError("INPUT_NOT_IMAGE", `--rootfs ${base.rootfs} is a directory, not a disk image`, {

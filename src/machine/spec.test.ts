@@ -50,6 +50,31 @@ test("-v SRC:DST[:ro] resolves SRC and numbers 9p tags", () => {
   );
 });
 
+test("-v SRC:DST:tag=NAME chooses the 9p tag; options are comma-separated; a bad tag names the rule", () => {
+  assert.deepEqual(parseVolume("./rootfs:/:tag=fs1", "/p", 0), {
+    hostPath: "/p/rootfs",
+    guestPath: "/",
+    readonly: false,
+    tag: "fs1",
+    tagGiven: true,
+  });
+  assert.deepEqual(parseVolume("d:/d:ro,tag=data", "/p", 3), {
+    hostPath: "/p/d",
+    guestPath: "/d",
+    readonly: true,
+    tag: "data",
+    tagGiven: true,
+  });
+  assert.throws(
+    () => parseVolume("d:/d:tag=a,b", "/", 0),
+    (e) => isKilnError(e, "USAGE") && /is not SRC:DST\[:ro\|rw\]\[,tag=NAME\]/.test(e.message),
+  );
+  assert.throws(
+    () => parseVolume(`d:/d:tag=${"x".repeat(32)}`, "/", 0),
+    (e) => isKilnError(e, "USAGE") && /9p tag "x{32}" .* is not 1 to 31 letters/.test(e.message),
+  );
+});
+
 test("-e K=V, and -e K takes the host's value", () => {
   assert.deepEqual(parseEnvVar("A=b=c", {}), ["A", "b=c"]);
   assert.deepEqual(parseEnvVar("HOME", { HOME: "/root" }), ["HOME", "/root"]);

@@ -46,22 +46,35 @@ export function parsePortForward(text: string): PortForward {
 /** Parse `-v SRC:DST[:ro|rw]` (SRC relative to `cwd`); `index` names the 9p tag `fs<index>`. */
 export function parseVolume(text: string, cwd: string, index: number): VolumeSpec {
   const parts = text.split(":");
-  const mode = parts.length === 3 ? parts[2] : undefined;
-  if (
-    parts.length < 2 ||
-    parts.length > 3 ||
-    !parts[0] ||
-    !parts[1] ||
-    (mode !== undefined && mode !== "ro" && mode !== "rw")
-  ) {
-    throw usageError(`-v ${text} is not SRC:DST[:ro]`, "e.g. -v ./data:/data or -v /srv/www:/www:ro");
+  const opts = parts.length === 3 ? parts[2]!.split(",") : [];
+  const bad = () =>
+    usageError(
+      `-v ${text} is not SRC:DST[:ro|rw][,tag=NAME]`,
+      "e.g. -v ./data:/data, -v /srv/www:/www:ro or -v ./rootfs:/:tag=fs1",
+    );
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) throw bad();
+  let readonly = false;
+  let tag: string | undefined;
+  for (const o of opts) {
+    if (o === "ro" || o === "rw") readonly = o === "ro";
+    else if (o.startsWith("tag=")) tag = o.slice(4);
+    else throw bad();
+  }
+  // QEMU's virtio-9p mount_tag: at most 31 bytes; Kiln also keeps it free of the separators
+  // of QEMU options and of Unikraft's fstab entries (`,` `:` `"`).
+  if (tag !== undefined && !/^[A-Za-z0-9_.-]{1,31}$/.test(tag)) {
+    throw usageError(
+      `9p tag "${tag}" in -v ${text} is not 1 to 31 letters, digits, '_', '.' or '-'`,
+      "e.g. -v ./rootfs:/:tag=fs1",
+    );
   }
   if (!isAbsolute(parts[1])) throw usageError(`guest path "${parts[1]}" in -v ${text} must be absolute`);
   return {
     hostPath: resolve(cwd, parts[0]),
     guestPath: parts[1],
-    readonly: mode === "ro",
-    tag: `fs${index}`,
+    readonly,
+    tag: tag ?? `fs${index}`,
+    ...(tag !== undefined ? { tagGiven: true } : {}),
   };
 }
 

@@ -11,16 +11,24 @@
  * VMM process is gone becomes "exited", with the reason derived from the
  * recorded exit status and the console log (see {@link reconcile}).
  */
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
-import lockfile from "proper-lockfile";
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { errnoCode, KilnError } from "../core/errors.js";
 import { tail } from "../core/exec.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { kilnDirs } from "../core/paths.js";
 import type { GuestExit, MachineSpec, PortForward, VmmExitContext } from "./driver.js";
 import { generateName, validateName } from "./spec.js";
-import { INSTANCE_FILES, processAlive, readExitStatus, readVmmLogTail } from "./supervise.js";
+import {
+  INSTANCE_FILES,
+  processAlive,
+  readEndedBy,
+  readExitStatus,
+  readVmmEvents,
+  readVmmLogTail,
+} from "./supervise.js";
 
 export type MachineState = "starting" | "running" | "exited";
 
@@ -48,6 +56,8 @@ export interface MachineRecord {
   autoRemove: boolean;
   /** Whether it was started detached. */
   detached: boolean;
+  /** Its supervisor ended it (the foreground client was killed, or `--timeout` passed without it). */
+  endedBySupervisor?: boolean;
   argv?: string[];
 }
 
@@ -65,14 +75,45 @@ const LOCK_OPTS = {
   retries: { retries: 100, factor: 1.2, minTimeout: 10, maxTimeout: 200 },
   stale: 15_000,
   realpath: false,
+  // A record removed (renamed away) while locked: nothing is left to protect, and the default
+  // handler would throw from a timer.
+  onCompromised: () => {},
 };
+
+/** The error for a store directory Kiln cannot write, or undefined for other errors. */
+function storeNotWritable(dir: string, e: unknown): KilnError | undefined {
+  const code = errnoCode(e);
+  if (code !== "EROFS" && code !== "EACCES" && code !== "EPERM") return undefined;
+  return new KilnError(
+    "STORE_READ_ONLY",
+    `the machine store ${dir} is not writable (${code === "EROFS" ? "read-only file system" : "permission denied"}, ${code})`,
+    { cause: e, hint: "point KILN_HOME (or XDG_STATE_HOME) at a writable directory, or fix its permissions" },
+  );
+}
+
+/** A machine directory that is not there (any more): a concurrent `kiln rm` removed it. */
+function machineGone(dir: string): KilnError {
+  return new KilnError("MACHINE_NOT_FOUND", `no machine named "${basename(dir)}"`, {
+    hint: "list machines with: kiln ps -a",
+  });
+}
 
 /** Run `fn` holding the lock on `dir` (which must exist). */
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
+  // A store Kiln cannot write would otherwise fail only after the lock's retries (~18 s), with a
+  // hint blaming another kiln command (issue 9): check first and say what is wrong.
+  await access(dir, constants.W_OK).catch((e: unknown) => {
+    throw errnoCode(e) === "ENOENT" ? machineGone(dir) : (storeNotWritable(dir, e) ?? e);
+  });
   try {
+    // Loaded when first needed: proper-lockfile pulls in graceful-fs, which patches `fs` as it
+    // loads; `kiln ps` on an empty or idle store never locks, and starts faster without it.
+    const { default: lockfile } = await import("proper-lockfile");
     release = await lockfile.lock(dir, { ...LOCK_OPTS, lockfilePath: join(dir, `${INSTANCE_FILES.lock}`) });
   } catch (e) {
+    // The directory went away (a concurrent `kiln rm`): the machine no longer exists.
+    if (errnoCode(e) === "ENOENT") throw machineGone(dir);
     throw new KilnError("STORE_LOCKED", `could not lock ${dir}: ${(e as Error).message}`, {
       cause: e,
       hint: "another kiln command holds it; retry in a moment",
@@ -95,7 +136,9 @@ export async function createInstance(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ dir: string; record: MachineRecord; spec: MachineSpec }> {
   const root = machinesDir(env);
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await mkdir(root, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+    throw storeNotWritable(root, e) ?? e;
+  });
   return withLock(root, async () => {
     let name = meta.name === undefined ? undefined : validateName(meta.name);
     const existing = new Set(await readdir(root));
@@ -177,7 +220,7 @@ export type ExitInterpreter = (
   status: { exitCode: number | null; signal: string | null },
   consoleTail: string,
   context?: VmmExitContext,
-) => GuestExit;
+) => GuestExit | Promise<GuestExit>;
 
 /** Whether `pid` is alive and is this instance's VMM (guards against pid reuse). */
 export async function isInstanceProcess(pid: number, dir: string): Promise<boolean> {
@@ -249,20 +292,39 @@ export async function reconcile(
               exitCode: 1,
               reason: r.pid === undefined ? "never started" : "VMM process ended (exit status unknown)",
             }
-          : interpret(r.vmm, { exitCode: status, signal: null }, await consoleTail(dir, 40), {
+          : await interpret(r.vmm, { exitCode: status, signal: null }, await consoleTail(dir, 40), {
               logTail: await readVmmLogTail(dir),
               argv: r.argv,
+              events: await readVmmEvents(dir),
             });
+      // The supervisor ended it because the foreground client was gone or --timeout passed.
+      const endedBy = await readEndedBy(dir);
+      const own =
+        endedBy === "client-gone"
+          ? { exitCode: 137, reason: "stopped: its kiln run was killed" }
+          : endedBy === "timeout"
+            ? { exitCode: 1, reason: "--timeout reached (stopped by its supervisor)" }
+            : undefined;
       return {
         ...r,
         state: "exited",
-        exitCode: exit.exitCode,
-        reason: exit.reason,
+        exitCode: own?.exitCode ?? exit.exitCode,
+        reason: own?.reason ?? exit.reason,
         exitedAt: new Date().toISOString(),
+        ...(own ? { endedBySupervisor: true } : {}),
       };
     },
     env,
   );
+}
+
+/**
+ * {@link listMachines} with the VMM drivers loaded only when a record needs
+ * its exit interpreted: `kiln ps` then starts without the drivers' modules
+ * (QEMU, Firecracker, their HTTP/QMP clients), ~10 ms of start-up.
+ */
+export function listMachinesLazily(env: NodeJS.ProcessEnv = process.env): Promise<MachineRecord[]> {
+  return listMachines(async (...args) => (await import("./drivers.js")).interpretExit(...args), env);
 }
 
 /** All machine records, reconciled, sorted by creation time. */
@@ -283,7 +345,8 @@ export async function listMachines(
     try {
       const r = await reconcile(await readRecord(name, env), interpret, env);
       // A detached `--rm` machine has no Kiln process waiting for it: remove it once seen exited.
-      if (r.state === "exited" && r.autoRemove && r.detached) {
+      // So is a foreground `--rm` machine whose client died (its supervisor ended it).
+      if (r.state === "exited" && r.autoRemove && (r.detached || r.endedBySupervisor)) {
         await removeInstance(name, env);
         continue;
       }
@@ -297,8 +360,28 @@ export async function listMachines(
   return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-/** Remove a machine's directory (the caller has made sure it is not running). */
+/**
+ * Remove a machine's directory (the caller has made sure it is not running).
+ * All or nothing, and idempotent: under the store lock and then the record's
+ * own (so no writer is half-way through), the directory is renamed to a
+ * hidden name in one step, then deleted. A record is therefore either whole
+ * or absent, never an empty directory or a lone `state.json` (issue 9:
+ * concurrent `stop`/`rm`/`rm -f` left both, and failed with ENOTEMPTY).
+ */
 export async function removeInstance(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const root = machinesDir(env);
-  await withLock(root, () => rm(join(root, name), { recursive: true, force: true }));
+  const dir = join(root, name);
+  const trash = join(root, `.removing-${name}-${randomBytes(4).toString("hex")}`);
+  const moved = await withLock(root, async () => {
+    try {
+      return await withLock(dir, async () => {
+        await rename(dir, trash);
+        return true;
+      });
+    } catch (e) {
+      if (e instanceof KilnError && e.code === "MACHINE_NOT_FOUND") return false;
+      throw e;
+    }
+  });
+  if (moved) await rm(trash, { recursive: true, force: true });
 }

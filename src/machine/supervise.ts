@@ -7,12 +7,14 @@
  * Kiln exits, so this file is the only way `kiln ps` can later tell *how* it
  * ended. The VMM's own stdout/stderr go to `<instanceDir>/vmm.log`.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
-import { tail } from "../core/exec.js";
+import { formatArgv, tail } from "../core/exec.js";
+import { debug } from "../core/log.js";
 
 /** File names inside an instance directory, shared by drivers and the store. */
 export const INSTANCE_FILES = {
@@ -30,6 +32,12 @@ export const INSTANCE_FILES = {
   pidfile: "vmm.pid",
   vmmLog: "vmm.log",
   exitStatus: "exit-status",
+  /** QEMU's trace of shutdown requests (`-trace qemu_system_shutdown_request -D …`): see qemu/argv.ts. */
+  vmmEvents: "vmm-events.log",
+  /** The kernel command line as a QEMU config file, when it carries `-e` values (see qemu/argv.ts). */
+  kernelConfig: "kernel-cmdline.cfg",
+  /** Written by the supervisor when it ended the VMM itself: `client-gone` or `timeout`. */
+  endedBy: "ended-by",
   lock: "lock",
 } as const;
 
@@ -37,8 +45,28 @@ export const INSTANCE_FILES = {
 // sockets the VMM creates (QMP, console, Firecracker's API) and its logs are
 // the user's alone (mode 0600). The status is written to a temporary file and
 // renamed so a reader never sees a partial one.
-const SUPERVISOR =
-  'umask 077; "$@"; s=$?; echo "$s" > exit-status.tmp && mv -f exit-status.tmp exit-status; exit "$s"';
+//
+// The supervisor also owns what must happen when Kiln itself is gone (issue 9; conmon and
+// containerd-shim own their workloads the same way): given the foreground client's pid ($1), it
+// ends the VMM once that process is gone (kill -9 of `kiln run`), and given a deadline in
+// seconds ($2, `--timeout` plus a grace so the client's own, better reported, stop comes first),
+// it ends the VMM then. Either way it says why in `ended-by`. A check a second costs nothing.
+const SUPERVISOR = [
+  'umask 077; client=$1; deadline=$2; shift 2; "$@" & vmm=$!',
+  'if [ -n "$client$deadline" ]; then (n=0; while kill -0 "$vmm" 2>/dev/null; do',
+  '  if [ -n "$client" ] && ! kill -0 "$client" 2>/dev/null; then echo client-gone > ended-by; kill -TERM "$vmm"; break; fi',
+  '  if [ -n "$deadline" ] && [ "$n" -ge "$deadline" ]; then echo timeout > ended-by; kill -TERM "$vmm"; break; fi',
+  "  sleep 1; n=$((n + 1)); done) & fi",
+  'wait "$vmm"; s=$?; echo "$s" > exit-status.tmp && mv -f exit-status.tmp exit-status; exit "$s"',
+].join("\n");
+
+/** What a supervisor watches besides its VMM (foreground runs): see {@link SUPERVISOR}. */
+export interface SupervisorWatch {
+  /** End the VMM when this process (the `kiln run` client) is gone. */
+  clientPid?: number;
+  /** End the VMM after this many seconds. */
+  deadlineSec?: number;
+}
 
 export interface Supervised {
   /** The supervisor shell's pid (its process group is the whole machine). */
@@ -53,9 +81,15 @@ export async function spawnSupervised(
   argv: readonly string[],
   instanceDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  watch: SupervisorWatch = {},
 ): Promise<Supervised> {
   const log = openSync(join(instanceDir, INSTANCE_FILES.vmmLog), "a");
-  const child = spawn("/bin/sh", ["-c", SUPERVISOR, "kiln-supervisor", ...argv], {
+  const watched = [
+    watch.clientPid === undefined ? "" : String(watch.clientPid),
+    watch.deadlineSec === undefined ? "" : String(Math.ceil(watch.deadlineSec)),
+  ];
+  debug(`kiln: start ${formatArgv(argv)} (supervised, in ${instanceDir})`);
+  const child = spawn("/bin/sh", ["-c", SUPERVISOR, "kiln-supervisor", ...watched, ...argv], {
     cwd: instanceDir,
     env,
     detached: true,
@@ -80,6 +114,12 @@ function signalNumber(signal: NodeJS.Signals): number {
   return n[signal] ?? 0;
 }
 
+/** Why the supervisor ended the VMM itself (`client-gone`, `timeout`), if it did. */
+export async function readEndedBy(instanceDir: string): Promise<string | undefined> {
+  const text = await readFile(join(instanceDir, INSTANCE_FILES.endedBy), "utf8").catch(() => "");
+  return text.trim() || undefined;
+}
+
 /** The recorded exit status of an instance's VMM, or undefined if not (yet) written. */
 export async function readExitStatus(instanceDir: string): Promise<number | undefined> {
   try {
@@ -89,6 +129,11 @@ export async function readExitStatus(instanceDir: string): Promise<number | unde
   } catch {
     return undefined;
   }
+}
+
+/** The instance's `vmm-events.log` (QEMU's shutdown-request trace), undefined when it was not written. */
+export async function readVmmEvents(instanceDir: string): Promise<string | undefined> {
+  return readFile(join(instanceDir, INSTANCE_FILES.vmmEvents), "utf8").catch(() => undefined);
 }
 
 /**

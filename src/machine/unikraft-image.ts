@@ -128,3 +128,52 @@ export async function readImageConfig(
   }
   return undefined;
 }
+
+/** What `kiln run` needs to know of a Unikraft image, read from its build's configuration. */
+export interface UnikraftImageFacts {
+  /** 9p filesystems the image mounts by itself at boot: where, and the mount tag it looks for. */
+  automounts9p: { guestPath: string; tag: string }[];
+  /** Whether it mounts the volumes of a `vfs.fstab=[ … ]` argument. */
+  fstab: boolean;
+  /** Whether it has a network stack (a virtio NIC is of use). */
+  network: boolean;
+}
+
+const yes = (c: ReadonlyMap<string, string>, sym: string) => c.get(`CONFIG_${sym}`) === "y";
+const str = (c: ReadonlyMap<string, string>, sym: string) => c.get(`CONFIG_${sym}`) ?? "";
+
+/**
+ * Read {@link UnikraftImageFacts} from a Unikraft `.config`. The symbols are
+ * lib/vfscore/Config.uk's: up to 0.16, `LIBVFSCORE_AUTOMOUNT_ROOTFS` with
+ * `LIBVFSCORE_ROOTFS="9pfs"` mounts tag `LIBVFSCORE_ROOTDEV` at `/`, and
+ * `LIBVFSCORE_FSTAB` reads `vfs.fstab`; from 0.17, the compiled-in table
+ * `LIBVFSCORE_AUTOMOUNT_CI` (9PFS preset: tag `…_CI_9PFS_TAG` at `/`; custom
+ * entries `…_CI<n>_DEV`/`_MP`/`_DRIVER`), the fallback table
+ * `LIBVFSCORE_AUTOMOUNT_FB` (same shape) and `LIBVFSCORE_AUTOMOUNT_UP` for
+ * `vfs.fstab`. A network stack means `LIBUKNETDEV` (lwIP and every driver use it).
+ */
+export function unikraftImageFacts(c: ReadonlyMap<string, string>): UnikraftImageFacts {
+  const automounts9p: { guestPath: string; tag: string }[] = [];
+  const add = (guestPath: string, tag: string) => {
+    if (tag !== "" && guestPath !== "" && !automounts9p.some((a) => a.guestPath === guestPath))
+      automounts9p.push({ guestPath, tag });
+  };
+  if (yes(c, "LIBVFSCORE_AUTOMOUNT_ROOTFS") && str(c, "LIBVFSCORE_ROOTFS") === "9pfs")
+    add("/", str(c, "LIBVFSCORE_ROOTDEV") || "fs0");
+  for (const table of ["CI", "FB"]) {
+    if (!yes(c, `LIBVFSCORE_AUTOMOUNT_${table}`)) continue;
+    if (yes(c, `LIBVFSCORE_AUTOMOUNT_${table}_9PFS`))
+      add("/", str(c, `LIBVFSCORE_AUTOMOUNT_${table}_9PFS_TAG`) || "fs0");
+    if (yes(c, `LIBVFSCORE_AUTOMOUNT_${table}_CUSTOM`)) {
+      for (let i = 0; i < 4; i++) {
+        const e = `LIBVFSCORE_AUTOMOUNT_${table}${i}`;
+        if (str(c, `${e}_DRIVER`) === "9pfs") add(str(c, `${e}_MP`), str(c, `${e}_DEV`));
+      }
+    }
+  }
+  return {
+    automounts9p,
+    fstab: yes(c, "LIBVFSCORE_FSTAB") || yes(c, "LIBVFSCORE_AUTOMOUNT_UP"),
+    network: yes(c, "LIBUKNETDEV"),
+  };
+}

@@ -27,15 +27,24 @@ import { type Reporter, silentReporter } from "../core/output.js";
 import { kilnDirs } from "../core/paths.js";
 import type { Project, Target } from "../kraftfile/types.js";
 import { targetArtifacts } from "./artifacts.js";
-import { defconfigText, type MissingOption, missingOptions, parseVersionMk, planKconfig } from "./config.js";
+import {
+  defconfigText,
+  type MissingOption,
+  missingOptions,
+  parseVersionMk,
+  planKconfig,
+  stdinWarning,
+} from "./config.js";
 import { dropFingerprint, type FingerprintSpec, fingerprintPath } from "./fingerprint.js";
 import { crossToolchainFor, hostArchitecture, type MakeInvocation, planMake } from "./make.js";
 import { makeUnlessUpToDate, PendingLog } from "./make-step.js";
 import { imageSizeBytes, packInitrd, publishImage } from "./publish.js";
+import { explainMissingSymbols } from "./renames.js";
 import { runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 import { archiveNeeds, seedArchives } from "./sources/index.js";
+import { lockFilePath } from "./sources/lockfile.js";
 import { checkTargetInitrd, packTargetInitrd } from "./target-initrd.js";
 
 export interface BuildOptions extends TargetFilter {
@@ -172,10 +181,20 @@ async function buildTarget(
     }
     const dotConfig = await readFile(configFile, "utf8");
     missing = missingOptions(plan.options, dotConfig);
+    // An option naming no symbol of this core: renamed or removed since a release that had it.
+    const why = await explainMissingSymbols(
+      dirs.core,
+      dirs.libraries,
+      missing.filter((m) => m.actual === undefined).map((m) => m.name),
+      env,
+    );
     for (const m of missing) {
-      const got = m.actual === undefined ? "absent (unknown symbol or unmet dependency)" : `${m.actual}`;
+      const got =
+        m.actual !== undefined ? `${m.actual}` : (why.get(m.name) ?? "absent (its dependencies are not met)");
       reporter.warn(`${target.name}: ${m.name}=${m.requested} did not survive into ${configFile}: ${got}`);
     }
+    const stdin = stdinWarning(plan.options, dotConfig);
+    if (stdin) reporter.warn(`${target.name}: ${stdin}`);
   } else if (!existsSync(configFile)) {
     throw new KilnError("BUILD_NOT_CONFIGURED", `--no-configure given but ${configFile} does not exist`, {
       hint: "run kiln build once without --no-configure",
@@ -219,6 +238,14 @@ async function buildTarget(
       ...(art.initrd ? [art.initrd] : []),
       ...(opts.buildLog ? [opts.buildLog] : []),
       ...(env.KILN_HOME ? [resolve(env.KILN_HOME)] : Object.values(kilnDirs(env))),
+      // Every target's configuration (and Kconfig's `.old` backup) and the lock file are Kiln's
+      // own files in the app directory: building a second target writes its `.config.<target>`,
+      // which must not count as an app change for the first. This target's own is an input below.
+      ...project.targets.flatMap((t) => {
+        const c = targetConfigFile(project, t);
+        return [c, `${c}.old`];
+      }),
+      lockFilePath(project.dir),
     ],
     files: [configFile, defconfig, ...seeded],
     ...(base.crossCompile ? { crossCompile: base.crossCompile } : {}),

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Project, Target } from "../kraftfile/types.js";
-import { defconfigText, libraryEnableSymbol, missingOptions, parseVersionMk, planKconfig } from "./config.js";
+import {
+  defconfigText,
+  libraryEnableSymbol,
+  missingOptions,
+  parseVersionMk,
+  planKconfig,
+  stdinWarning,
+} from "./config.js";
 
 const target = (
   platform: Target["platform"],
@@ -116,4 +123,12 @@ test("reads the core release from version.mk", () => {
     patch: 0,
   });
   assert.equal(parseVersionMk("nothing"), undefined);
+});
+
+test("stdinWarning: an empty stdin the Kraftfile did not choose is warned about, with the cure", () => {
+  const nullStdin = "CONFIG_LIBPOSIX_TTY=y\nCONFIG_LIBPOSIX_TTY_STDIN_NULL=y\n";
+  assert.match(stdinWarning({}, nullStdin) ?? "", /stdin is empty .*CONFIG_LIBPOSIX_TTY_STDIN_SERIAL: 'y'/);
+  assert.equal(stdinWarning({ CONFIG_LIBPOSIX_TTY_STDIN_NULL: "y" }, nullStdin), undefined);
+  assert.equal(stdinWarning({}, "CONFIG_LIBPOSIX_TTY_STDIN_SERIAL=y\n"), undefined);
+  assert.equal(stdinWarning({}, "# CONFIG_LIBPOSIX_TTY is not set\n"), undefined);
 });

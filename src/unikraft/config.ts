@@ -199,6 +199,25 @@ export function missingOptions(requested: KconfigMap, dotConfigText: string): Mi
   return out;
 }
 
+/**
+ * A warning when the configuration leaves stdin empty although the Kraftfile
+ * did not ask for it: core 0.17's posix-tty makes `LIBPOSIX_TTY_STDIN_NULL`
+ * (reads return end of file at once) the first choice of "stdin:", so an
+ * interactive application (a shell, sqlite's prompt) exits on start, where
+ * 0.16 read the serial console. Undefined when stdin is the console or the
+ * Kraftfile chose.
+ */
+export function stdinWarning(requested: KconfigMap, dotConfigText: string): string | undefined {
+  const actual = parseDotConfig(dotConfigText);
+  if (actual.CONFIG_LIBPOSIX_TTY_STDIN_NULL !== "y") return undefined;
+  if (Object.keys(requested).some((k) => k.startsWith("CONFIG_LIBPOSIX_TTY_STDIN_"))) return undefined;
+  return (
+    "stdin is empty in this image (CONFIG_LIBPOSIX_TTY_STDIN_NULL=y, the core's default): an application " +
+    "reading its console (a shell, sqlite's prompt) gets end of file at once; for console input set " +
+    "CONFIG_LIBPOSIX_TTY_STDIN_SERIAL: 'y' in the Kraftfile's kconfig"
+  );
+}
+
 /** Kconfig writes numbers and strings canonically; compare like it does. */
 function normalizeValue(v: string): string {
   const t = v.trim();

@@ -143,11 +143,20 @@ test("reproducible ext4 and EROFS: two builds are byte-identical; --uuid is used
     const b = join(dir, `b.${ext}`);
     const ra = await runKiln(["rootfs", "build", root, "-o", a, "--reproducible"], { env });
     assert.equal(ra.code, 0, ra.stderr);
+    // The source itself is never changed (ext4 clamps times in the image, not in the tree).
+    assert.ok(lstatSync(join(root, "etc/x")).mtimeMs > 1700000000_000, `${ext}: source mtime was changed`);
     // Touch the source between builds: clamped times make it irrelevant.
     writeFileSync(join(root, "etc/x"), "hello ext4\n");
     const rb = await runKiln(["rootfs", "build", root, "-o", b, "--reproducible"], { env });
     assert.equal(rb.code, 0, rb.stderr);
     assert.equal(sha(a), sha(b), `${ext} images differ`);
+    if (ext === "ext4") {
+      for (const p of ["/", "/etc", "/etc/x"]) {
+        const st = debugfs(a, `stat ${p}`);
+        for (const field of ["ctime", "atime", "mtime"])
+          assert.match(st, new RegExp(`${field}: 0x6553f100:`), `${p} ${field} is not the epoch:\n${st}`);
+      }
+    }
   }
   const uuid = "0f1e2d3c-4b5a-4697-8877-665544332211";
   const u = join(dir, "u.ext4");

@@ -9,8 +9,11 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
+import { formatArgv, which } from "../../src/core/exec.js";
+import { KILN_FROM_SOURCE, REPO_ROOT, runKiln, scratchDir } from "../helpers/kiln.js";
 import { buildMultibootStandin } from "./guests.js";
+
+const noScript = which("script") ? undefined : "util-linux `script` missing (apt-get install bsdutils)";
 
 /** A copy of the example project's Kraftfile in a scratch dir, so a local build of the example can't leak in. */
 function exampleProject(t: import("node:test").TestContext): string {
@@ -20,12 +23,91 @@ function exampleProject(t: import("node:test").TestContext): string {
   return dir;
 }
 
-test("several targets match: the error lists them and names -t", async (t) => {
+test("several targets match and none is built: the error lists them and says to build", async (t) => {
   const r = await runKiln(["run", exampleProject(t)], { env: { KILN_HOME: scratchDir(t) } });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /error: \S+Kraftfile has 3 matching targets; Kiln needs one/);
+  assert.match(r.stderr, /error: none of the 3 targets of \S+Kraftfile that match is built/);
   assert.match(r.stderr, /^ {2}helloworld_qemu-x86_64 \(qemu\/x86_64\)$/m);
-  assert.match(r.stderr, /hint: choose one with -t NAME/);
+  assert.match(r.stderr, /hint: build one first: kiln build/);
+});
+
+test("the tutorial's form: in the project directory, with one of its three targets built, kiln run runs that one", async (t) => {
+  const dir = exampleProject(t);
+  mkdirSync(join(dir, ".unikraft/build"), { recursive: true });
+  copyFileSync(buildMultibootStandin(scratchDir(t)), join(dir, ".unikraft/build/helloworld_qemu-x86_64"));
+  const r = await runKiln(["run", "-W", "--", "exit=3"], { cwd: dir, env: { KILN_HOME: scratchDir(t) } });
+  assert.match(r.stdout, /KILN-MULTIBOOT-OK/);
+  assert.equal(r.code, 3, r.stderr);
+});
+
+/** A project with two qemu/x86_64 targets (as app-sqlite's 9pfs and initrd ones), both built. */
+function twoBuiltTargets(t: import("node:test").TestContext): string {
+  const dir = join(scratchDir(t), "app");
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, "Kraftfile"),
+    [
+      "spec: v0.6",
+      "name: app",
+      "unikraft: stable",
+      "targets:",
+      "  - name: first",
+      "    platform: qemu",
+      "    architecture: x86_64",
+      "  - name: second",
+      "    platform: qemu",
+      "    architecture: x86_64",
+      "  - qemu/arm64",
+      "",
+    ].join("\n"),
+  );
+  const standin = buildMultibootStandin(scratchDir(t));
+  for (const name of ["first", "second"]) {
+    mkdirSync(join(dir, ".unikraft/build/targets", name), { recursive: true });
+    copyFileSync(standin, join(dir, ".unikraft/build/targets", name, "app_qemu-x86_64"));
+  }
+  return dir;
+}
+
+test("several built targets match, no terminal: the error lists the built ones", async (t) => {
+  const r = await runKiln(["run", "-W", twoBuiltTargets(t)], { env: { KILN_HOME: scratchDir(t) } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error: \S+Kraftfile has 2 built targets matching; Kiln needs one/);
+  assert.match(r.stderr, /built targets:\n {2}first \(qemu\/x86_64\)\n {2}second \(qemu\/x86_64\)\n/);
+  assert.doesNotMatch(r.stderr, /app_qemu-arm64/);
+});
+
+test("several built targets on a terminal: an unknown answer asks again, Enter runs the first", {
+  skip: noScript,
+}, async (t) => {
+  const dir = twoBuiltTargets(t);
+  const kiln = formatArgv([...KILN_FROM_SOURCE, "run", "-W", "--", "exit=6"]);
+  const child = spawn("script", ["-qfec", `${kiln}; echo KILN-EXIT=$?`, "/dev/null"], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: "1", KILN_HOME: scratchDir(t), SHELL: "/bin/bash" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  t.after(() => child.kill("SIGKILL"));
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 1200 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, re);
+  };
+  await waitFor(/run which\? \[1-2, Enter: 1\] /);
+  assert.match(
+    out,
+    /app has 2 built targets:\r?\n1\) first \(qemu\/x86_64\)\r?\n2\) second \(qemu\/x86_64\)/,
+  );
+  child.stdin.write("third\r");
+  await waitFor(/"third" is not one of 1-2 or a target name[\s\S]*run which\?/);
+  child.stdin.write("\r");
+  await waitFor(/KILN-EXIT=\d+/);
+  assert.match(out, /cmdline: \S+targets\/first\/app_qemu-x86_64/);
+  assert.doesNotMatch(out, /no target ""/);
+  assert.match(out, /KILN-EXIT=6/);
 });
 
 test("a filter that matches no target names the flags given and lists the targets", async (t) => {

@@ -101,3 +101,30 @@ test("kiln build --json, a no-op rebuild that skips make, --force, then kiln cle
   assert.match(proper.stdout, /removed .*\.unikraft\/build/);
   assert.equal(existsSync(join(dir, ".unikraft/build")), false);
 });
+
+test("kiln build --json and kiln fetch --json print {ok: false, error} on stdout when they fail", async (t) => {
+  const dir = writeKraftfile(scratchDir(t));
+  const env = { KILN_HOME: join(dir, "home") };
+  // Two targets and no -t: the build cannot start.
+  const build = await runKiln(["build", "--json", dir], { env });
+  assert.equal(build.code, 1);
+  assert.deepEqual(JSON.parse(build.stdout), {
+    ok: false,
+    error: {
+      code: "TARGET_AMBIGUOUS",
+      message: `2 targets are defined in ${join(dir, "Kraftfile")}; choose one or pass --all`,
+      hint: JSON.parse(build.stdout).error.hint,
+    },
+  });
+  assert.match(build.stderr, /error: 2 targets are defined/, "people still read stderr");
+  // A core that is nowhere offline.
+  writeFileSync(
+    join(dir, "Kraftfile"),
+    "spec: v0.6\nname: hello\nunikraft: stable\ntargets:\n  - qemu/x86_64\n",
+  );
+  const fetch = await runKiln(["fetch", "--offline", "--json", dir], { env });
+  assert.equal(fetch.code, 1);
+  const doc = JSON.parse(fetch.stdout) as { ok: boolean; error: { code: string; message: string } };
+  assert.deepEqual([doc.ok, doc.error.code], [false, "SOURCES_MISSING"]);
+  assert.match(doc.error.message, /not found offline/);
+});

@@ -24,7 +24,7 @@ import { isKilnError } from "../../src/core/errors.js";
 import { type BuildOptions, buildProject } from "../../src/unikraft/build.js";
 import { fingerprintPath } from "../../src/unikraft/fingerprint.js";
 import { scratchDir } from "../helpers/kiln.js";
-import { FIXTURE_CORE, fixtureProject, HELLO_MAIN } from "./fixture-project.js";
+import { FIXTURE_CORE, fixtureProject, HELLO_MAIN, target } from "./fixture-project.js";
 
 const TARGET = "hello_qemu-x86_64";
 
@@ -242,5 +242,41 @@ test("a racily clean file whose content differs from the one recorded makes make
   assert.match(
     readFileSync(paths.log, "utf8"),
     /changed since the last build: content of \S+\.config\.hello/,
+  );
+});
+
+test("building a second target does not make the first one's make run again (its .config.<target> is Kiln's file)", async (t) => {
+  const root = scratchDir(t);
+  const project = fixtureProject(root, {
+    targets: [
+      target("hello_qemu-x86_64", "qemu", "x86_64"),
+      target("hello_fc-x86_64", "firecracker", "x86_64"),
+    ],
+  });
+  const runs = (name: string) => {
+    const f = join(project.outdir, "targets", name, ".fixture-make-runs");
+    return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n") : [];
+  };
+  const build = async (name: string) => {
+    const [r] = await buildProject(project, { jobs: 2, name });
+    assert.ok(r);
+    return r;
+  };
+  assert.equal((await build("hello_qemu-x86_64")).skippedMake, false);
+  assert.equal((await build("hello_fc-x86_64")).skippedMake, false);
+  assert.ok(existsSync(join(project.dir, ".config.hello_fc-x86_64")), "the second target's configuration");
+  const again = await build("hello_qemu-x86_64");
+  assert.equal(
+    again.skippedMake,
+    true,
+    `make ran again: ${readFileSync(again.logFile, "utf8").split("\n")[0]}`,
+  );
+  assert.deepEqual(runs("hello_qemu-x86_64"), ["defconfig", "all"]);
+  assert.equal((await build("hello_fc-x86_64")).skippedMake, true);
+  // Its own configuration still counts.
+  writeFileSync(join(project.dir, ".config.hello_qemu-x86_64"), "CONFIG_LIBFOO=y\n", { flag: "a" });
+  assert.equal(
+    (await buildProject(project, { jobs: 2, name: "hello_qemu-x86_64", configure: false }))[0]?.skippedMake,
+    false,
   );
 });

@@ -4,14 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { isKilnError } from "../../src/core/errors.js";
 import { collectingReporter, type Reporter } from "../../src/core/output.js";
+import { detectKernel } from "../../src/machine/kernel-detect.js";
 import { buildProject, crossCompileFor } from "../../src/unikraft/build.js";
 import { scratchDir } from "../helpers/kiln.js";
-import { fixtureProject, target } from "./fixture-project.js";
+import { FIXTURE_CORE, fixtureProject, target } from "./fixture-project.js";
+import { git } from "./sources-fixtures.js";
 
 test("builds the app and its library into an image named like Unikraft's, then a rebuild is a no-op", async (t) => {
   const root = scratchDir(t);
@@ -89,6 +91,9 @@ test("an arm64 target is cross-built with the aarch64 toolchain Kiln picks itsel
   const elf = readFileSync(r.kernel);
   assert.equal(elf.readUInt16LE(18), 183, "e_machine is EM_AARCH64");
   assert.match(readFileSync(r.logFile, "utf8"), /CROSS_COMPILE=aarch64-linux-gnu-/);
+  // Its name lies past the first 64 KiB, as in real arm64 images: recognised by its .uk_* sections.
+  assert.ok(elf.indexOf("unikraft") > 64 * 1024, `"unikraft" at byte ${elf.indexOf("unikraft")}`);
+  assert.deepEqual(await detectKernel(r.kernel), { kind: "elf", architecture: "arm64", guest: "unikraft" });
 
   // Each target compiles in its own build directory, so building all of them
   // again after one another is a no-op for each.
@@ -218,4 +223,64 @@ test("progress: a first build says the total is unknown; later builds count agai
     assert.equal(u.total, 4, JSON.stringify(u));
     assert.doesNotMatch(u.message, /unknown/);
   }
+});
+
+test("an option renamed between two releases of the core: the warning derives the new name from the trees", async (t) => {
+  const root = scratchDir(t);
+  // A git core with two releases: 0.1.0 defines LIBFIXTURE_SWRAND, 0.2.0 replaced it by LIBFIXTURE_RANDOM
+  // (as Unikraft 0.17 replaced LIBUKSWRAND by LIBUKRANDOM) and dropped LIBFIXTURE_OLDFS outright.
+  const core = join(root, "core");
+  cpSync(FIXTURE_CORE, core, { recursive: true });
+  const base = readFileSync(join(core, "Config.uk"), "utf8");
+  const release = (extra: string, tag: string) => {
+    writeFileSync(join(core, "Config.uk"), `${base}${extra}`);
+    git(core, "add", "-A");
+    git(core, "commit", "-q", "-m", tag);
+    git(core, "tag", "-a", "-m", tag, tag);
+  };
+  git(core, "init", "-q", "-b", "main");
+  release(
+    [
+      "menuconfig LIBFIXTURE_SWRAND",
+      '\tbool "fixture: Software random number generator"',
+      "\thelp",
+      "\t\tGenerates random numbers in software.",
+      "config LIBFIXTURE_OLDFS",
+      '\tbool "Mount the old filesystem"',
+      "",
+    ].join("\n"),
+    "RELEASE-0.1.0",
+  );
+  release(
+    [
+      "menuconfig LIBFIXTURE_RANDOM",
+      '\tbool "fixture: Random number generation"',
+      "\thelp",
+      "\t\tGenerates random numbers.",
+      "config LIBFIXTURE_TRACE",
+      '\tbool "Trace every call"',
+      "",
+    ].join("\n"),
+    "RELEASE-0.2.0",
+  );
+  const project = fixtureProject(root, {
+    unikraft: {
+      name: "unikraft",
+      source: { type: "git", url: core, version: "RELEASE-0.2.0" },
+      kconfig: { CONFIG_LIBFIXTURE_SWRAND: "y", CONFIG_LIBFIXTURE_OLDFS: "y", CONFIG_LIBFIXTURE_NEVER: "y" },
+    },
+  });
+  const reporter = collectingReporter();
+  await buildProject(project, { reporter, env: { ...process.env, KILN_HOME: join(root, "home") } });
+  const w = reporter.warnings.join("\n");
+  assert.match(
+    w,
+    /CONFIG_LIBFIXTURE_SWRAND=y did not survive into \S+: CONFIG_LIBFIXTURE_SWRAND does not exist in RELEASE-0\.2\.0 \(RELEASE-0\.1\.0 defined it in Config\.uk\); renamed: use CONFIG_LIBFIXTURE_RANDOM \("fixture: Random number generation"\)$/m,
+  );
+  assert.match(
+    w,
+    /CONFIG_LIBFIXTURE_OLDFS=y did not survive .*: CONFIG_LIBFIXTURE_OLDFS does not exist in RELEASE-0\.2\.0 \(RELEASE-0\.1\.0 defined it in Config\.uk\); no symbol added since matches it/,
+  );
+  assert.match(w, /CONFIG_LIBFIXTURE_NEVER does not exist in RELEASE-0\.2\.0 nor in any of its release tags/);
+  assert.doesNotMatch(w, /LIBFIXTURE_TRACE/);
 });

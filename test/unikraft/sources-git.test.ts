@@ -15,39 +15,90 @@ import { commit, git, gitSource, isolatedEnv, makeProject, makeRepo } from "./so
 
 const read = (dir: string, file = "VERSION") => readFileSync(join(dir, file), "utf8").trim();
 
-test("stable: the core's newest release; libraries the matching release or the newest not newer", async (t) => {
+test("stable is a set: the newest release line the core and every library have, one notice naming it and why", async (t) => {
   const tmp = scratchDir(t);
-  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0", "RELEASE-0.17.1"] });
-  makeRepo(join(tmp, "up/lib-match"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.1", "RELEASE-0.18.0"] });
-  makeRepo(join(tmp, "up/lib-older"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0"] });
-  makeRepo(join(tmp, "up/lib-lagging"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.0"] });
+  // As app-sqlite met them: the core has 0.17, lib-musl and lib-sqlite lag at 0.16.
+  makeRepo(join(tmp, "up/unikraft"), {
+    releases: ["RELEASE-0.15.0", "RELEASE-0.16.0", "RELEASE-0.16.3", "RELEASE-0.17.0"],
+  });
+  makeRepo(join(tmp, "up/lib-musl"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.0", "RELEASE-0.16.3"] });
+  makeRepo(join(tmp, "up/lib-sqlite"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.0"] });
   const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), "stable"), {
-    match: gitSource(join(tmp, "up/lib-match"), "stable"),
-    older: gitSource(join(tmp, "up/lib-older"), "stable"),
-    lagging: gitSource(join(tmp, "up/lib-lagging"), "stable"),
+    musl: gitSource(join(tmp, "up/lib-musl"), "stable"),
+    sqlite: gitSource(join(tmp, "up/lib-sqlite"), "stable"),
   });
   const reporter = collectingReporter();
   const f = await fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")), reporter });
   assert.equal(f.core.dir, join(project.dir, ".unikraft/unikraft"));
-  assert.equal(f.core.resolvedRef, "RELEASE-0.17.1");
-  assert.equal(read(f.core.dir), "RELEASE-0.17.1");
+  assert.equal(f.core.resolvedRef, "RELEASE-0.16.3");
+  assert.equal(read(f.core.dir), "RELEASE-0.16.3");
   assert.deepEqual(
     f.libraries.map((l) => [l.name, l.resolvedRef, read(l.dir), l.dir]),
     [
-      ["match", "RELEASE-0.17.1", "RELEASE-0.17.1", join(project.dir, ".unikraft/libs/match")],
-      ["older", "RELEASE-0.17.0", "RELEASE-0.17.0", join(project.dir, ".unikraft/libs/older")],
-      ["lagging", "RELEASE-0.16.0", "RELEASE-0.16.0", join(project.dir, ".unikraft/libs/lagging")],
+      ["musl", "RELEASE-0.16.3", "RELEASE-0.16.3", join(project.dir, ".unikraft/libs/musl")],
+      ["sqlite", "RELEASE-0.16.0", "RELEASE-0.16.0", join(project.dir, ".unikraft/libs/sqlite")],
     ],
   );
-  // Only the library from another release line is worth a warning.
-  assert.equal(reporter.warnings.length, 1);
-  assert.match(
-    reporter.warnings[0]!,
-    /library lagging has no release for RELEASE-0\.17\.1; using RELEASE-0\.16\.0/,
+  assert.deepEqual(reporter.warnings, []);
+  const notices = reporter.infos.filter((m) => m.includes('"stable"'));
+  assert.equal(notices.length, 1, reporter.infos.join("\n"));
+  assert.equal(
+    notices[0],
+    'notice: "stable" is release line 0.16: the newest every component has; unikraft\'s newest is 0.17, which library musl, library sqlite lack: unikraft RELEASE-0.16.3, library musl RELEASE-0.16.3, library sqlite RELEASE-0.16.0',
   );
   assert.equal(git(f.core.dir, "rev-parse", "HEAD"), f.core.commit);
   const lock = readFileSync(f.lockFile, "utf8");
-  assert.match(lock, /ref: RELEASE-0\.17\.1\n\s+commit: [0-9a-f]{40}/);
+  assert.match(lock, /ref: RELEASE-0\.16\.3\n\s+commit: [0-9a-f]{40}/);
+});
+
+test("stable and an application checkout with release tags: the set is the line the application was released for", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.3", "RELEASE-0.17.0"] });
+  makeRepo(join(tmp, "up/lib-musl"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.3"] });
+  // The project directory is a clone of the application, whose newest release is 0.15.0 (app-sqlite's case).
+  const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), "stable"), {
+    musl: gitSource(join(tmp, "up/lib-musl"), "stable"),
+  });
+  git(project.dir, "init", "-q", "-b", "main");
+  commit(project.dir, { "main.c": "int main(void) { return 0; }\n" }, "app 0.15");
+  git(project.dir, "tag", "-a", "-m", "RELEASE-0.15.0", "RELEASE-0.15.0");
+  commit(project.dir, { "README.md": "later work\n" }, "after the release");
+  const reporter = collectingReporter();
+  const f = await fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")), reporter });
+  assert.deepEqual(
+    [f.core.resolvedRef, ...f.libraries.map((l) => l.resolvedRef)],
+    ["RELEASE-0.15.0", "RELEASE-0.15.0"],
+  );
+  assert.match(
+    reporter.infos.join("\n"),
+    /notice: "stable" is release line 0\.15: the newest every component has; unikraft's newest is 0\.17, library musl's newest is 0\.16, which the application lacks: unikraft RELEASE-0\.15\.0, library musl RELEASE-0\.15\.0/,
+  );
+});
+
+test("stable with no release line in common: the core's newest, libraries not newer, one warning and one suggestion", async (t) => {
+  const tmp = scratchDir(t);
+  makeRepo(join(tmp, "up/unikraft"), { releases: ["RELEASE-0.16.0", "RELEASE-0.17.0", "RELEASE-0.17.1"] });
+  makeRepo(join(tmp, "up/lib-match"), { releases: ["RELEASE-0.17.1", "RELEASE-0.18.0"] });
+  makeRepo(join(tmp, "up/lib-lagging"), { releases: ["RELEASE-0.15.0", "RELEASE-0.16.0"] });
+  const project = makeProject(join(tmp, "app"), gitSource(join(tmp, "up/unikraft"), "stable"), {
+    match: gitSource(join(tmp, "up/lib-match"), "stable"),
+    lagging: gitSource(join(tmp, "up/lib-lagging"), "stable"),
+  });
+  const reporter = collectingReporter();
+  const f = await fetchProjectSources(project, { env: isolatedEnv(join(tmp, "home")), reporter });
+  assert.equal(f.core.resolvedRef, "RELEASE-0.17.1");
+  assert.deepEqual(
+    f.libraries.map((l) => [l.name, l.resolvedRef]),
+    [
+      ["match", "RELEASE-0.17.1"],
+      ["lagging", "RELEASE-0.16.0"],
+    ],
+  );
+  assert.equal(reporter.warnings.length, 1, reporter.warnings.join("\n"));
+  assert.match(
+    reporter.warnings[0]!,
+    /^"stable": no release line is common to unikraft, library match, library lagging \(unikraft: 0\.17, 0\.16; library match: 0\.18, 0\.17; library lagging: 0\.16, 0\.15\); .*Pin every component .*: unikraft RELEASE-0\.17\.1, library match RELEASE-0\.17\.1, library lagging RELEASE-0\.16\.0$/,
+  );
 });
 
 test("tag, branch and commit versions; a directory source is used in place", async (t) => {

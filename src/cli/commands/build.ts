@@ -4,13 +4,13 @@
  */
 
 import { resolve } from "node:path";
-import { createInterface } from "node:readline/promises";
 import { usageError } from "../../core/errors.js";
 import { formatBytes, formatDuration } from "../../core/units.js";
 import type { Project } from "../../kraftfile/types.js";
 import { linuxfileIn } from "../../linux-project/index.js";
 import { type BuildOptions, buildProject } from "../../unikraft/build.js";
 import { describeTargets, matchTargets } from "../../unikraft/select.js";
+import { chooseOnTerminal } from "../choose.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 import { kraftfileOption, loadProjectFromArgs, projectDir } from "../project-options.js";
 
@@ -34,18 +34,15 @@ async function promptTarget(
   if (!ctx.stdinIsTTY || opts.all || opts.name !== undefined) return undefined;
   const matched = matchTargets(project, opts);
   if (matched.length < 2) return undefined;
-  const lines = describeTargets(matched).map((l, i) => `${i + 1}) ${l.trim()}`);
-  process.stderr.write(`${project.name} has ${matched.length} targets:\n${lines.join("\n")}\n`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = (await rl.question(`build which? [1-${matched.length}] `)).trim();
-    const n = Number(answer);
-    const picked = Number.isInteger(n) ? matched[n - 1] : matched.find((t) => t.name === answer);
-    if (!picked) throw usageError(`no target "${answer}"`, "pass -t NAME or --all");
-    return picked.name;
-  } finally {
-    rl.close();
-  }
+  const described = describeTargets(matched);
+  const picked = await chooseOnTerminal(matched, {
+    heading: `${project.name} has ${matched.length} targets:`,
+    question: "build which?",
+    describe: (t) => described[matched.indexOf(t)]!.trim(),
+    name: (t) => t.name,
+    hint: "pass -t NAME or --all",
+  });
+  return picked.name;
 }
 
 const command: CommandDef = {
@@ -53,6 +50,7 @@ const command: CommandDef = {
   summary: "configure and build a project's Unikraft targets",
   usage: "build [DIR] [-K FILE] [-t TARGET] [-p PLAT] [-m ARCH] [--all] [-j N] [options]",
   maxPositionals: 1,
+  jsonFailure: true,
   options: {
     kraftfile: kraftfileOption("the Kraftfile (default: found in DIR)"),
     target: {
@@ -90,6 +88,28 @@ const command: CommandDef = {
       description: "write make's output here (default: <outdir>/<target>.log)",
     },
     json: { type: "boolean", description: "print the results as JSON" },
+    // KraftKit's spellings (kraft build --help).
+    "no-cache": {
+      type: "boolean",
+      short: "F",
+      description: "a clean build: make clean for the project's targets first, then make (kraft's -F)",
+    },
+    "no-update": {
+      type: "boolean",
+      description:
+        "keep the sources kiln.lock pins (what kiln build always does; kiln fetch --update moves them)",
+    },
+  },
+  foreignFlags: {
+    "--config":
+      "Kiln keeps each target's configuration in <project>/.config.<target>: edit it and build with --no-configure",
+    "-c": "Kiln keeps each target's configuration in <project>/.config.<target>: edit it and build with --no-configure",
+    "--platform": "Kiln's spelling is -p/--plat",
+    "--architecture": "Kiln's spelling is -m/--arch",
+    "--force-pull": "Kiln's spelling is kiln fetch --update (then kiln build)",
+    "--no-pull": "Kiln's spelling is --no-fetch",
+    "--rootfs":
+      "a target's root filesystem comes from the Kraftfile's rootfs:/initrd:; build images with kiln rootfs build",
   },
   details: [
     "DIR defaults to the current directory. For each target Kiln merges the kconfig of the",
@@ -116,6 +136,22 @@ const command: CommandDef = {
     }
     const { project, diagnostics } = await loadProjectFromArgs(ctx);
     for (const d of diagnostics) ctx.reporter.warn(`${d.file}:${d.line}:${d.col}: ${d.message}`);
+    if (project.runtime) {
+      // A `runtime:` project builds no kernel: its root filesystem is packed and the runtime checked.
+      const { buildRuntimeProject } = await import("../../orchestration/package-run.js");
+      const r = await buildRuntimeProject(project, {
+        env: ctx.env,
+        reporter: ctx.reporter,
+        signal: ctx.signal,
+      });
+      if (bool(ctx, "json"))
+        ctx.out(`${JSON.stringify({ project: project.name, file: project.file, ...r }, null, 2)}\n`);
+      else
+        ctx.out(
+          `${project.name}: runtime ${r.runtime}\n  kernel  ${r.kernel}\n${r.initrd ? `  initrd  ${r.initrd}\n` : ""}`,
+        );
+      return undefined;
+    }
     const buildLog = str(ctx, "build-log");
     const opts: BuildOptions = {
       ...(str(ctx, "target") !== undefined ? { name: str(ctx, "target")! } : {}),
@@ -140,6 +176,12 @@ const command: CommandDef = {
     if (jobs !== undefined) opts.jobs = jobs;
     const picked = await promptTarget(ctx, project, opts);
     if (picked) opts.name = picked;
+    if (bool(ctx, "no-cache")) {
+      // kraft's --no-cache rebuilds from scratch: Unikraft's make clean, then a build make must run.
+      const { cleanProject } = await import("../../unikraft/clean.js");
+      await cleanProject(project, { reporter: ctx.reporter, env: ctx.env });
+      opts.force = true;
+    }
     const results = await buildProject(project, opts);
     if (bool(ctx, "json")) {
       ctx.out(

@@ -23,6 +23,10 @@ const command: CommandDef = {
       reporter: ctx.reporter,
       env: ctx.env,
     });
+    if (bool(ctx, "json")) {
+      ctx.out(`${JSON.stringify({ ok: true, cleaned: r.cleaned, removed: r.removed }, null, 2)}\n`);
+      return undefined;
+    }
     for (const t of r.cleaned) ctx.out(`cleaned ${t}\n`);
     for (const d of r.removed) ctx.out(`removed ${d}\n`);
     if (r.cleaned.length === 0 && r.removed.length === 0) ctx.out("nothing to clean\n");

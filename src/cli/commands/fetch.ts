@@ -39,6 +39,7 @@ const command: CommandDef = {
   summary: "fetch a project's Unikraft sources into .unikraft/ and write kiln.lock",
   usage: "fetch [DIR] [-K FILE] [--offline] [--with-mirror M]... [--update] [--json]",
   maxPositionals: 1,
+  jsonFailure: true,
   options: {
     kraftfile: kraftfileOption(),
     offline: { type: "boolean", description: "use only the cache and mirrors; never contact an upstream" },

@@ -9,6 +9,10 @@ export interface CommandEntry {
   name: string[];
   summary: string;
   load: () => Promise<{ default: CommandDef }>;
+  /** Other spellings (kraft's `remove` for `rm`), same meaning. */
+  aliases?: string[][];
+  /** Arguments the spelling implies (`properclean` is `clean --proper`). */
+  impliedArgs?: string[];
 }
 
 export const COMMANDS: CommandEntry[] = [
@@ -26,6 +30,8 @@ export const COMMANDS: CommandEntry[] = [
     name: ["fetch"],
     summary: "fetch a project's Unikraft sources into .unikraft/ and write kiln.lock",
     load: () => import("./fetch.js"),
+    // kraft's `prepare` readies the sources for a build: here, fetching them.
+    aliases: [["prepare"]],
   },
   {
     name: ["build"],
@@ -42,6 +48,12 @@ export const COMMANDS: CommandEntry[] = [
     name: ["clean"],
     summary: "remove a project's Unikraft build outputs",
     load: () => import("./clean.js"),
+  },
+  {
+    name: ["properclean"],
+    summary: "remove a project's whole build directory (kraft's spelling of clean --proper)",
+    load: () => import("./clean.js"),
+    impliedArgs: ["--proper"],
   },
   {
     name: ["run"],
@@ -72,6 +84,42 @@ export const COMMANDS: CommandEntry[] = [
     name: ["rm"],
     summary: "remove machines",
     load: () => import("./rm.js"),
+    aliases: [["remove"]],
+  },
+  {
+    name: ["start"],
+    summary: "start exited machines again (same kernel, disks and settings)",
+    load: () => import("./start.js"),
+  },
+  {
+    name: ["restart"],
+    summary: "stop machines, then start them again",
+    load: () => import("./restart.js"),
+  },
+  {
+    name: ["kill"],
+    summary: "send a signal to machines' VMMs (default SIGKILL)",
+    load: () => import("./kill.js"),
+  },
+  {
+    name: ["wait"],
+    summary: "wait for machines to exit; print their exit statuses",
+    load: () => import("./wait.js"),
+  },
+  {
+    name: ["prune"],
+    summary: "remove every exited machine",
+    load: () => import("./prune.js"),
+  },
+  {
+    name: ["completion"],
+    summary: "print a shell completion script (bash, zsh, fish)",
+    load: () => import("./completion.js"),
+  },
+  {
+    name: ["version"],
+    summary: "print Kiln's version",
+    load: () => import("./version.js"),
   },
   {
     name: ["kernel", "build"],
@@ -98,5 +146,37 @@ export const COMMANDS: CommandEntry[] = [
     name: ["rootfs", "ls"],
     summary: "list the entries of a CPIO root filesystem (initrd)",
     load: () => import("./rootfs-ls.js"),
+  },
+  {
+    name: ["pkg"],
+    summary: "package built targets or a kernel as an OCI image (KraftKit's layout)",
+    load: () => import("./pkg.js"),
+  },
+  { name: ["pkg", "ls"], summary: "list the packages in the local store", load: () => import("./pkg-ls.js") },
+  { name: ["pkg", "rm"], summary: "remove packages from the local store", load: () => import("./pkg-rm.js") },
+  {
+    name: ["pkg", "inspect"],
+    summary: "show a stored package's index, manifests, config and annotations",
+    load: () => import("./pkg-inspect.js"),
+  },
+  {
+    name: ["pkg", "push"],
+    summary: "push a stored package to a registry",
+    load: () => import("./pkg-push.js"),
+  },
+  {
+    name: ["pkg", "pull"],
+    summary: "pull a package from a registry into the local store",
+    load: () => import("./pkg-pull.js"),
+  },
+  {
+    name: ["pkg", "export"],
+    summary: "write a stored package as an OCI image layout tar",
+    load: () => import("./pkg-export.js"),
+  },
+  {
+    name: ["pkg", "import"],
+    summary: "import an OCI image layout tar into the local store",
+    load: () => import("./pkg-import.js"),
   },
 ];

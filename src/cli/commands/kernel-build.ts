@@ -15,7 +15,11 @@ import {
   KERNEL_ARCHES,
   type KernelArch,
 } from "../../kernel/types.js";
+import { chosenConfigurator } from "../../linux-project/kconfig-engine.js";
 import { bool, type CommandDef, list, str } from "../command.js";
+
+const optional = <K extends string, V>(k: K, v: V | undefined) =>
+  v === undefined ? {} : ({ [k]: v } as Record<K, V>);
 
 async function readInput(path: string, what: string): Promise<string> {
   try {
@@ -109,6 +113,7 @@ const command: CommandDef = {
       cacheDir: kilnDirs(ctx.env).cacheDir,
       env: ctx.env,
       reporter: ctx.reporter,
+      ...optional("configurator", chosenConfigurator(ctx.env)),
     });
     const sizeBytes = (await stat(r.image)).size;
     if (bool(ctx, "json")) {

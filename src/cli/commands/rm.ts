@@ -1,6 +1,6 @@
 /** `kiln rm [-f] NAME…`: remove machines (running ones only with `-f`, which stops them first). */
 import { usageError } from "../../core/errors.js";
-import { removeMachine } from "../../machine/index.js";
+import { removeMachine } from "../../machine/launch.js";
 import { bool, type CommandDef } from "../command.js";
 
 const command: CommandDef = {
@@ -11,10 +11,12 @@ const command: CommandDef = {
   async run(ctx) {
     if (ctx.positionals.length === 0)
       throw usageError("kiln rm needs a machine name", "list machines with: kiln ps -a");
+    const json = bool(ctx, "json");
     for (const name of ctx.positionals) {
       await removeMachine(name, { force: bool(ctx, "force"), env: ctx.env });
-      ctx.out(`${name}\n`);
+      if (!json) ctx.out(`${name}\n`);
     }
+    if (json) ctx.out(`${JSON.stringify({ ok: true, removed: ctx.positionals }, null, 2)}\n`);
     return 0;
   },
 };

@@ -5,13 +5,14 @@
  * detaches; `--wait-for`/`--timeout` make a smoke test.
  */
 
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ExitCode } from "../../core/errors.js";
+import { ExitCode, KilnError, usageError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
 import { startRun } from "../../machine/foreground.js";
+import type { ProjectRunFilter } from "../../machine/project.js";
 import { planRun } from "../../machine/run-plan.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 
@@ -34,10 +35,78 @@ async function linuxProjectRun(ctx: CommandContext) {
   return { ...settings, vmm };
 }
 
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+/**
+ * On a terminal, when several built targets of the project match, ask which
+ * to run (as `kiln build` asks which to build); without a terminal
+ * `projectRun` lists them in its error.
+ */
+async function promptBuiltTarget(ctx: CommandContext, filter: ProjectRunFilter): Promise<string | undefined> {
+  if (!ctx.stdinIsTTY || filter.target !== undefined) return undefined;
+  const arg = ctx.positionals[0];
+  const dir = resolve(ctx.cwd, arg ?? ".");
+  if (arg !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  const { runCandidates, describeRunTarget } = await import("../../machine/project.js");
+  const { project, matching, built } = await runCandidates(dir, filter, ctx.env);
+  if (matching.length < 2 || built.length < 2) return undefined;
+  const { chooseOnTerminal } = await import("../choose.js");
+  const picked = await chooseOnTerminal(built, {
+    heading: `${project.name} has ${built.length} built targets:`,
+    question: "run which?",
+    describe: describeRunTarget,
+    name: (t) => t.name,
+    hint: "pass -t NAME",
+  });
+  return picked.name;
+}
+
+/** Architecture spellings (Debian's, Unikraft's, the kernel's) of the two Kiln runs. */
+const ARCH_ALIASES: Record<string, string> = {
+  x86_64: "x86_64",
+  "x86-64": "x86_64",
+  amd64: "x86_64",
+  arm64: "arm64",
+  aarch64: "arm64",
+};
+
+/** `-m/--arch` with a kernel file: the kernel must be built for it (kraft checks the same for a package). */
+function checkArch(flag: string | undefined, detected: string, kernel: string): void {
+  if (flag === undefined) return;
+  const want = ARCH_ALIASES[flag.toLowerCase()];
+  if (!want) throw usageError(`-m/--arch "${flag}" is not x86_64 or arm64`);
+  if (want !== detected) {
+    throw new KilnError("RUN_ARCH_MISMATCH", `-m ${flag}: ${kernel} is an ${detected} kernel`, {
+      hint: `leave out -m, or give a kernel built for ${want}`,
+    });
+  }
+}
+
+/** The `.dbg` image Unikraft's build writes beside the kernel (kraft run --symbolic boots it). */
+function symbolicImage(kernel: string): string {
+  const dbg = kernel.endsWith(".dbg") ? kernel : `${kernel}.dbg`;
+  if (!existsSync(dbg)) {
+    throw new KilnError("RUN_NO_SYMBOLIC", `--symbolic: there is no ${dbg} beside ${kernel}`, {
+      hint: "Unikraft's build writes KERNEL.dbg (the image with symbols); build the target first",
+    });
+  }
+  return dbg;
+}
+
 const command: CommandDef = {
   name: ["run"],
   summary: "boot a kernel or a project's built target in a VM (QEMU by default)",
-  usage: "run [KERNEL|DIR] [options] [-- app args]",
+  usage: "run [KERNEL|DIR|REF] [options] [-- app args]",
   maxPositionals: 1,
   options: {
     initrd: {
@@ -104,6 +173,11 @@ const command: CommandDef = {
       description:
         "user (default: user-mode, no privileges), none, tap[:DEV] (an existing tap device), bridge[:BR] (via qemu-bridge-helper)",
     },
+    "allow-host-loopback": {
+      type: "boolean",
+      description:
+        "user network: let the guest connect out, including to services on the host's 127.0.0.1 (via 10.0.2.2); default: only -p forwards",
+    },
     "wait-for": {
       type: "string",
       valueName: "REGEX",
@@ -145,6 +219,45 @@ const command: CommandDef = {
         "add a virtio-vsock device with guest CID (3 or more); Firecracker: host socket <machine dir>/vsock.sock",
     },
     json: { type: "boolean", description: "with -d: print the machine record as JSON" },
+    insecure: {
+      type: "boolean",
+      description: "pulling a package: plain HTTP to a registry that is not localhost/127.0.0.1",
+    },
+    // KraftKit's spellings (kraft run --help), same meanings.
+    port: {
+      type: "string",
+      multiple: true,
+      valueName: "[IP:]HOST:GUEST",
+      description: "kraft's spelling of -p/--publish",
+    },
+    "disable-acceleration": { type: "boolean", description: "kraft's spelling of -W/--no-accel" },
+    as: { type: "string", valueName: "VMM", description: "kraft's spelling of --vmm" },
+    symbolic: {
+      type: "boolean",
+      description: "boot the symbolic (debug) image: KERNEL.dbg, as kraft run --symbolic",
+    },
+    interactive: {
+      type: "boolean",
+      short: "i",
+      description: "keep the console attached with input (the default without -d; kraft's -i)",
+    },
+  },
+  foreignFlags: {
+    "--platform": "Kiln's spelling is --plat (kraft's -p is the port here, as in docker)",
+    "--runtime": "give the package reference as the argument: kiln run REF (or a runtime: project directory)",
+    "--entrypoint": "give the application's arguments after --: kiln run KERNEL -- ARG…",
+    "--restart": "Kiln has no restart policy; start it again with kiln start NAME",
+    "--no-start": "not available: a machine starts when created; kiln run -d, then kiln stop/start NAME",
+    "--ip":
+      "not available: user-mode networking gives the guest 10.0.2.15 (DHCP); use --network tap:DEV for your own addressing",
+    "--mac": "not available: the guest's MAC address is QEMU's default",
+    "--prefix": "not available: Kiln prints the console as the guest writes it",
+    "--memory-size": "Kiln's spelling is -M/--memory",
+    "--vcpus": "Kiln's spelling is --cpus",
+    "--add-drive": "Kiln's spelling is --rootfs IMAGE (one disk)",
+    "--kernel-opts": "Kiln's spelling is -a/--kernel-arg ARG (repeatable)",
+    "--kernel": "give the kernel file as the argument: kiln run KERNEL",
+    "--root-drive": "Kiln's spelling is --rootfs IMAGE",
   },
   details: `Console keys (interactive terminal): Ctrl-C stops the VM cleanly; Ctrl-] then c sends Ctrl-C
 to the guest; Ctrl-] then q stops the VM; Ctrl-] Ctrl-] sends Ctrl-]. Piped stdin goes to the console.
@@ -153,37 +266,83 @@ Exit status: the guest's (Linux power-off 0, panic 1, Unikraft/isa-debug-exit co
 examples:
   kiln run /boot/vmlinuz-$(uname -r) --initrd examples/hello-linux/rootfs --wait-for 'hello from'
   kiln run -d -n web -p 8080:80 KERNEL --initrd rootfs/
-  kiln run -t helloworld_qemu-x86_64 .`,
+  kiln run -t helloworld_qemu-x86_64 .
+  kiln run -W 127.0.0.1:5000/apps/hello:1     # a package: pulled when needed, host architecture
+  kiln run -W .                               # a runtime: project: the runtime's kernel, the project's rootfs`,
   async run(ctx) {
+    if (bool(ctx, "interactive") && bool(ctx, "detach")) {
+      throw usageError(
+        "-i keeps the console attached; -d detaches: choose one",
+        "attach later with: kiln attach NAME",
+      );
+    }
+    const vmm = str(ctx, "vmm");
+    const as = str(ctx, "as");
+    if (vmm !== undefined && as !== undefined && vmm !== as) {
+      throw usageError(
+        `--vmm ${vmm} and --as ${as} name different VMMs`,
+        "--as is kraft's spelling of --vmm: give one",
+      );
+    }
+    if (bool(ctx, "json") && !bool(ctx, "detach")) {
+      throw usageError(
+        "--json needs -d: a foreground run streams the guest's console on stdout",
+        "kiln run -d --json … prints the machine record; then kiln wait/logs NAME",
+      );
+    }
     const linux = str(ctx, "kraftfile") ? undefined : await linuxProjectRun(ctx);
+    // A package reference or a `runtime:` project gives files; anything else is planned as before.
+    // (Loaded only when the argument is not a file: start-up time is part of every boot.)
+    const arg = ctx.positionals[0];
+    const pkg =
+      linux || (arg !== undefined && isFile(resolve(ctx.cwd, arg)))
+        ? undefined
+        : await (await import("../../orchestration/package-run.js")).resolvePackageRunTarget(arg, ctx.cwd, {
+            env: ctx.env,
+            reporter: ctx.reporter,
+            signal: ctx.signal,
+            insecure: bool(ctx, "insecure"),
+            ...optional("platform", str(ctx, "plat")),
+            ...optional("architecture", str(ctx, "arch")),
+            ...optional("kraftfile", str(ctx, "kraftfile")),
+          });
+    const filter = {
+      target: str(ctx, "target"),
+      platform: linux ? undefined : str(ctx, "plat"),
+      arch: str(ctx, "arch"),
+      kraftfile: str(ctx, "kraftfile"),
+    };
+    const picked = linux || pkg ? undefined : await promptBuiltTarget(ctx, filter);
     const plan = await planRun({
-      target: linux?.kernel ?? ctx.positionals[0],
-      filter: {
-        target: str(ctx, "target"),
-        platform: linux ? undefined : str(ctx, "plat"),
-        arch: str(ctx, "arch"),
-        kraftfile: str(ctx, "kraftfile"),
-      },
+      target: linux?.kernel ?? (pkg ? pkg.kernel : arg),
+      filter: picked !== undefined ? { ...filter, target: picked } : filter,
       cwd: ctx.cwd,
       env: ctx.env,
       network: str(ctx, "network"),
+      allowHostLoopback: bool(ctx, "allow-host-loopback"),
       qemuMachine: str(ctx, "qemu-machine"),
-      vmm: str(ctx, "vmm") ?? linux?.vmm,
-      envVars: list(ctx, "env"),
-      volumes: [...(linux?.volumes ?? []), ...list(ctx, "volume")],
-      initrd: str(ctx, "initrd"),
-      rootfs: str(ctx, "rootfs") ?? linux?.rootfs,
+      vmm: vmm ?? as ?? linux?.vmm ?? (pkg?.platform === "fc" ? "firecracker" : undefined),
+      envVars: [...(pkg?.env ?? []), ...list(ctx, "env")],
+      volumes: [
+        ...(linux?.volumes ?? []),
+        ...(pkg?.project?.volumes ?? []).map((v) => `${v.source}:${v.destination}${v.readonly ? ":ro" : ""}`),
+        ...list(ctx, "volume"),
+      ],
+      initrd: str(ctx, "initrd") ?? pkg?.initrd,
+      rootfs: str(ctx, "rootfs") ?? linux?.rootfs ?? pkg?.rootfs,
       memory: str(ctx, "memory") ?? linux?.memory,
       cpus: str(ctx, "cpus") ?? linux?.cpus,
       timeout: str(ctx, "timeout"),
       waitFor: str(ctx, "wait-for"),
       detach: bool(ctx, "detach"),
-      kernelArgs: [...(linux?.kernelArgs ?? []), ...list(ctx, "kernel-arg")],
-      appArgs: ctx.rest,
-      publish: [...(linux?.publish ?? []), ...list(ctx, "publish")],
-      noAccel: bool(ctx, "no-accel"),
+      kernelArgs: [...(linux?.kernelArgs ?? []), ...(pkg?.kernelArgs ?? []), ...list(ctx, "kernel-arg")],
+      appArgs: ctx.rest.length > 0 ? ctx.rest : (pkg?.cmd ?? []),
+      publish: [...(linux?.publish ?? []), ...list(ctx, "publish"), ...list(ctx, "port")],
+      noAccel: bool(ctx, "no-accel") || bool(ctx, "disable-acceleration"),
       vsock: str(ctx, "vsock"),
     });
+    checkArch(str(ctx, "arch"), plan.base.architecture, plan.base.kernel);
+    if (bool(ctx, "symbolic")) plan.base.kernel = symbolicImage(plan.base.kernel);
     for (const w of plan.warnings) ctx.reporter.warn(w);
     // Ctrl-C from here on is Kiln's to handle: main's default would exit at once, leaving a QEMU
     // spawned in its own session (or a record stuck in "starting") behind.

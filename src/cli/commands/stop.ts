@@ -1,7 +1,8 @@
 /** `kiln stop [-t SECONDS] NAME…`: ACPI power-down over QMP, then quit after the timeout, then SIGKILL. */
 import { usageError } from "../../core/errors.js";
-import { stopMachine } from "../../machine/index.js";
-import { type CommandDef, str } from "../command.js";
+import { stopMachine } from "../../machine/launch.js";
+import type { MachineRecord } from "../../machine/store.js";
+import { bool, type CommandDef, str } from "../command.js";
 
 const command: CommandDef = {
   name: ["stop"],
@@ -24,6 +25,12 @@ const command: CommandDef = {
       ctx.positionals.map((n) => stopMachine(n, { timeoutMs: secs * 1000, env: ctx.env })),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (bool(ctx, "json")) {
+      if (failed) throw failed.reason;
+      const stopped = results.map((r) => (r as PromiseFulfilledResult<MachineRecord>).value);
+      ctx.out(`${JSON.stringify({ ok: true, stopped }, null, 2)}\n`);
+      return 0;
+    }
     results.forEach((r, i) => {
       if (r.status === "fulfilled") ctx.out(`${ctx.positionals[i]}\n`);
     });

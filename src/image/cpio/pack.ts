@@ -178,28 +178,30 @@ export async function packCpio(opts: PackCpioOptions): Promise<PackCpioResult> {
           });
     const onProgress = (n: number, bytes: number) => progress.update(`entries, ${formatBytes(bytes)}`, n);
     const entries = mergeEntries(tree, overlay, specMtime);
-    const fh = await open(tmp, "w", 0o644);
-    try {
-      if (!opts.gzip) return await writeCpioTo(entries, fdSink(fh.fd), { signal: opts.signal, onProgress });
-      const gz = createGzip({ level: 6 });
-      const piped = pipeline(
-        gz,
-        createWriteStream("", { fd: fh.fd, autoClose: false, highWaterMark: 1 << 20 }),
-      );
+    if (!opts.gzip) {
+      const fh = await open(tmp, "w", 0o644);
       try {
-        const written = await writeCpioTo(entries, streamSink(gz, { recycles: true, end: true }), {
-          signal: opts.signal,
-          onProgress,
-        });
-        await piped;
-        return written;
-      } catch (e) {
-        gz.destroy();
-        await piped.catch(() => {});
-        throw e;
+        return await writeCpioTo(entries, fdSink(fh.fd), { signal: opts.signal, onProgress });
+      } finally {
+        await fh.close();
       }
-    } finally {
-      await fh.close();
+    }
+    // The file stream owns its descriptor: when the pipeline fails it destroys the stream, which
+    // closes the fd whatever autoClose says, so a second close here used to replace the real
+    // error (the 4 GiB newc limit, an unreadable file) with EBADF (issue 9).
+    const gz = createGzip({ level: 6 });
+    const piped = pipeline(gz, createWriteStream(tmp, { mode: 0o644, highWaterMark: 1 << 20 }));
+    try {
+      const written = await writeCpioTo(entries, streamSink(gz, { recycles: true, end: true }), {
+        signal: opts.signal,
+        onProgress,
+      });
+      await piped;
+      return written;
+    } catch (e) {
+      gz.destroy();
+      await piped.catch(() => {});
+      throw e;
     }
   });
   const sizeBytes = (await stat(output)).size;

@@ -12,7 +12,13 @@ import { REPO_ROOT } from "../../../test/helpers/kiln.js";
 import { machineSpec } from "../../../test/helpers/specs.js";
 import { isKilnError } from "../../core/errors.js";
 import type { MachineSpec } from "../driver.js";
-import { buildQemuArgv, kernelCommandLine, type QemuHost, translateKernelArgs } from "./argv.js";
+import {
+  buildQemuArgv,
+  kernelCommandLine,
+  type QemuHost,
+  qemuKernelConfig,
+  translateKernelArgs,
+} from "./argv.js";
 
 const GOLDEN = join(REPO_ROOT, "test/golden/qemu");
 const host: QemuHost = { accel: "tcg", instanceDir: "/state/machines/m1" };
@@ -218,4 +224,21 @@ test('a Unikraft env value with ", \\ or a newline is refused, not pasted into e
     );
   }
   assert.equal(kernelCommandLine(spec({ guest: "unikraft", env: { K: "a b" } })), 'env.vars=[ "K=a b" ] --');
+});
+
+test("-e values go through a config file, not argv, when QEMU's config syntax can hold the line", () => {
+  const s = spec({ env: { DB_PASSWORD: "hunter2" }, initrd: "/k/i" });
+  const argv = buildQemuArgv(s, host);
+  assert.ok(!argv.some((a) => a.includes("hunter2")), argv.join(" "));
+  assert.equal(argv[argv.indexOf("-readconfig") + 1], "/state/machines/m1/kernel-cmdline.cfg");
+  assert.ok(!argv.includes("-append"));
+  assert.deepEqual(qemuKernelConfig(s), {
+    text: '# Written by kiln: the kernel command line, kept out of QEMU\'s argv.\n[machine]\n  append = "console=ttyS0 panic=-1 DB_PASSWORD=hunter2"\n',
+  });
+  // A value needing quotes cannot be written there (QEMU reads up to the next "): -append, with a reason.
+  const quoted = qemuKernelConfig(spec({ env: { A: "two words" } }));
+  assert.deepEqual(quoted, {
+    visibleBecause: "it needs double quotes, which QEMU's config file cannot carry",
+  });
+  assert.equal(qemuKernelConfig(spec({})), undefined);
 });

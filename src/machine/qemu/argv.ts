@@ -159,10 +159,9 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
   out.push(...args);
   const env = Object.entries(spec.env);
   if (env.length > 0) out.push(`env.vars=[ ${env.map(([k, v]) => `"${k}=${ukq(k, v)}"`).join(" ")} ]`);
-  if (spec.volumes.length > 0) {
-    const entries = spec.volumes.map(
-      (v) => `"${v.tag}:${v.guestPath}:9pfs:${v.readonly ? "0x1" : ""}::mkmp"`,
-    );
+  const mounted = spec.volumes.filter((v) => !v.automounted);
+  if (mounted.length > 0) {
+    const entries = mounted.map((v) => `"${v.tag}:${v.guestPath}:9pfs:${v.readonly ? "0x1" : ""}::mkmp"`);
     out.push(`vfs.fstab=[ ${entries.join(" ")} ]`);
   }
   // Only uklibparam strips the `--`: without library parameters, pass the
@@ -210,6 +209,34 @@ function initrdArg(spec: MachineSpec, path: string): string {
   return qemuOptValue(path);
 }
 
+/** The longest value QEMU's config-file parser reads (qemu-config.c: `%1023[^"]`). */
+const QEMU_CONFIG_VALUE_MAX = 1023;
+
+/**
+ * Where a command line with environment values goes: the text of a QEMU
+ * config file (`-readconfig`, its `[machine] append` property) that keeps it
+ * out of QEMU's argv, or — when QEMU's parser cannot hold it (it reads the
+ * value between double quotes, up to 1023 bytes, with no escapes, on one
+ * line; Unikraft's `env.vars=[ "K=V" ]` and a Linux value with spaces need
+ * quotes) — why it must stay in `-append`. Undefined without environment values.
+ */
+export function qemuKernelConfig(
+  spec: MachineSpec,
+  machine: QemuMachineType = chooseMachine(spec),
+): { text: string } | { visibleBecause: string } | undefined {
+  if (Object.keys(spec.env).length === 0) return undefined;
+  const line = kernelCommandLine(spec, machine);
+  if (/["\n]/.test(line))
+    return { visibleBecause: "it needs double quotes, which QEMU's config file cannot carry" };
+  if (Buffer.byteLength(line) > QEMU_CONFIG_VALUE_MAX)
+    return {
+      visibleBecause: `it is longer than the ${QEMU_CONFIG_VALUE_MAX} bytes QEMU's config file takes`,
+    };
+  return {
+    text: `# Written by kiln: the kernel command line, kept out of QEMU's argv.\n[machine]\n  append = "${line}"\n`,
+  };
+}
+
 /** Build the full QEMU argv for `spec` on `host`. Pure. */
 export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   const dir = host.instanceDir;
@@ -236,9 +263,18 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   );
   argv.push("-qmp", `unix:${qemuOptValue(join(dir, INSTANCE_FILES.qmpSocket))},server=on,wait=off`);
   argv.push("-pidfile", join(dir, INSTANCE_FILES.pidfile));
+  // With -no-reboot, a guest reset ends QEMU with status 0, as a power-off does. QEMU traces a
+  // power-off (and QMP quit) as a shutdown request, but a reset under -no-reboot bypasses it
+  // (softmmu/runstate.c qemu_system_reset_request): no trace line + status 0 = the guest reset.
+  argv.push("-trace", "qemu_system_shutdown_request", "-D", join(dir, INSTANCE_FILES.vmmEvents));
   argv.push("-kernel", spec.kernel);
   if (spec.initrd) argv.push("-initrd", initrdArg(spec, spec.initrd));
-  argv.push("-append", kernelCommandLine(spec, machine));
+  // Environment values are often secrets (-e DB_PASSWORD=…): QEMU's argv is readable by every
+  // user (`ps`, /proc/PID/cmdline), so a command line carrying them goes through a 0600 config file.
+  const kernelConfig = qemuKernelConfig(spec, machine);
+  if (kernelConfig !== undefined && "text" in kernelConfig)
+    argv.push("-readconfig", join(dir, INSTANCE_FILES.kernelConfig));
+  else argv.push("-append", kernelCommandLine(spec, machine));
   if (spec.guest === "unikraft" && spec.architecture === "x86_64" && machine !== "microvm") {
     argv.push("-device", "isa-debug-exit,iobase=0x501,iosize=0x02");
   }

@@ -2,7 +2,8 @@
  * The QEMU {@link VmmDriver}: probes acceleration, plans the argv
  * (`argv.ts`), runs QEMU under the supervisor (`supervise.ts`), and stops it
  * over QMP: ACPI `system_powerdown` first (a guest with a power-button
- * handler shuts down cleanly), then `quit` after the timeout, then SIGKILL.
+ * handler shuts down cleanly; not for Unikraft, which has none), then `quit`
+ * after the timeout, then SIGKILL.
  */
 
 import { existsSync } from "node:fs";
@@ -25,7 +26,7 @@ import { checkHostNetwork } from "../network.js";
 import { INSTANCE_FILES, processAlive, readVmmLogTail, spawnSupervised } from "../supervise.js";
 import { VHOST_VSOCK_DEVICE } from "../vsock.js";
 import { resolveAccel } from "./accel.js";
-import { buildQemuArgv, type QemuMachineType, qemuBinary } from "./argv.js";
+import { buildQemuArgv, chooseMachine, type QemuMachineType, qemuBinary, qemuKernelConfig } from "./argv.js";
 import { qmpCommand } from "./qmp.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,6 +85,21 @@ async function prepareConsolePipe(dir: string): Promise<string> {
   await writeFile(join(dir, INSTANCE_FILES.consoleLog), "", { mode: 0o600, flag: "w" });
   await symlink(INSTANCE_FILES.consoleLog, join(dir, INSTANCE_FILES.consoleOutput));
   return input;
+}
+
+/**
+ * Whether the machine's guest acts on the ACPI power button. Unikraft has no
+ * handler for it (no ACPI event code in its tree up to 0.17, whatever the
+ * image's configuration), so `system_powerdown` would only wait out the
+ * timeout: it is stopped with `quit` at once. Linux guests power off.
+ */
+async function handlesPowerButton(dir: string): Promise<boolean> {
+  try {
+    const spec = JSON.parse(await readFile(join(dir, INSTANCE_FILES.spec), "utf8")) as Partial<MachineSpec>;
+    return spec.guest !== "unikraft";
+  } catch {
+    return true;
+  }
 }
 
 /** Options for the QEMU driver beyond the spec. */
@@ -152,8 +168,18 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         binary: options.binary,
         ...(spec.vsock ? { vhostVsock: existsSync(VHOST_VSOCK_DEVICE) } : {}),
       });
+      const kernelConfig = qemuKernelConfig(
+        tsc ? { ...spec, kernelArgs: [...spec.kernelArgs, tsc] } : spec,
+        chooseMachine(spec, machine),
+      );
+      if (kernelConfig !== undefined && "text" in kernelConfig)
+        await writeFile(join(dir, INSTANCE_FILES.kernelConfig), kernelConfig.text, { mode: 0o600 });
+      else if (kernelConfig !== undefined)
+        reporter.warn(
+          `the -e values are visible in QEMU's command line (ps) because ${kernelConfig.visibleBecause}; pass secrets another way (a file in the root filesystem)`,
+        );
       const consoleInput = await prepareConsolePipe(dir);
-      const sup = await spawnSupervised(argv, dir, opts.env);
+      const sup = await spawnSupervised(argv, dir, opts.env, opts.watch);
       let ended = false;
       void sup.exited.then(() => {
         ended = true;
@@ -195,8 +221,10 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
       const qmp = join(dir, INSTANCE_FILES.qmpSocket);
       const gone = () => !processAlive(pid);
       if (gone()) return;
-      await qmpCommand(qmp, "system_powerdown").catch(() => {});
-      if (await waitUntil(gone, timeoutMs, 50)) return;
+      if (await handlesPowerButton(dir)) {
+        await qmpCommand(qmp, "system_powerdown").catch(() => {});
+        if (await waitUntil(gone, timeoutMs, 50)) return;
+      }
       await qmpCommand(qmp, "quit").catch(() => {});
       if (await waitUntil(gone, 3000, 20)) return;
       try {
@@ -239,6 +267,18 @@ export function qemuGuestExit(
   if (status.signal) return { exitCode: 128 + 9, reason: `QEMU was killed by ${status.signal}` };
   if (code === 0) {
     if (/reboot: Restarting system/.test(consoleTail)) return { exitCode: 0, reason: "rebooted" };
+    // Planned with the shutdown trace (argv.ts) but none recorded: the guest reset the machine
+    // (a triple fault, a truncated kernel, too little memory), which is no clean power-off.
+    // QEMU ends on SIGTERM/SIGINT/SIGHUP with status 0 too, saying so (qemu_system_killed).
+    const killed = (vmm?.logTail ?? []).map((l) => /terminating on signal (\d+)/.exec(l)).find(Boolean);
+    if (killed)
+      return { exitCode: 128 + Number(killed[1]), reason: `QEMU was stopped by signal ${killed[1]}` };
+    const traced = vmm?.argv?.includes("qemu_system_shutdown_request") === true;
+    if (traced && vmm?.events !== undefined && !/qemu_system_shutdown_request/.test(vmm.events))
+      return {
+        exitCode: 1,
+        reason: "the guest reset the machine (a crash or a failed boot, not a power-off)",
+      };
     return { exitCode: 0, reason: /Unikraft halted/.test(consoleTail) ? "halted" : "powered off" };
   }
   if (code === null) return { exitCode: 1, reason: "ended (status unknown)" };

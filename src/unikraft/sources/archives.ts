@@ -287,6 +287,10 @@ export async function effectiveMirrors(
 export function throwIfMissing(missing: MissingSource[], offline: boolean): void {
   if (missing.length === 0) return;
   const n = missing.length;
+  // The reasons come from describeNetFailure: a network failure deserves its own advice.
+  const network = missing.some((m) =>
+    m.tried.some((t) => /\((DNS: |connection refused|timed out|TLS: )/.test(t)),
+  );
   throw new KilnError(
     "SOURCES_MISSING",
     `${n} source${n === 1 ? "" : "s"} not found${offline ? " offline (cache and mirrors only)" : ""}: ${missing
@@ -296,7 +300,9 @@ export function throwIfMissing(missing: MissingSource[], offline: boolean): void
       details: formatMissing(missing),
       hint: offline
         ? "run `kiln fetch` once with network access, or add a mirror that has them (--with-mirror DIR, KILN_MIRRORS)"
-        : "check the URLs and versions in the Kraftfile, or add a mirror (--with-mirror DIR, KILN_MIRRORS)",
+        : network
+          ? "the network failed for these (reasons above): check the host names, proxy and connectivity, or add a mirror (--with-mirror DIR, KILN_MIRRORS)"
+          : "check the URLs and versions in the Kraftfile, or add a mirror (--with-mirror DIR, KILN_MIRRORS)",
     },
   );
 }

@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { produceAtomically } from "../../core/fs.js";
 import { hashFile } from "./checksum.js";
+import { describeNetFailure } from "./net-errors.js";
 
 /** Whether a location is an URL Kiln downloads (rather than a local path). */
 export function isUrl(location: string): boolean {
@@ -50,21 +51,25 @@ export async function downloadTo(
       });
     } catch (e) {
       if (answered.signal.aborted && !signal?.aborted)
-        return `no response within ${responseTimeoutMs / 1000} s`;
+        return describeNetFailure(from, `no response within ${responseTimeoutMs / 1000} s`).what;
       throw e;
     } finally {
       clearTimeout(timer);
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel();
-      return `HTTP ${res.status}`;
+      return describeNetFailure(from, "", res.status).what;
     }
     const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
     await produceAtomically(to, (tmp) => pipeline(body, createWriteStream(tmp)));
     return undefined;
   } catch (e) {
     if (signal?.aborted) throw e;
+    // fetch() says only "fetch failed"; the cause has the code (ENOTFOUND, ECONNREFUSED, CERT_…).
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? (e as Error).message;
+    return describeNetFailure(
+      from,
+      [cause?.code, cause?.message, (e as Error).message].filter(Boolean).join("\n"),
+    ).what;
   }
 }

@@ -8,15 +8,16 @@
  * so a later build can be seeded from it offline.
  */
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { KilnError } from "../../core/errors.js";
+import { exec } from "../../core/exec.js";
 import { type Reporter, silentReporter } from "../../core/output.js";
 import type { Component, ComponentSource, Project } from "../../kraftfile/types.js";
 import { archiveNeeds, effectiveMirrors, ensureArchiveCached, throwIfMissing } from "./archives.js";
 import { archivesCacheDir } from "./cache.js";
 import { hashFile } from "./checksum.js";
 import type { SourceContext } from "./context.js";
-import { fetchGitComponent } from "./git-component.js";
+import { fetchGitComponent, probeRefs } from "./git-component.js";
 import {
   type ComponentRole,
   findLocked,
@@ -26,7 +27,14 @@ import {
   readLockFile,
   writeLockFile,
 } from "./lockfile.js";
-import { parseRelease, type Release, releaseMismatch } from "./resolve.js";
+import {
+  chooseReleaseLine,
+  type ReleaseLine,
+  type ReleaseSetChoice,
+  releasesOf,
+  type StableComponent,
+} from "./release-set.js";
+import { compareReleases, parseRelease, type Release, releaseMismatch } from "./resolve.js";
 import { fetchTarballComponent } from "./tarball.js";
 
 export interface FetchOptions {
@@ -121,17 +129,17 @@ export async function fetchProjectSources(
   const fetched = new Map<Component, FetchedComponent>();
   const locked: LockedComponent[] = [];
   let coreRelease: Release | undefined;
+  const set = await chooseStableSet(ctx, project.dir, work, lock);
   for (const [i, { role, c }] of work.entries()) {
     progress.update(label(role, c.name), i, work.length);
     const entry = findLocked(lock, role, c.name, c.source);
-    const f = await fetchComponent(
-      ctx,
-      project,
-      role,
-      c,
-      entry,
-      role === "library" ? coreRelease : undefined,
-    );
+    const f = await fetchComponent(ctx, project, role, c, entry, {
+      ...(role === "library" && coreRelease ? { coreRelease } : {}),
+      ...(set?.choice.line && set.stable.has(c) ? { releaseLine: set.choice.line } : {}),
+      ...(set?.filledFrom.has(c) ? { filledFrom: set.filledFrom.get(c)! } : {}),
+      // One message for the whole set replaces each library's own mismatch warning.
+      quiet: set !== undefined,
+    });
     if (role === "core" && f?.resolvedRef) coreRelease = parseRelease(f.resolvedRef);
     if (!f) continue;
     fetched.set(c, f);
@@ -145,6 +153,14 @@ export async function fetchProjectSources(
     });
   }
   throwIfMissing(ctx.missing, ctx.offline);
+  if (set) {
+    const chosen = work
+      .filter(({ c }) => set.stable.has(c) && fetched.get(c)?.resolvedRef)
+      .map(({ role, c }) => `${label(role, c.name)} ${fetched.get(c)!.resolvedRef}`);
+    const text = `${set.choice.message}: ${chosen.join(", ")}`;
+    if (set.choice.warning) reporter.warn(text);
+    else reporter.info(`notice: ${text}`);
+  }
 
   // Build-time archives of every fetched component (lib-musl's musl tarball, …).
   const archives: LockedArchive[] = [];
@@ -176,14 +192,71 @@ export async function fetchProjectSources(
   };
 }
 
+/**
+ * When the core and at least one library ask for `stable` (and the lock file
+ * does not fix them), read their release tags first and choose the release
+ * line they share (`release-set.ts`).
+ */
+async function chooseStableSet(
+  ctx: SourceContext,
+  projectDir: string,
+  work: readonly { role: ComponentRole; c: Component }[],
+  lock: Awaited<ReturnType<typeof readLockFile>>,
+): Promise<
+  { choice: ReleaseSetChoice; stable: Set<Component>; filledFrom: Map<Component, string> } | undefined
+> {
+  const stable = work.filter(
+    ({ role, c }) =>
+      role !== "template" &&
+      c.source.type === "git" &&
+      c.source.version === "stable" &&
+      !findLocked(lock, role, c.name, c.source),
+  );
+  // The application's own releases: a project directory that is a git checkout of a Unikraft
+  // application (app-sqlite) was written for the release lines of its tags reachable from HEAD
+  // (app-sqlite's newest is RELEASE-0.15.0: its Kraftfile uses 0.15's automount options).
+  const app = await applicationReleases(projectDir, ctx.env);
+  if (!stable.some((w) => w.role === "core") || stable.length + (app.length > 0 ? 1 : 0) < 2)
+    return undefined;
+  const filledFrom = new Map<Component, string>();
+  const components: StableComponent[] = [];
+  for (const { role, c } of stable) {
+    if (c.source.type !== "git") continue;
+    const probe = await probeRefs(ctx, c.source.url);
+    if (probe.filledFrom) filledFrom.set(c, probe.filledFrom);
+    components.push({ label: label(role, c.name), releases: probe.refs ? releasesOf(probe.refs) : [] });
+  }
+  if (app.length > 0) components.push({ label: "the application", releases: app });
+  const choice = chooseReleaseLine(components);
+  return choice ? { choice, stable: new Set(stable.map((w) => w.c)), filledFrom } : undefined;
+}
+
+/** `RELEASE-x.y.z` tags reachable from HEAD when `dir` is a git work tree's top, newest first; else none. */
+async function applicationReleases(dir: string, env: NodeJS.ProcessEnv): Promise<Release[]> {
+  const top = await exec(["git", "-C", dir, "rev-parse", "--show-toplevel"], { env, allowFailure: true });
+  if (top.exitCode !== 0 || resolve(top.stdout.trim()) !== resolve(dir)) return [];
+  const r = await exec(["git", "-C", dir, "tag", "--merged", "HEAD", "--list", "RELEASE-*"], {
+    env,
+    allowFailure: true,
+  });
+  return r.exitCode === 0
+    ? r.stdout
+        .split("\n")
+        .map((t) => parseRelease(t.trim()))
+        .filter((x): x is Release => x !== undefined)
+        .sort((a, b) => compareReleases(b, a))
+    : [];
+}
+
 async function fetchComponent(
   ctx: SourceContext,
   project: Project,
   role: ComponentRole,
   c: Component,
   entry: LockedComponent | undefined,
-  coreRelease: Release | undefined,
+  opts: { coreRelease?: Release; releaseLine?: ReleaseLine; filledFrom?: string; quiet?: boolean },
 ): Promise<FetchedComponent | undefined> {
+  const { coreRelease } = opts;
   const src = c.source;
   const what = label(role, c.name);
   if (src.type === "directory") {
@@ -211,9 +284,11 @@ async function fetchComponent(
     dest,
     ...(entry ? { locked: entry } : {}),
     ...(coreRelease ? { coreRelease } : {}),
+    ...(opts.releaseLine ? { releaseLine: opts.releaseLine } : {}),
+    ...(opts.filledFrom ? { filledFrom: opts.filledFrom } : {}),
   });
   if (!r) return undefined;
-  if (role === "library" && src.version === "stable") {
+  if (role === "library" && src.version === "stable" && !opts.quiet) {
     const warning = releaseMismatch(what, r.ref, coreRelease);
     if (warning) ctx.reporter.warn(warning);
   }

@@ -24,7 +24,8 @@ import {
 } from "./git.js";
 import type { LockedComponent } from "./lockfile.js";
 import { describeMirror, mirrorRepoCandidates, missingMirrorNote, repoName } from "./mirrors.js";
-import { isCommitLike, type Release, type Resolution, resolveVersion } from "./resolve.js";
+import type { ReleaseLine } from "./release-set.js";
+import { isCommitLike, type Release, type RepoRefs, type Resolution, resolveVersion } from "./resolve.js";
 
 export interface GitRequest {
   /** For messages: `unikraft`, `lib musl`. */
@@ -37,6 +38,10 @@ export interface GitRequest {
   locked?: LockedComponent;
   /** For libraries: the core's release, which `stable` follows. */
   coreRelease?: Release;
+  /** The release line `stable` comes from (chosen for the whole project, `release-set.ts`). */
+  releaseLine?: ReleaseLine;
+  /** A place {@link probeRefs} already fetched the repository from in this run (not fetched again). */
+  filledFrom?: string;
 }
 
 export interface GitResult {
@@ -80,6 +85,36 @@ export async function fetchGitComponent(ctx: SourceContext, req: GitRequest): Pr
   });
   try {
     return await fetchWithCacheHeld(ctx, req, cache);
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * A repository's refs, for choosing a release set before anything is
+ * resolved: the cache is filled from the first place that answers (mirrors,
+ * then upstream unless offline), else what the cache holds is read. Returns
+ * which place filled it, so the fetch that follows does not fetch again.
+ */
+export async function probeRefs(
+  ctx: SourceContext,
+  url: string,
+): Promise<{ refs?: RepoRefs; filledFrom?: string }> {
+  const cache = gitCachePath(url, ctx.env);
+  await mkdir(dirname(cache), { recursive: true });
+  const { default: lockfile } = await import("proper-lockfile");
+  const release = await lockfile.lock(cache, {
+    realpath: false,
+    retries: { retries: 600, minTimeout: 200, maxTimeout: 1000 },
+  });
+  try {
+    for (const p of places(ctx, url)) {
+      if (p.note) continue;
+      ctx.signal?.throwIfAborted();
+      if (!(await fillCache(cache, p.from, ctx.env)))
+        return { refs: await localRefs(cache, ctx.env), filledFrom: p.from };
+    }
+    return existsSync(cache) ? { refs: await localRefs(cache, ctx.env) } : {};
   } finally {
     await release();
   }
@@ -132,7 +167,7 @@ async function fetchWithCacheHeld(
         continue;
       }
       ctx.signal?.throwIfAborted();
-      const err = await fillCache(cache, p.from, ctx.env);
+      const err = p.from === req.filledFrom ? undefined : await fillCache(cache, p.from, ctx.env);
       if (err) {
         tried.push(`${p.from} (${err})`);
         continue;
@@ -190,6 +225,7 @@ async function resolveIn(
       name: req.label,
       version: req.version,
       ...(req.coreRelease ? { coreRelease: req.coreRelease } : {}),
+      ...(req.releaseLine ? { releaseLine: req.releaseLine } : {}),
       where,
     });
   } catch (e) {

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { exec } from "../../core/exec.js";
 import { produceAtomically } from "../../core/fs.js";
+import { describeNetFailure } from "./net-errors.js";
 import { parseRefs, type RepoRefs } from "./resolve.js";
 
 /** Environment for git: never prompt for credentials, stable messages. */
@@ -61,7 +62,9 @@ export async function fetchIntoCache(
     { cwd: cachePath, env: env ?? process.env, allowFailure: true },
   );
   if (r.exitCode === 0) return undefined;
-  return lastLine(r.stderr) ?? `git fetch exited with code ${r.exitCode}`;
+  return r.stderr.trim()
+    ? describeNetFailure(from, r.stderr).what
+    : `git fetch exited with code ${r.exitCode}`;
 }
 
 /**
@@ -85,13 +88,30 @@ export async function fillCache(
       });
       return undefined;
     } catch (err) {
-      if (err instanceof KilnError) return lastLine(err.details.slice(1).join("\n")) ?? err.message;
+      if (err instanceof KilnError) {
+        const stderr = err.details.slice(1).join("\n");
+        return stderr.trim() ? describeNetFailure(from, stderr).what : err.message;
+      }
       throw err;
     }
   }
-  await ensureCacheRepo(cachePath, e);
-  return fetchIntoCache(cachePath, from, e);
+  if (existsSync(cachePath)) return fetchIntoCache(cachePath, from, e);
+  // A new cache entry appears only once something was fetched into it: a failed first fetch
+  // (DNS, refused, …) leaves no empty repository that a later step would read as "no tags".
+  await mkdir(dirname(cachePath), { recursive: true });
+  let failure: string | undefined;
+  await produceAtomically(cachePath, async (tmp) => {
+    await git(["init", "--quiet", "--bare", tmp], { env: e });
+    failure = await fetchIntoCache(tmp, from, e);
+    if (failure !== undefined) throw new FetchFailed();
+  }).catch((err) => {
+    if (!(err instanceof FetchFailed)) throw err;
+  });
+  return failure;
 }
+
+/** Unwinds {@link produceAtomically} (removing its temporary repository) after a failed fetch. */
+class FetchFailed extends Error {}
 
 /** Fetch a single commit (for a locked commit no ref points to any more). */
 export async function fetchCommitIntoCache(
@@ -106,14 +126,6 @@ export async function fetchCommitIntoCache(
     allowFailure: true,
   });
   return r.exitCode === 0;
-}
-
-function lastLine(text: string): string | undefined {
-  return text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .pop();
 }
 
 /** Branches and tags of a local repository (tags peeled). */

@@ -103,6 +103,8 @@ export interface ResolveRequest {
   version: string;
   /** For libraries: the core's release, which `stable` follows. */
   coreRelease?: Release;
+  /** The release line `stable` is to come from (see `release-set.ts`); wins over `coreRelease`. */
+  releaseLine?: { major: number; minor: number };
   /** Where the refs came from, for messages. */
   where: string;
 }
@@ -117,9 +119,15 @@ export function resolveVersion(refs: RepoRefs, req: ResolveRequest): Resolution 
   const { version } = req;
   if (version === "stable") {
     const releases = releaseTags(refs);
-    const pick = req.coreRelease
-      ? releases.find((r) => compareReleases(r.release, req.coreRelease!) <= 0)
-      : releases[0];
+    const line = req.releaseLine;
+    const inLine = line
+      ? releases.find((r) => r.release.major === line.major && r.release.minor === line.minor)
+      : undefined;
+    const pick = inLine
+      ? inLine
+      : req.coreRelease
+        ? releases.find((r) => compareReleases(r.release, req.coreRelease!) <= 0)
+        : releases[0];
     if (!pick) {
       const core = req.coreRelease ? ` not newer than the core's ${formatRelease(req.coreRelease)}` : "";
       throw new KilnError(

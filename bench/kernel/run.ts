@@ -1,0 +1,138 @@
+/**
+ * Benchmark: Kiln's microVM baseline against Firecracker's 6.1 guest
+ * configuration, on the same tree (Debian's linux-source-6.1 unless
+ * KILN_BENCH_LINUX_SOURCE names another): build time, vmlinux size and
+ * boot-to-marker time on QEMU microvm (TCG), printed side by side with
+ * ratios; then the cached rebuild time of the baseline (a repeated request).
+ * Targets: baseline build ≥ 3× faster than Firecracker's configuration;
+ * cached rebuild ≤ 1 s.
+ *
+ * Each configuration is built cold, in a fresh KILN_HOME (no ccache:
+ * CCACHE_DISABLE=1), with -j$(nproc). Firecracker's configuration takes
+ * about 26 minutes on 2 cores.
+ *
+ *   npm run build && npm run bench:kernel
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { bootQemuUntil, busyboxTree } from "../../test/helpers/guests.js";
+
+const repo = resolve(import.meta.dirname, "../..");
+const cli = join(repo, "dist/cli/main.js");
+const source = process.env.KILN_BENCH_LINUX_SOURCE ?? "/usr/src/linux-source-6.1.tar.xz";
+const fcConfig = resolve(
+  repo,
+  "../shared/data/firecracker/guest_configs/microvm-kernel-ci-x86_64-6.1.config",
+);
+for (const [what, p] of [
+  ["the built CLI (npm run build)", cli],
+  ["a Linux source (apt-get install linux-source-6.1)", source],
+  ["Firecracker's guest config", fcConfig],
+]) {
+  if (!existsSync(p!)) {
+    console.error(`bench:kernel needs ${what}: ${p} is missing`);
+    process.exit(1);
+  }
+}
+const work = mkdtempSync(join(tmpdir(), "kiln-bench-kernel-"));
+const jobs = String(availableParallelism());
+const env = { ...process.env, NO_COLOR: "1", CCACHE_DISABLE: "1" };
+
+function kiln(args: string[], home: string): { ms: number; out: string } {
+  const started = process.hrtime.bigint();
+  const out = execFileSync(process.execPath, [cli, ...args], {
+    env: { ...env, KILN_HOME: home },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 << 20,
+  });
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, out };
+}
+
+// A busybox root whose init prints a marker and reboots (no ACPI: reboot ends the VM).
+const root = join(work, "root");
+busyboxTree(
+  root,
+  "sbin/init",
+  ["#!/bin/busybox sh", "echo KILN-BENCH-MARKER", "/bin/busybox reboot -f", ""],
+  {
+    dirs: ["proc", "dev", "sys"],
+  },
+);
+const image = join(work, "root.ext4");
+kiln(["rootfs", "build", root, "-o", image], join(work, "home-rootfs"));
+
+interface Row {
+  buildMs: number;
+  sizeBytes: number;
+  bootMs: number;
+}
+
+async function measure(name: string, configArgs: string[]): Promise<Row> {
+  const home = join(work, `home-${name}`);
+  const vmlinux = join(work, `${name}-vmlinux`);
+  const built = kiln(["kernel", "build", "--source", tree, ...configArgs, "-o", vmlinux, "-j", jobs], home);
+  const boot = await bootQemuUntil(
+    [
+      process.execPath,
+      cli,
+      "run",
+      vmlinux,
+      "--rootfs",
+      image,
+      "-W",
+      "--network",
+      "none",
+      "--wait-for",
+      "KILN-BENCH-MARKER",
+      "--timeout",
+      "240",
+    ],
+    /KILN-BENCH-MARKER/,
+    300_000,
+    { env: { ...env, KILN_HOME: home }, killOnMarker: false },
+  );
+  if (boot.markerMs === undefined) throw new Error(`${name}: no marker\n${boot.out.slice(-3000)}`);
+  return { buildMs: built.ms, sizeBytes: statSync(vmlinux).size, bootMs: boot.markerMs };
+}
+
+// The tree is extracted once, before any clock starts; both configurations build it out of tree.
+let tree = source;
+if (!statSync(source).isDirectory()) {
+  execFileSync("tar", ["-xf", source, "-C", work]);
+  tree = join(
+    work,
+    execFileSync("tar", ["-tf", source], { encoding: "utf8", maxBuffer: 256 << 20 }).split("/")[0]!,
+  );
+}
+try {
+  const base = await measure("baseline", []);
+  const fc = await measure("firecracker", ["--config", fcConfig]);
+  const again = kiln(
+    ["kernel", "build", "--source", tree, "-o", join(work, "again"), "-j", jobs],
+    join(work, "home-baseline"),
+  );
+  const row = (what: string, b: number, f: number, unit: (n: number) => string) =>
+    console.log(
+      `${what.padEnd(22)} ${unit(b).padStart(12)} ${unit(f).padStart(14)} ${(f / b).toFixed(2).padStart(8)}x`,
+    );
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  console.log(`\nLinux from ${source}, -j${jobs}, QEMU microvm under TCG\n`);
+  console.log(
+    `${"".padEnd(22)} ${"Kiln baseline".padStart(12)} ${"Firecracker".padStart(14)} ${"FC/Kiln".padStart(9)}`,
+  );
+  row("build (cold)", base.buildMs, fc.buildMs, s);
+  row("vmlinux size", base.sizeBytes, fc.sizeBytes, mb);
+  row("boot to marker", base.bootMs, fc.bootMs, s);
+  console.log(
+    `\ncached rebuild of the baseline (same request, Node start-up included): ${again.ms.toFixed(0)} ms`,
+  );
+  console.log(
+    `targets: build ratio ≥ 3 (${(fc.buildMs / base.buildMs).toFixed(2)}), cached rebuild ≤ 1000 ms (${again.ms.toFixed(0)})`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,76 @@
+/**
+ * Debian's `docker-registry` (distribution) on 127.0.0.1 for tests: plain, or
+ * behind HTTP Basic auth from an htpasswd file (bcrypt, made with apache2-utils'
+ * `htpasswd -B`, as distribution's `auth.htpasswd` requires).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export interface TestRegistry {
+  port: number;
+  host: string;
+  proc: ChildProcess;
+  /** The registry's storage root (blobs under docker/registry/v2/blobs/sha256). */
+  storage: string;
+  stop(): Promise<void>;
+}
+
+/** Start a registry in `dir`; with `auth`, it demands those Basic credentials. */
+export async function startRegistry(
+  dir: string,
+  auth?: { user: string; password: string },
+): Promise<TestRegistry> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const storage = join(dir, "storage");
+  const config = join(dir, "registry.yml");
+  const lines = [
+    "version: 0.1",
+    "log:",
+    "  level: error",
+    "storage:",
+    "  filesystem:",
+    `    rootdirectory: ${storage}`,
+    "http:",
+    `  addr: 127.0.0.1:${port}`,
+  ];
+  if (auth) {
+    const htpasswd = join(dir, "htpasswd");
+    writeFileSync(htpasswd, execFileSync("htpasswd", ["-nbB", auth.user, auth.password]));
+    lines.push("auth:", "  htpasswd:", "    realm: kiln-test", `    path: ${htpasswd}`);
+  }
+  writeFileSync(config, `${lines.join("\n")}\n`);
+  const proc = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill();
+    await new Promise((r) => proc.once("close", r));
+  };
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.status === 200 || r.status === 401,
+      () => false,
+    );
+    if (up) return { port, host: `127.0.0.1:${port}`, proc, storage, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error("docker-registry did not start");
+}
+
+/** The registry's stored file for a blob digest. */
+export function registryBlobPath(storage: string, digest: string): string {
+  const hex = digest.slice("sha256:".length);
+  return join(storage, "docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+}
