@@ -3,7 +3,7 @@
  * Linux 6.1 x86_64 (Debian's linux-source-6.1), in a real 80×24 terminal
  * (tmux), both starting from arch/x86/configs/x86_64_defconfig:
  *
- *  1. `kiln config menu` (the built CLI, `dist/cli/main.js`) on the tree
+ *  1. `kiln config menu` (`bin/kiln.js`, the built CLI as users run it) on the tree
  *     Kiln extracted from the tarball (the extraction itself is not timed);
  *  2. `make ARCH=x86_64 menuconfig` in a fresh copy of the same tree, so it
  *     compiles `mconf` first as a user's first run does;
@@ -30,8 +30,8 @@ import { parseKconfig } from "../../src/kconfig/parser.js";
 const repo = resolve(import.meta.dirname, "../..");
 const SOURCE = process.env.KILN_BENCH_LINUX_SOURCE ?? "/usr/src/linux-source-6.1.tar.xz";
 const RUNS = Number(process.env.KILN_BENCH_RUNS ?? 3);
-const cli = join(repo, "dist/cli/main.js");
-if (!existsSync(cli)) {
+const cli = join(repo, "bin/kiln.js");
+if (!existsSync(join(repo, "dist/cli/main.js"))) {
   console.error("bench:menu runs the built CLI: run `npm run build` first");
   process.exit(1);
 }

@@ -71,8 +71,9 @@ const TAR_PATTERNS = [
  */
 export function extractTarball(tarball: string, cacheDir = kilnDirs().cacheDir): string {
   const st = statSync(tarball);
-  // "v2": trees extracted before `*` crossed `/` lack arch/ and drivers/ Kconfig files
-  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}-v2`;
+  // "v3": the patterns decide what a cached tree holds; trees extracted by earlier Kiln versions
+  // (before `*` crossed `/`) lack arch/x86/Kconfig and every Kconfig file below the top directory
+  const key = `${basename(tarball).replace(/\.tar(\.\w+)?$/, "")}-${st.size}-${Math.floor(st.mtimeMs)}-v3`;
   const dest = join(cacheDir, "kconfig-trees", key);
   const findRoot = (dir: string) => {
     const entries = readdirSync(dir);

@@ -3,7 +3,7 @@
  * 80×24. Toggle a bool in General setup, search KVM_AMD, follow the why
  * panel's blocking terms (KVM, then HIGH_RES_TIMERS) by jumping to them, set
  * them, save; the saved `.config` equals the engine's olddefconfig of the
- * same values. The tarball's Kconfig files are extracted once into Kiln's
+ * same values and what `kiln config set` writes. The tarball's Kconfig files are extracted once into Kiln's
  * cache (about a minute the first time on two cores).
  */
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ import { test } from "node:test";
 import { openLinuxTree } from "../../src/kconfig/linux.js";
 import { olddefconfig } from "../../src/kconfig/ops.js";
 import { parseKconfig } from "../../src/kconfig/parser.js";
-import { KILN_FROM_SOURCE, scratchDir } from "../helpers/kiln.js";
+import { KILN_FROM_SOURCE, runKiln, scratchDir } from "../helpers/kiln.js";
 import { startTerminal } from "../helpers/tmux.js";
 
 const SOURCE = process.env.KILN_TEST_LINUX_SOURCE ?? "/usr/src/linux-source-6.1.tar.xz";
@@ -99,5 +99,20 @@ test("kiln config menu on linux-source-6.1 x86_64: toggle, search, why, jump to 
   const saved = readFileSync(join(dir, "out.config"), "utf8");
   assert.equal(saved, expected);
   assert.match(saved, /^CONFIG_KVM_AMD=y$/m);
+  const set = await runKiln(
+    ["config", "set", "COMPILE_TEST=y", "HIGH_RES_TIMERS=y", "KVM=y", "KVM_AMD=y"].concat([
+      "--srctree",
+      SOURCE,
+      "--arch",
+      "x86_64",
+      "--in",
+      join(dir, "empty.config"),
+      "--out",
+      join(dir, "set.config"),
+    ]),
+    { timeoutMs: 600_000 },
+  );
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(saved, readFileSync(join(dir, "set.config"), "utf8"));
   t.diagnostic(`took ${Date.now() - started} ms`);
 });

@@ -2,7 +2,8 @@
  * `kiln config menu` in a real terminal (tmux at 80×24) on the fixture tree:
  * open a menu, toggle a bool, search a symbol and jump to it, open the why
  * panel of a blocked symbol and jump to the blocking term, save; the saved
- * `.config` equals what the engine's olddefconfig writes for the same values.
+ * `.config` equals what the engine's olddefconfig and `kiln config set` write
+ * for the same values.
  * Also: Ctrl-C writes nothing, quitting with changes asks, resize redraws,
  * NO_COLOR drops attributes, and no terminal is refused.
  */
@@ -84,6 +85,17 @@ describe("kiln config menu in tmux (fixture tree)", () => {
     const expected = engineConfig("# CONFIG_SWAP is not set\nCONFIG_NET=y\nCONFIG_VIRTIO_NET=y\n");
     assert.equal(saved, expected);
     assert.match(saved, /^CONFIG_VIRTIO_NET=y$/m);
+    // and what `kiln config set` writes for the same values
+    const set = await runKiln(
+      ["config", "set", "SWAP=n", "NET=y", "VIRTIO_NET=y", "--srctree", FIXTURE, "--arch", "x86_64"].concat([
+        "--in",
+        join(dir, "empty.config"),
+        "--out",
+        join(dir, "set.config"),
+      ]),
+    );
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(saved, readFileSync(join(dir, "set.config"), "utf8"));
   });
 
   it("Ctrl-C writes nothing; leaving with changes asks; resize redraws; NO_COLOR has no attributes", async (t) => {

@@ -3,7 +3,7 @@
  * a menuconfig for a Linux tree on Kiln's own Kconfig engine (no ncurses, no
  * compiler, no `make`).
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { KilnError, usageError } from "../../core/errors.js";
 import { useColor } from "../../core/output.js";
@@ -66,7 +66,11 @@ const command: CommandDef = {
     let inFile = str(ctx, "in");
     if (inFile === undefined && existsSync(resolve(ctx.cwd, ".config"))) inFile = ".config";
     const outFile = str(ctx, "out") ?? inFile ?? ".config";
-    ctx.reporter.info(`reading the Kconfig tree of ${srctree} (${arch})`);
+    const isTarball =
+      existsSync(resolve(ctx.cwd, srctree)) && !statSync(resolve(ctx.cwd, srctree)).isDirectory();
+    ctx.reporter.info(
+      `reading the Kconfig tree of ${srctree} (${arch})${isTarball ? "; a tarball's Kconfig files are extracted into Kiln's cache the first time (about a minute)" : ""}`,
+    );
     const session = openLinuxMenu({
       srctree: resolve(ctx.cwd, srctree),
       arch,

@@ -99,6 +99,8 @@ export interface WhyFacts {
   impliedBy: { text: string; value: "n" | "m" | "y"; symbol: string | undefined }[];
   /** The default that gave the value when no user value applied. */
   appliedDefault: { value: string; cond: string | undefined; file: string; line: number } | undefined;
+  /** The range in force for int/hex (the first whose condition holds), as `min..max`. */
+  range: string | undefined;
   hidden: string | undefined;
 }
 
@@ -170,6 +172,15 @@ export function whyFacts(c: Config, s: Sym): WhyFacts {
         line: p.pos.line,
       };
   }
+  let range: string | undefined;
+  if (s.type === "int" || s.type === "hex") {
+    const r = ev.activeProp(s, "range")?.range;
+    if (r) {
+      ev.calc(r[0]);
+      ev.calc(r[1]);
+      range = `${ev.stringValue(r[0])}..${ev.stringValue(r[1])}`;
+    }
+  }
   const rev = (e: Expr | undefined) =>
     split(e, "or").map((t) => ({ text: exprToString(t), value: TRI[ev.calcExpr(t)], symbol: firstNamed(t) }));
   return {
@@ -188,6 +199,7 @@ export function whyFacts(c: Config, s: Sym): WhyFacts {
     selectedBy: rev(s.revDep),
     impliedBy: rev(s.implied),
     appliedDefault,
+    range,
     hidden: node ? hiddenReason(c, node) : "it is not defined in any Kconfig file",
   };
 }

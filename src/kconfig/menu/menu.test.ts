@@ -117,6 +117,8 @@ describe("menu model", () => {
     s = keys(st, "escape", "/", "tab", ...typed("console"), "enter", "enter");
     assert.match(s, /^ Main menu > Device Drivers$/m);
     assert.match(s, /^>\[ \] {3}Virtio console/m);
+    // Esc from a jump lands on the menu entry that leads there
+    assert.match(keys(st, "escape"), /^> {4}Device Drivers {2}--->$/m);
   });
 
   it("why: definitions, each dependency term with its value, the blocking one; jumping to it", () => {
@@ -145,6 +147,7 @@ describe("menu model", () => {
     assert.match(s, /^ {3}CRYPTO_AES && CRYPTO \[=m\]$/m);
     s = keys(st, "escape", "/", ...typed("LOG_BUF"), "enter", "enter", "w");
     assert.match(s, /^ Default applied: 17 \(Kconfig:15\)$/m);
+    assert.match(s, /^ Range: 12\.\.25$/m);
   });
 
   it("help shows the help text and where the symbol is", () => {

@@ -94,6 +94,7 @@ function whyLines(f: WhyFacts, mark: string | undefined): PanelLine[] {
     L.push({ text: "Implied by:" });
     for (const t of f.impliedBy) L.push({ text: `  ${t.text} [=${t.value}]`, link: t.symbol });
   }
+  if (f.range) L.push({ text: `Range: ${f.range}` });
   if (f.userValue !== undefined)
     L.push({
       text: `User value: ${f.userValue}${f.userValue === f.value ? "" : ` (not applied; the value is ${f.value})`}`,

@@ -400,6 +400,16 @@ export class MenuState {
       this.message = `${name} hidden: ${hiddenReason(this.cfg, node)} (z: hide hidden entries again)`;
     }
     this.stack = screenPath(node).map((menu) => ({ menu, cursor: 0, top: 0 }));
+    // each screen above points at the entry that leads down, so Esc comes back to it
+    for (let k = 0; k + 1 < this.stack.length; k++) {
+      const sc = this.stack[k] as Screen;
+      const child = (this.stack[k + 1] as Screen).menu;
+      sc.cursor = Math.max(
+        0,
+        buildRows(this.cfg, sc.menu, this.showAll).findIndex((r) => r.node === child),
+      );
+      sc.top = Math.max(0, sc.cursor - this.listRows + 1);
+    }
     this.rowsCache = undefined;
     const i = this.rows().findIndex((r) => r.node === node);
     this.screen.cursor = Math.max(0, i);
