@@ -17,7 +17,12 @@ import { exec, requireTool, which } from "../core/exec.js";
 import { produceAtomically } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { BASELINE_REVISION, baselineFragment } from "./baseline.js";
-import { configureWithMake, type KernelConfigRequest, type KernelConfigurator } from "./configure.js";
+import {
+  configureWithMake,
+  type KernelConfigRequest,
+  type KernelConfigurator,
+  mergeRequest,
+} from "./configure.js";
 import { openKernelLog, planKernelMake, runKernelMake } from "./make.js";
 import { openKernelSource } from "./source.js";
 import { ARCH_FACTS, type ConfigOverride, type KernelArch } from "./types.js";
@@ -192,6 +197,10 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
         ? "configure: allnoconfig + Kiln's microVM baseline"
         : "configure: olddefconfig",
     );
+    // Overrides first: a refused configuration is easier to read after them.
+    for (const o of mergeRequest(req.arch, req).overrides) {
+      reporter.info(`override: CONFIG_${o.option} ${o.from} (${o.fromSource}) → ${o.to} (${o.toSource})`);
+    }
     const configure = req.configurator ?? configureWithMake;
     const configured = await configure(req.arch, req, {
       treeDir: source.dir,
@@ -200,9 +209,6 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       env,
       ...(toolchain.crossCompile ? { crossCompile: toolchain.crossCompile } : {}),
     });
-    for (const o of configured.overrides) {
-      reporter.info(`override: CONFIG_${o.option} ${o.from} (${o.fromSource}) → ${o.to} (${o.toSource})`);
-    }
     const key = sha256([
       "kernel-1",
       source.digest,
