@@ -224,7 +224,9 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       await writeFile(requestFile, `${key}\n`);
       return await finish(key, true, extra);
     }
-    const stepsFile = join(buildDir, "kiln-steps");
+    // Kept outside the build tree, so a tree built again from scratch (its build directory
+    // removed) still has the total of its last full build.
+    const stepsFile = join(root, "steps", `${source.digest.slice(0, 16)}-${req.arch}`);
     const expected = Number(await readFile(stepsFile, "utf8").catch(() => "")) || undefined;
     const cold = !existsSync(join(buildDir, facts.imagePath));
     const cc = await compilerFor(buildDir, cold, toolchain.crossCompile, env);
@@ -257,7 +259,10 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       },
       what: `building ${facts.target} (${req.arch})`,
     });
-    if (cold && made.steps > 0) await writeFile(stepsFile, `${made.steps}\n`);
+    if (cold && made.steps > 0) {
+      await mkdir(dirname(stepsFile), { recursive: true });
+      await writeFile(stepsFile, `${made.steps}\n`);
+    }
     const built = join(buildDir, facts.imagePath);
     if (!existsSync(built)) {
       throw new KilnError("KERNEL_BUILD_FAILED", `make finished but ${built} does not exist`, {
