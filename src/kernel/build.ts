@@ -17,7 +17,12 @@ import { exec, requireTool, which } from "../core/exec.js";
 import { produceAtomically } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import { BASELINE_REVISION, baselineFragment } from "./baseline.js";
-import { configureWithMake, type KernelConfigRequest, type KernelConfigurator } from "./configure.js";
+import {
+  configureWithMake,
+  type KernelConfigRequest,
+  type KernelConfigurator,
+  mergeRequest,
+} from "./configure.js";
 import { openKernelLog, planKernelMake, runKernelMake } from "./make.js";
 import { openKernelSource } from "./source.js";
 import { ARCH_FACTS, type ConfigOverride, type KernelArch } from "./types.js";
@@ -192,6 +197,10 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
         ? "configure: allnoconfig + Kiln's microVM baseline"
         : "configure: olddefconfig",
     );
+    // Overrides first: a refused configuration is easier to read after them.
+    for (const o of mergeRequest(req.arch, req).overrides) {
+      reporter.info(`override: CONFIG_${o.option} ${o.from} (${o.fromSource}) → ${o.to} (${o.toSource})`);
+    }
     const configure = req.configurator ?? configureWithMake;
     const configured = await configure(req.arch, req, {
       treeDir: source.dir,
@@ -200,9 +209,6 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       env,
       ...(toolchain.crossCompile ? { crossCompile: toolchain.crossCompile } : {}),
     });
-    for (const o of configured.overrides) {
-      reporter.info(`override: CONFIG_${o.option} ${o.from} (${o.fromSource}) → ${o.to} (${o.toSource})`);
-    }
     const key = sha256([
       "kernel-1",
       source.digest,
@@ -218,7 +224,9 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       await writeFile(requestFile, `${key}\n`);
       return await finish(key, true, extra);
     }
-    const stepsFile = join(buildDir, "kiln-steps");
+    // Kept outside the build tree, so a tree built again from scratch (its build directory
+    // removed) still has the total of its last full build.
+    const stepsFile = join(root, "steps", `${source.digest.slice(0, 16)}-${req.arch}`);
     const expected = Number(await readFile(stepsFile, "utf8").catch(() => "")) || undefined;
     const cold = !existsSync(join(buildDir, facts.imagePath));
     const cc = await compilerFor(buildDir, cold, toolchain.crossCompile, env);
@@ -234,10 +242,14 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
     const made = await runKernelMake(argv, {
       log,
       progress,
-      ...(expected ? { expectedSteps: expected } : {}),
-      noTotalNote: expected
-        ? "(more steps than the last full build)"
-        : "(first build of this tree: total unknown)",
+      // A full build's total means nothing to an incremental one (11 of 1,344 steps after a
+      // fragment change), so the percentage is shown only when the whole tree is built again.
+      ...(expected && cold ? { expectedSteps: expected } : {}),
+      noTotalNote: !cold
+        ? "(incremental: rebuilding what the change touches)"
+        : expected
+          ? "(more steps than the last full build)"
+          : "(first build of this tree: total unknown)",
       // Fixed build user, host and timestamp: the same inputs give the same image.
       env: {
         ...env,
@@ -247,7 +259,10 @@ export async function buildKernel(req: KernelBuildRequest): Promise<KernelBuildR
       },
       what: `building ${facts.target} (${req.arch})`,
     });
-    if (cold && made.steps > 0) await writeFile(stepsFile, `${made.steps}\n`);
+    if (cold && made.steps > 0) {
+      await mkdir(dirname(stepsFile), { recursive: true });
+      await writeFile(stepsFile, `${made.steps}\n`);
+    }
     const built = join(buildDir, facts.imagePath);
     if (!existsSync(built)) {
       throw new KilnError("KERNEL_BUILD_FAILED", `make finished but ${built} does not exist`, {

@@ -128,7 +128,7 @@ test("Kiln's microVM baseline: built from linux-source-6.1, checked, booted on m
   assert.equal(run.code, 0, `${run.stdout.slice(-3000)}\n${run.stderr}`);
   assert.match(run.stdout, /KILN-BASELINE-42 from-the-ext4-root fs=ext4 cpus=\d/);
   t.diagnostic(
-    `booted the baseline on microvm,acpi=off to the root's init in ${Date.now() - started} ms (TCG)`,
+    `booted the baseline on microvm,acpi=off to the root's init in ${Date.now() - started} ms (TCG), ${/cpus=(\d+)/.exec(run.stdout)?.[1]} of 2 vCPUs online`,
   );
 
   // The same root with Debian's stock kernel and initramfs on -M pc.
