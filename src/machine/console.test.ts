@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { escapeFilter } from "./console.js";
 
 const text = (a: ReturnType<ReturnType<typeof escapeFilter>>) =>
-  a.map((x) => ("stop" in x ? "<stop>" : x.send.toString("latin1"))).join("|");
+  a.map((x) => ("stop" in x ? "<stop>" : "detach" in x ? "<detach>" : x.send.toString("latin1"))).join("|");
 
 test("plain input passes through; Ctrl-C stops the machine", () => {
   const f = escapeFilter();
@@ -74,4 +74,11 @@ test("a line still being written is not a guest program's line while it may beco
   assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JSeaBIOS is not a program\r\n"), false);
   assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JEnter a value "), true);
   assert.equal(looksReadyWhenQuiet("Booting from ROM..\x1bc\x1b[2JSeaside\r\n"), true);
+});
+
+test("Ctrl-] d detaches only where detaching is allowed (kiln attach)", () => {
+  assert.equal(text(escapeFilter({ detach: true })(Buffer.from("ls\x1dd"))), "ls|<detach>");
+  assert.equal(text(escapeFilter({ detach: true })(Buffer.from("\x1dq"))), "<stop>");
+  // In a foreground run, Ctrl-] d means nothing: neither sent nor acted on.
+  assert.equal(text(escapeFilter()(Buffer.from("ls\x1dd"))), "ls");
 });

@@ -108,7 +108,13 @@ export async function runInForeground(
   name: string,
   started: Pick<StartedMachine, "consoleLog" | "consoleSocket">,
   io: RunIO,
-  opts: { waitFor?: RegExp; timeoutMs?: number; autoRemove: boolean },
+  opts: {
+    waitFor?: RegExp;
+    timeoutMs?: number;
+    autoRemove: boolean;
+    /** kiln attach: show the console from this byte on, and let Ctrl-] d detach (the machine keeps running). */
+    attach?: { fromOffset: number };
+  },
 ): Promise<number> {
   const pending: Buffer[] = [];
   let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
@@ -124,27 +130,34 @@ export async function runInForeground(
   let settled: NodeJS.Timeout | undefined;
   // The terminal went away (SIGHUP): nothing can be written to it any more.
   let hungUp = false;
-  const follower = followFile(started.consoleLog, (chunk) => {
-    if (!hungUp) io.out(chunk.toString("utf8"));
-    text = (text + chunk.toString("utf8")).slice(-256 * 1024);
-    if (ready) return;
-    // Both checks wait for the console to settle: the log is read in arbitrary pieces, and a
-    // piece can end in something prompt-like that the next byte makes ordinary output.
-    clearTimeout(settled);
-    clearTimeout(quiet);
-    settled = setTimeout(() => {
-      if (ready || !endsWithPrompt(text)) return;
-      ready = true;
-      flush();
-    }, PROMPT_SETTLE_MS);
-    quiet = setTimeout(() => {
-      if (ready || !looksReadyWhenQuiet(text)) return;
-      ready = true;
-      flush();
-    }, CONSOLE_QUIET_MS);
-    settled.unref();
-    quiet.unref();
-  });
+  const follower = followFile(
+    started.consoleLog,
+    (chunk) => {
+      if (!hungUp) io.out(chunk.toString("utf8"));
+      text = (text + chunk.toString("utf8")).slice(-256 * 1024);
+      if (ready) return;
+      // Both checks wait for the console to settle: the log is read in arbitrary pieces, and a
+      // piece can end in something prompt-like that the next byte makes ordinary output.
+      clearTimeout(settled);
+      clearTimeout(quiet);
+      settled = setTimeout(() => {
+        if (ready || !endsWithPrompt(text)) return;
+        ready = true;
+        flush();
+      }, PROMPT_SETTLE_MS);
+      quiet = setTimeout(() => {
+        if (ready || !looksReadyWhenQuiet(text)) return;
+        ready = true;
+        flush();
+      }, CONSOLE_QUIET_MS);
+      settled.unref();
+      quiet.unref();
+    },
+    { fromOffset: opts.attach?.fromOffset ?? 0 },
+  );
+  // An attached console is a running guest's: it is ready for input now.
+  if (opts.attach) ready = true;
+  let detached = false;
   const stopController = new AbortController();
   const onAbort = () => stopController.abort();
   io.signal.addEventListener("abort", onAbort);
@@ -153,7 +166,7 @@ export async function runInForeground(
   // Input: buffered until the console socket is connected, so nothing typed early is lost.
   const stdin = process.stdin;
   const tty = io.stdinIsTTY && stdin.isTTY === true;
-  const filter = escapeFilter();
+  const filter = escapeFilter({ detach: opts.attach !== undefined });
   // A closed terminal stops the VM as Ctrl-C does, instead of leaving it running behind a dead Kiln
   // (QEMU runs in its own session, so the hangup does not reach it). Only on a terminal: under
   // nohup, stdin is not one, and a handler here would undo nohup's SIG_IGN.
@@ -166,7 +179,10 @@ export async function runInForeground(
   const onInput = (chunk: Buffer) => {
     const actions: ConsoleAction[] = tty ? filter(chunk) : [{ send: chunk }];
     for (const a of actions) {
-      if ("stop" in a) stopController.abort();
+      if ("detach" in a) {
+        detached = true;
+        stopController.abort();
+      } else if ("stop" in a) stopController.abort();
       else if (sock && ready) sock.write(a.send);
       else pending.push(a.send);
     }
@@ -190,6 +206,7 @@ export async function runInForeground(
       signal: stopController.signal,
     }).catch(async (e) => {
       if (e instanceof KilnError && e.code === "INTERRUPTED") {
+        if (detached) return { kind: "detached" as const };
         const reason = hungUp ? "stopped: its terminal closed" : interruptReason(io.signal);
         const exitCode = hungUp ? ExitCode.interrupted : interruptExitCode(io.signal);
         await stopMachine(name, { timeoutMs: 3000, env: io.env, reason, exitCode });
@@ -198,6 +215,10 @@ export async function runInForeground(
       throw e;
     });
     await follower.stop();
+    if (outcome.kind === "detached") {
+      io.reporter.info(`\nkiln: detached from ${name}; it keeps running (kiln attach ${name})`);
+      return ExitCode.ok;
+    }
     if (outcome.kind === "interrupted") {
       if (io.signal.reason === "SIGPIPE") return ExitCode.brokenPipe;
       if (!hungUp) io.reporter.info(`\nkiln: stopped machine ${name}`);
@@ -242,7 +263,7 @@ export async function runInForeground(
     if (tty && !hungUp) stdin.setRawMode(false);
     stdin.pause();
     sock?.destroy();
-    if (opts.autoRemove) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
+    if (opts.autoRemove && !detached) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
   }
 }
 
