@@ -13,7 +13,6 @@
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import lockfile from "proper-lockfile";
 import { errnoCode, KilnError } from "../core/errors.js";
 import { tail } from "../core/exec.js";
 import { writeFileAtomic } from "../core/fs.js";
@@ -70,6 +69,9 @@ const LOCK_OPTS = {
 /** Run `fn` holding the lock on `dir` (which must exist). */
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
+  // Loaded on first use, not at import: proper-lockfile pulls in graceful-fs, which patches Node's
+  // global fs (fs.close, fs.closeSync) — not something importing Kiln as a library may do.
+  const { default: lockfile } = await import("proper-lockfile");
   try {
     release = await lockfile.lock(dir, { ...LOCK_OPTS, lockfilePath: join(dir, `${INSTANCE_FILES.lock}`) });
   } catch (e) {
