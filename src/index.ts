@@ -1,20 +1,34 @@
 /**
- * Kiln's library API: the typed functions behind each CLI command.
- * Domains: `kconfig` (the Kconfig engine), `kernel` (Linux guest kernels), `kraftfile` (project files),
- * `image` (root filesystems), `machine` (VMs), `unikraft` (builds), `pkg` (OCI packages), with `core`
- * (and its registry client) shared underneath.
+ * Kiln's package root: the façade for the common jobs (`boot`, `build`,
+ * `pack`, `buildRootfs`), the Kraftfile and Unikraft APIs the README
+ * documents, errors and reporters. Everything else is behind subpaths:
+ * `kiln-vm/core`, `kiln-vm/image`, `kiln-vm/machine`, `kiln-vm/kraftfile`,
+ * `kiln-vm/unikraft`. `test/exports.test.ts` keeps this surface deliberate
+ * (a snapshot of the names, as isomorphic-git does).
  */
-export * from "./core/errors.js";
-export * from "./core/exec.js";
-export * from "./core/fs.js";
-export * from "./core/output.js";
-export * from "./core/paths.js";
-export * from "./core/registry/index.js";
-export * from "./core/units.js";
-export * from "./image/index.js";
-export * from "./kconfig/index.js";
-export * from "./kernel/index.js";
+export {
+  type BootOptions,
+  type BootResult,
+  boot,
+  build,
+  buildRootfs,
+  pack,
+} from "./api.js";
+export {
+  ExitCode,
+  isKilnError,
+  KilnError,
+  type KilnErrorOptions,
+  type SourceLocation,
+} from "./core/errors.js";
+export {
+  collectingReporter,
+  type Progress,
+  type Reporter,
+  silentReporter,
+  stderrReporter,
+} from "./core/output.js";
+export type { BuildRootfsOptions, BuildRootfsResult, RootfsFormat } from "./image/build.js";
+export type { PackCpioOptions, PackCpioResult } from "./image/cpio/pack.js";
 export * from "./kraftfile/index.js";
-export * from "./machine/index.js";
-export * from "./pkg/index.js";
 export * from "./unikraft/index.js";

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { escapeFilter } from "./console.js";
 
 const text = (a: ReturnType<ReturnType<typeof escapeFilter>>) =>
-  a.map((x) => ("stop" in x ? "<stop>" : x.send.toString("latin1"))).join("|");
+  a.map((x) => ("stop" in x ? "<stop>" : "detach" in x ? "<detach>" : x.send.toString("latin1"))).join("|");
 
 test("plain input passes through; Ctrl-C stops the machine", () => {
   const f = escapeFilter();
@@ -86,4 +86,11 @@ test("printedOnlyFirmware: the console of a KVM guest stuck after its firmware (
   assert.equal(printedOnlyFirmware(`${stuck}[    0.000000] Linux version 6.1.0\r\n`), false);
   assert.equal(printedOnlyFirmware(`${stuck}hello from Linux\r\n`), false);
   assert.equal(printedOnlyFirmware("Powered by Unikraft Kiviuq (0.17.0~5d38d108)\n"), false);
+});
+
+test("Ctrl-] d detaches only where detaching is allowed (kiln attach)", () => {
+  assert.equal(text(escapeFilter({ detach: true })(Buffer.from("ls\x1dd"))), "ls|<detach>");
+  assert.equal(text(escapeFilter({ detach: true })(Buffer.from("\x1dq"))), "<stop>");
+  // In a foreground run, Ctrl-] d means nothing: neither sent nor acted on.
+  assert.equal(text(escapeFilter()(Buffer.from("ls\x1dd"))), "ls");
 });

@@ -83,10 +83,14 @@ export async function connectConsole(path: string, timeoutMs = 10_000): Promise<
 }
 
 /** What a keystroke sequence from the terminal means (see the module comment). */
-export type ConsoleAction = { send: Buffer } | { stop: true };
+export type ConsoleAction = { send: Buffer } | { stop: true } | { detach: true };
 
-/** A stateful filter for terminal input implementing the escape sequence. */
-export function escapeFilter(): (chunk: Buffer) => ConsoleAction[] {
+/**
+ * A stateful filter for terminal input implementing the escape sequence.
+ * With `detach` (kiln attach), Ctrl-] then `d` leaves the machine running
+ * and ends the session, as docker's detach keys do.
+ */
+export function escapeFilter(opts: { detach?: boolean } = {}): (chunk: Buffer) => ConsoleAction[] {
   let pendingEscape = false;
   return (chunk) => {
     const actions: ConsoleAction[] = [];
@@ -102,6 +106,7 @@ export function escapeFilter(): (chunk: Buffer) => ConsoleAction[] {
         if (b === 0x63 || b === 0x43) actions.push({ send: Buffer.from([0x03]) });
         else if (b === 0x71 || b === 0x51 || b === 0x2e) actions.push({ stop: true });
         else if (b === 0x1d) actions.push({ send: Buffer.from([0x1d]) });
+        else if (opts.detach && (b === 0x64 || b === 0x44)) actions.push({ detach: true });
         continue;
       }
       if (b === 0x1d || b === 0x03) {

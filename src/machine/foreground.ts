@@ -127,7 +127,15 @@ export async function runInForeground(
   name: string,
   started: Pick<StartedMachine, "consoleLog" | "consoleInput">,
   io: RunIO,
-  opts: { waitFor?: ConsolePattern; timeoutMs?: number; autoRemove: boolean; accel?: "kvm" | "tcg" },
+  opts: {
+    waitFor?: ConsolePattern;
+    timeoutMs?: number;
+    autoRemove: boolean;
+    /** The accelerator the machine runs under: a KVM guest stuck after its firmware gets a warning. */
+    accel?: "kvm" | "tcg";
+    /** kiln attach: show the console from this byte on, and let Ctrl-] d detach (the machine keeps running). */
+    attach?: { fromOffset: number };
+  },
 ): Promise<number> {
   const pending: Buffer[] = [];
   let sock: Awaited<ReturnType<typeof connectConsole>> | undefined;
@@ -143,27 +151,34 @@ export async function runInForeground(
   let settled: NodeJS.Timeout | undefined;
   // The terminal went away (SIGHUP): nothing can be written to it any more.
   let hungUp = false;
-  const follower = followFile(started.consoleLog, (chunk) => {
-    if (!hungUp) io.out(chunk.toString("utf8"));
-    text = (text + chunk.toString("utf8")).slice(-256 * 1024);
-    if (ready) return;
-    // Both checks wait for the console to settle: the log is read in arbitrary pieces, and a
-    // piece can end in something prompt-like that the next byte makes ordinary output.
-    clearTimeout(settled);
-    clearTimeout(quiet);
-    settled = setTimeout(() => {
-      if (ready || !endsWithPrompt(text)) return;
-      ready = true;
-      flush();
-    }, PROMPT_SETTLE_MS);
-    quiet = setTimeout(() => {
-      if (ready || !looksReadyWhenQuiet(text)) return;
-      ready = true;
-      flush();
-    }, CONSOLE_QUIET_MS);
-    settled.unref();
-    quiet.unref();
-  });
+  const follower = followFile(
+    started.consoleLog,
+    (chunk) => {
+      if (!hungUp) io.out(chunk.toString("utf8"));
+      text = (text + chunk.toString("utf8")).slice(-256 * 1024);
+      if (ready) return;
+      // Both checks wait for the console to settle: the log is read in arbitrary pieces, and a
+      // piece can end in something prompt-like that the next byte makes ordinary output.
+      clearTimeout(settled);
+      clearTimeout(quiet);
+      settled = setTimeout(() => {
+        if (ready || !endsWithPrompt(text)) return;
+        ready = true;
+        flush();
+      }, PROMPT_SETTLE_MS);
+      quiet = setTimeout(() => {
+        if (ready || !looksReadyWhenQuiet(text)) return;
+        ready = true;
+        flush();
+      }, CONSOLE_QUIET_MS);
+      settled.unref();
+      quiet.unref();
+    },
+    { fromOffset: opts.attach?.fromOffset ?? 0 },
+  );
+  // An attached console is a running guest's: it is ready for input now.
+  if (opts.attach) ready = true;
+  let detached = false;
   // A KVM guest that shows nothing beyond its firmware for a while is most likely on a host whose
   // KVM cannot run it (the probe passed, yet…): say so once, with the fix, rather than wait silently.
   const stuck =
@@ -184,7 +199,7 @@ export async function runInForeground(
   // Input: buffered until the console input is open, so nothing typed early is lost.
   const stdin = process.stdin;
   const tty = io.stdinIsTTY && stdin.isTTY === true;
-  const filter = escapeFilter();
+  const filter = escapeFilter({ detach: opts.attach !== undefined });
   // A closed terminal stops the VM as Ctrl-C does, instead of leaving it running behind a dead Kiln
   // (QEMU runs in its own session, so the hangup does not reach it). Only on a terminal: under
   // nohup, stdin is not one, and a handler here would undo nohup's SIG_IGN.
@@ -197,7 +212,10 @@ export async function runInForeground(
   const onInput = (chunk: Buffer) => {
     const actions: ConsoleAction[] = tty ? filter(chunk) : [{ send: chunk }];
     for (const a of actions) {
-      if ("stop" in a) stopController.abort();
+      if ("detach" in a) {
+        detached = true;
+        stopController.abort();
+      } else if ("stop" in a) stopController.abort();
       else if (sock && ready) sock.write(a.send);
       else pending.push(a.send);
     }
@@ -221,6 +239,7 @@ export async function runInForeground(
       signal: stopController.signal,
     }).catch(async (e) => {
       if (e instanceof KilnError && e.code === "INTERRUPTED") {
+        if (detached) return { kind: "detached" as const };
         const reason = hungUp ? "stopped: its terminal closed" : interruptReason(io.signal);
         const exitCode = hungUp ? ExitCode.interrupted : interruptExitCode(io.signal);
         await stopMachine(name, { timeoutMs: 3000, env: io.env, reason, exitCode });
@@ -229,6 +248,10 @@ export async function runInForeground(
       throw e;
     });
     await follower.stop();
+    if (outcome.kind === "detached") {
+      io.reporter.info(`\nkiln: detached from ${name}; it keeps running (kiln attach ${name})`);
+      return ExitCode.ok;
+    }
     if (outcome.kind === "interrupted") {
       if (io.signal.reason === "SIGPIPE") return ExitCode.brokenPipe;
       if (!hungUp) io.reporter.info(`\nkiln: stopped machine ${name}`);
@@ -285,7 +308,7 @@ export async function runInForeground(
     if (tty && !hungUp) stdin.setRawMode(false);
     stdin.pause();
     sock?.destroy();
-    if (opts.autoRemove) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
+    if (opts.autoRemove && !detached) await removeMachine(name, { force: true, env: io.env }).catch(() => {});
   }
 }
 

@@ -3,7 +3,7 @@
  * needed) and make scratch directories that are removed after the test.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestContext } from "node:test";
@@ -18,6 +18,20 @@ export const SHARED_ROOT = resolve(process.env.KILN_SHARED ?? resolve(REPO_ROOT,
 /** `../shared/data`: KraftKit's schemas, the catalog, Firecracker's spec and guest configs. */
 export const SHARED_DATA = join(SHARED_ROOT, "data");
 export const SHARED_SEEDS = join(SHARED_ROOT, "seeds");
+
+/**
+ * Whether a test reading `rel` (under the shared tree: `data/…`, `seeds`)
+ * must skip: false when it is there, else the reason, naming what is missing
+ * and how to provide it. Under `CI=true` a missing tree is an error instead:
+ * CI has the reference data and must run every test that reads it.
+ */
+export function sharedSkip(rel: string): string | false {
+  const path = join(SHARED_ROOT, rel);
+  if (existsSync(path)) return false;
+  const reason = `reference data ${path} is missing: put the shared/ tree beside the repository or set KILN_SHARED=/path/to/shared`;
+  if (process.env.CI === "true") throw new Error(`CI=true and ${reason} (CI must not skip these tests)`);
+  return reason;
+}
 /**
  * tsx's loader as a file URL, so `node --import` finds it whatever the child's
  * working directory (a bare `tsx` resolves against the cwd).

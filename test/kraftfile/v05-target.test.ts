@@ -8,11 +8,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { readProject } from "../../src/kraftfile/index.js";
-import { REPO_ROOT, runKiln, SHARED_DATA } from "../helpers/kiln.js";
+import { REPO_ROOT, runKiln, SHARED_DATA, sharedSkip } from "../helpers/kiln.js";
 
 const DIR = join(REPO_ROOT, "test/fixtures/kraftfile/v05-target");
 
-test("KraftKit's v0.5 schema defines target `initrd` and `command` (the keys Kiln reads)", () => {
+test("KraftKit's v0.5 schema defines target `initrd` and `command` (the keys Kiln reads)", {
+  skip: sharedSkip("data/kraftkit/kraftfile-v0.5.json"),
+}, () => {
   const schema = JSON.parse(readFileSync(join(SHARED_DATA, "kraftkit/kraftfile-v0.5.json"), "utf8"));
   assert.deepEqual(Object.keys(schema.definitions.target.properties).sort(), [
     "architecture",

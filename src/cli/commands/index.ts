@@ -87,6 +87,11 @@ export const COMMANDS: CommandEntry[] = [
     aliases: [["remove"]],
   },
   {
+    name: ["attach"],
+    summary: "attach this terminal to a detached machine's console (Ctrl-] d detaches)",
+    load: () => import("./attach.js"),
+  },
+  {
     name: ["start"],
     summary: "start exited machines again (same kernel, disks and settings)",
     load: () => import("./start.js"),

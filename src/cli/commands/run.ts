@@ -254,7 +254,11 @@ const command: CommandDef = {
     "--prefix": "not available: Kiln prints the console as the guest writes it",
     "--memory-size": "Kiln's spelling is -M/--memory",
     "--vcpus": "Kiln's spelling is --cpus",
-    "--add-drive": "Kiln's spelling is --rootfs IMAGE (one disk)",
+    "--add-drive": "not available yet: Kiln attaches one disk, --rootfs IMAGE",
+    "--firecracker-binary":
+      "not available yet: Kiln runs the firecracker found on PATH (put yours first on PATH)",
+    "--socket-path":
+      "not available yet: the API socket is fc.sock in the machine's directory (kiln inspect NAME)",
     "--kernel-opts": "Kiln's spelling is -a/--kernel-arg ARG (repeatable)",
     "--kernel": "give the kernel file as the argument: kiln run KERNEL",
     "--root-drive": "Kiln's spelling is --rootfs IMAGE",

@@ -17,9 +17,11 @@ import {
 } from "../../../src/machine/firecracker/plan.js";
 import { FirecrackerApi } from "../../../src/machine/firecracker/spec-check.js";
 import { FIRECRACKER_API_YAML, startStandin } from "../../fakes/firecracker-standin.js";
-import { scratchDir } from "../../helpers/kiln.js";
+import { scratchDir, sharedSkip } from "../../helpers/kiln.js";
 
-const api = FirecrackerApi.load(FIRECRACKER_API_YAML);
+/** These tests check requests against Firecracker's API spec in the shared reference data. */
+const noSpec = sharedSkip("data/firecracker/firecracker-api.yaml");
+const api = noSpec ? (undefined as never) : FirecrackerApi.load(FIRECRACKER_API_YAML);
 
 function fullSpec(dir: string): FirecrackerVmSpec {
   return {
@@ -51,7 +53,9 @@ async function withStandin<T>(
   return fn(standin, new FirecrackerClient(socketPath));
 }
 
-test("every planned request of a full-featured machine is valid against the spec", async (t) => {
+test("every planned request of a full-featured machine is valid against the spec", {
+  skip: noSpec,
+}, async (t) => {
   await withStandin(t, async (standin, client) => {
     const dir = scratchDir(t);
     const reqs = planFirecrackerRequests(fullSpec(dir));
@@ -93,7 +97,9 @@ test("every planned request of a full-featured machine is valid against the spec
   });
 });
 
-test("the equivalent --config-file is a valid FullVmConfiguration with the same resources", (t) => {
+test("the equivalent --config-file is a valid FullVmConfiguration with the same resources", {
+  skip: noSpec,
+}, (t) => {
   const dir = scratchDir(t);
   const spec = fullSpec(dir);
   const config = buildFirecrackerConfig(spec);
@@ -112,7 +118,9 @@ test("the equivalent --config-file is a valid FullVmConfiguration with the same 
   );
 });
 
-test("invalid machines are rejected before anything is sent, stating the rule and the value", async (t) => {
+test("invalid machines are rejected before anything is sent, stating the rule and the value", {
+  skip: noSpec,
+}, async (t) => {
   await withStandin(t, async (standin) => {
     const dir = scratchDir(t);
     const base = fullSpec(dir);
@@ -151,7 +159,9 @@ test("invalid machines are rejected before anything is sent, stating the rule an
   });
 });
 
-test("the stand-in rejects invalid bodies with Firecracker's fault_message, surfaced by the client", async (t) => {
+test("the stand-in rejects invalid bodies with Firecracker's fault_message, surfaced by the client", {
+  skip: noSpec,
+}, async (t) => {
   await withStandin(t, async (standin, client) => {
     const bad = {
       method: "PUT" as const,
@@ -179,7 +189,9 @@ test("the stand-in rejects invalid bodies with Firecracker's fault_message, surf
   });
 });
 
-test("bad state transitions: start without a kernel, configure after start, Ctrl-Alt-Del before start", async (t) => {
+test("bad state transitions: start without a kernel, configure after start, Ctrl-Alt-Del before start", {
+  skip: noSpec,
+}, async (t) => {
   await withStandin(t, async (_standin, client) => {
     await assert.rejects(client.send(SEND_CTRL_ALT_DEL), /not supported before starting the microVM/);
     await assert.rejects(
@@ -198,7 +210,7 @@ test("bad state transitions: start without a kernel, configure after start, Ctrl
   });
 });
 
-test("an unreachable socket is a clear error", async (t) => {
+test("an unreachable socket is a clear error", { skip: noSpec }, async (t) => {
   const dir = scratchDir(t);
   const client = new FirecrackerClient(join(dir, "absent.sock"));
   await assert.rejects(client.send({ method: "GET", path: "/" }), (e: unknown) =>

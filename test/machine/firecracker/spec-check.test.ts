@@ -6,10 +6,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FirecrackerApi } from "../../../src/machine/firecracker/spec-check.js";
 import { FIRECRACKER_API_YAML } from "../../fakes/firecracker-standin.js";
+import { sharedSkip } from "../../helpers/kiln.js";
 
-const api = FirecrackerApi.load(FIRECRACKER_API_YAML);
+/** These tests check requests against Firecracker's API spec in the shared reference data. */
+const noSpec = sharedSkip("data/firecracker/firecracker-api.yaml");
+const api = noSpec ? (undefined as never) : FirecrackerApi.load(FIRECRACKER_API_YAML);
 
-test("reads the spec's version, operations and definitions", () => {
+test("reads the spec's version, operations and definitions", { skip: noSpec }, () => {
   assert.match(api.version, /^1\.\d+/);
   const ops = api.operations.map((o) => `${o.method} ${o.template}`);
   for (const op of [
@@ -24,7 +27,7 @@ test("reads the spec's version, operations and definitions", () => {
   assert.ok(api.definitions().includes("FullVmConfiguration"));
 });
 
-test("accepts valid bodies and finds path parameters", () => {
+test("accepts valid bodies and finds path parameters", { skip: noSpec }, () => {
   const r = api.checkRequest("PUT", "/drives/rootfs", {
     drive_id: "rootfs",
     path_on_host: "/img/rootfs.ext4",
@@ -38,7 +41,9 @@ test("accepts valid bodies and finds path parameters", () => {
   assert.deepEqual(api.checkRequest("GET", "/", undefined).errors, []);
 });
 
-test("rejects missing required fields, wrong types, enums, bounds and unknown fields", () => {
+test("rejects missing required fields, wrong types, enums, bounds and unknown fields", {
+  skip: noSpec,
+}, () => {
   const cases: [string, string, unknown, RegExp][] = [
     ["PUT", "/machine-config", { vcpu_count: 2 }, /missing required field "mem_size_mib"/],
     ["PUT", "/machine-config", { vcpu_count: 33, mem_size_mib: 128 }, /body\.vcpu_count: must be <= 32/],
@@ -69,7 +74,9 @@ test("rejects missing required fields, wrong types, enums, bounds and unknown fi
   }
 });
 
-test("rejects paths and methods the API does not have, and ids that differ between path and body", () => {
+test("rejects paths and methods the API does not have, and ids that differ between path and body", {
+  skip: noSpec,
+}, () => {
   assert.match(
     api.checkRequest("POST", "/actions", { action_type: "InstanceStart" }).errors[0]!,
     /not an operation/,
@@ -79,7 +86,7 @@ test("rejects paths and methods the API does not have, and ids that differ betwe
   assert.deepEqual(r.errors, ["The id from the path [rootfs] does not match the id from the body [other]!"]);
 });
 
-test("with closedObjects off, unknown fields pass as the swagger file alone allows", () => {
+test("with closedObjects off, unknown fields pass as the swagger file alone allows", { skip: noSpec }, () => {
   const open = FirecrackerApi.load(FIRECRACKER_API_YAML, { closedObjects: false });
   assert.deepEqual(
     open.checkRequest("PUT", "/boot-source", { kernel_image_path: "/k", bootargs: "x" }).errors,

@@ -22,12 +22,14 @@ import {
   translateFirecrackerArgs,
   tscEarlyKhzArg,
 } from "../../../src/machine/firecracker/translate.js";
-import { SHARED_DATA, scratchDir } from "../../helpers/kiln.js";
+import { SHARED_DATA, scratchDir, sharedSkip } from "../../helpers/kiln.js";
 import { buildTestElf } from "./elf-fixture.js";
 
 const FC_CONFIG = join(SHARED_DATA, "firecracker/guest_configs/microvm-kernel-ci-x86_64-6.1.config");
 
-test("Firecracker's 6.1 guest config: microvm with ACPI, virtio-mmio", () => {
+const noFcConfig = sharedSkip("data/firecracker/guest_configs/microvm-kernel-ci-x86_64-6.1.config");
+
+test("Firecracker's 6.1 guest config: microvm with ACPI, virtio-mmio", { skip: noFcConfig }, () => {
   const f = kernelFeaturesFromConfig(readFileSync(FC_CONFIG, "utf8"));
   assert.deepEqual(f, { virtioMmio: "y", virtioMmioCmdline: false, virtioPci: "y", acpi: true, pvh: true });
   const plan = planLinuxMachine(f);
@@ -127,7 +129,9 @@ function qemuBoot(kernel: string) {
   );
 }
 
-test("an ELF without the PVH note (like Unikraft's fc images) is refused clearly; with it, QEMU boots it", async (t) => {
+test("an ELF without the PVH note (like Unikraft's fc images) is refused clearly; with it, QEMU boots it", {
+  skip: noFcConfig,
+}, async (t) => {
   const started = Date.now();
   const dir = scratchDir(t);
   const bare = buildTestElf(dir, "fc-like.elf", false);
