@@ -107,7 +107,7 @@ const command: CommandDef = {
       ctx.out(
         `${JSON.stringify({ verb, out: r.output !== undefined ? outPath : undefined, ...rest }, null, 2)}\n`,
       );
-      return undefined;
+      return r.set && r.set.refused.length > 0 ? 1 : undefined;
     }
     if (r.why) ctx.out(`${formatWhy(r.why).join("\n")}\n`);
     if (r.set) {
