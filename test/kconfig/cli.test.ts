@@ -136,7 +136,10 @@ test("kiln config: olddefconfig, defconfig, why --json, set/unset, fragments", a
   assert.equal(refused.code, 1);
   assert.match(refused.stdout, /^refused VIRTIO_NET=y: VIRTIO_NET cannot be set: PCI is n$/m);
 
-  writeFileSync(join(dir, "frag.config"), "# CONFIG_NET is not set\nCONFIG_VIRTIO_NET=y\n# CONFIG_PCI is not set\n");
+  writeFileSync(
+    join(dir, "frag.config"),
+    "# CONFIG_NET is not set\nCONFIG_VIRTIO_NET=y\n# CONFIG_PCI is not set\n",
+  );
   const merged = await runKiln(
     ["config", "defconfig", ...base, "--fragment", "frag.config", "--out", "m.config", "--json"],
     { cwd: dir, env },
