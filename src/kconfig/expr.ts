@@ -83,18 +83,18 @@ const PREC = { or: 1, and: 2, not: 3, cmp: 4, sym: 5 } as const;
 
 /**
  * Prints an expression as Kconfig source (expr_print's parenthesization).
- * With `symValueOf`, prints as conf's warnings do: bare names, each typed
+ * With `symValue`, prints as conf's warnings do: bare names, each typed
  * symbol followed by ` [=value]` (expr_print_gstr_helper).
  */
 export function exprToString(
   e: Expr | undefined,
   outer = 0,
-  symValueOf?: (s: Sym) => string | undefined,
+  symValue?: (s: Sym) => string | undefined,
 ): string {
   if (!e) return "y";
   const st = (x: Sym) => {
-    if (!symValueOf) return symText(x);
-    const v = x.type === "unknown" ? undefined : symValueOf(x);
+    if (!symValue) return symText(x);
+    const v = x.type === "unknown" ? undefined : symValue(x);
     return v === undefined ? x.name || "<choice>" : `${x.name || "<choice>"} [=${v}]`;
   };
   let s: string;
@@ -102,13 +102,13 @@ export function exprToString(
     case "sym":
       return st(e.s);
     case "not":
-      s = `!${exprToString(e.e, PREC.not, symValueOf)}`;
+      s = `!${exprToString(e.e, PREC.not, symValue)}`;
       break;
     case "and":
-      s = `${exprToString(e.l, PREC.and, symValueOf)} && ${exprToString(e.r, PREC.and, symValueOf)}`;
+      s = `${exprToString(e.l, PREC.and, symValue)} && ${exprToString(e.r, PREC.and, symValue)}`;
       break;
     case "or":
-      s = `${exprToString(e.l, PREC.or, symValueOf)} || ${exprToString(e.r, PREC.or, symValueOf)}`;
+      s = `${exprToString(e.l, PREC.or, symValue)} || ${exprToString(e.r, PREC.or, symValue)}`;
       break;
     case "cmp":
       s = `${st(e.l)}${e.op}${st(e.r)}`;

@@ -48,10 +48,12 @@ export interface LinuxConfigResult {
   timingsMs: { parse: number; evaluate: number };
 }
 
-/** KBUILD_DEFCONFIG of the architecture's Makefile, as a path in the tree. */
+/** KBUILD_DEFCONFIG of the architecture's Makefile (default `defconfig`), as a path in the tree. */
 export function archDefconfigPath(lt: LinuxTree): string {
   if (lt.srcarch === "x86") return `arch/x86/configs/${lt.arch === "i386" ? "i386" : "x86_64"}_defconfig`;
-  return `arch/${lt.srcarch}/configs/defconfig`;
+  const mk = lt.host.readFile(`arch/${lt.srcarch}/Makefile`) ?? "";
+  const m = /^KBUILD_DEFCONFIG\s*:?=\s*(\S+)\s*$/m.exec(mk);
+  return `arch/${lt.srcarch}/configs/${m?.[1] ?? "defconfig"}`;
 }
 
 /** Opens and parses a Linux tree (the expensive part, reusable across requests). */

@@ -65,9 +65,9 @@ function pushSyms(e: Expr | undefined, out: Sym[]): void {
   }
 }
 
-/** Targets of a group's dependency edges, without building messages. */
-function targets(node: Sym): Sym[] {
-  const out: Sym[] = [];
+/** Targets of a group's dependency edges, without building messages (into a reused array). */
+function targets(node: Sym, out: Sym[]): Sym[] {
+  out.length = 0;
   const members = node.flags & F.CHOICE ? [node, ...node.choiceValues] : [node];
   for (const s of members) {
     pushSyms(s.dirDep, out);
@@ -86,10 +86,11 @@ function targets(node: Sym): Sym[] {
 export function checkRecursiveDeps(tree: KconfigTree): void {
   // Tarjan-free fast pass: colour DFS without messages; only a found cycle is re-walked for its report.
   const colour = new Map<Sym, 1 | 2>();
+  const scratch: Sym[] = [];
   let cyclic = false;
   const fast = (node: Sym): void => {
     colour.set(node, 1);
-    for (const t0 of targets(node)) {
+    for (const t0 of [...targets(node, scratch)]) {
       const t = group(t0);
       if (t === node || t.flags & F.CONST || t.type === "unknown") continue;
       const c = colour.get(t);

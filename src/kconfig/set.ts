@@ -54,10 +54,9 @@ export function setValues(c: Config, values: Record<string, string | undefined>)
   const report: SetReport = { applied: [], refused: [], changes: [] };
   const before = snapshot(c);
   const ev = c.ev;
-  const requested = new Set<string>();
+
   for (const [raw, value] of Object.entries(values)) {
     const name = raw.replace(/^CONFIG_/, "");
-    requested.add(name);
     const s = c.tree.syms.get(name);
     if (!s || s.nodes.length === 0 || s.type === "unknown") {
       report.refused.push({
@@ -112,9 +111,10 @@ export function setValues(c: Config, values: Record<string, string | undefined>)
     }
   }
   const after = snapshot(c);
+  const applied = new Set(report.applied.map((a) => a.symbol));
   for (const [k, v] of after) {
     const b = before.get(k);
-    if (b !== undefined && b !== v && !requested.has(k)) report.changes.push({ symbol: k, from: b, to: v });
+    if (b !== undefined && b !== v && !applied.has(k)) report.changes.push({ symbol: k, from: b, to: v });
   }
   return report;
 }

@@ -37,6 +37,11 @@ const SYMBOL_HASHSIZE = 9973;
 /** symbol.c strhash(): 32-bit FNV-1a over the name's bytes. */
 export function strhash(name: string): number {
   let h = 2166136261;
+  // symbol names are ASCII in practice: hash UTF-16 units directly when they are bytes
+  if (/^[\x00-\x7f]*$/.test(name)) {
+    for (let i = 0; i < name.length; i++) h = Math.imul((h ^ name.charCodeAt(i)) >>> 0, 0x01000193) >>> 0;
+    return h;
+  }
   const bytes = Buffer.from(name, "utf8");
   for (const b of bytes) {
     // C hashes `char` (signed on x86): bytes ≥ 0x80 are sign-extended

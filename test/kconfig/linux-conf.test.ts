@@ -2,7 +2,7 @@
  * Kiln's Kconfig engine against Linux 6.1's own scripts/kconfig/conf, on
  * Debian's linux-source-6.1 tarball: for x86_64 and arm64, olddefconfig of
  * Firecracker's guest config, the architecture's defconfig, allnoconfig, and
- * savedefconfig of each result must be byte-identical to what `make` (which
+ * savedefconfig of each result (and autoconf.h of the first) must be byte-identical to what `make` (which
  * builds and runs the C conf from the same tree) writes; merge_config.sh of
  * Firecracker's ci.config fragment on the defconfig too, with the same
  * "Value requested … not in final .config" list.
@@ -115,8 +115,14 @@ test("Kconfig engine writes the same files as Linux 6.1's conf (x86_64, arm64)",
       for (const c of cases) {
         timed(`${arch} ${c.name}: make (builds and runs conf)`, c.make);
         const ref = readFileSync(dot, "utf8");
-        const mine = timed(`${arch} ${c.name}: Kiln`, () => c.kiln().dotconfig());
+        const cfg = timed(`${arch} ${c.name}: Kiln`, () => c.kiln());
+        const mine = cfg.dotconfig();
         assertSameText(mine, ref, `${arch} ${c.name}: .config`);
+        if (c === cases[0]) {
+          // conf writes include/generated/autoconf.h (symbol-table order) when it does not exist yet
+          const refH = readFileSync(join(out, "include/generated/autoconf.h"), "utf8");
+          assertSameText(cfg.autoconfH(), refH, `${arch} ${c.name}: autoconf.h`);
+        }
         make(tree, out, arch, cross, ["savedefconfig"]);
         const refSave = readFileSync(join(out, "defconfig"), "utf8");
         const mineSave = new Config(kt).load(mine).savedefconfig();

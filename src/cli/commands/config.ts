@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { usageError } from "../../core/errors.js";
+import { errnoText, KilnError, usageError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { formatWhy } from "../../kconfig/explain.js";
 import { type ConfigVerb, loadLinuxKconfig, runLinuxConfig } from "../../kconfig/linux-config.js";
@@ -45,7 +45,7 @@ const command: CommandDef = {
       type: "string",
       multiple: true,
       valueName: "FILE",
-      description: "config fragment merged as merge_config.sh does (repeatable)",
+      description: "config fragment merged as merge_config.sh does",
     },
     out: {
       type: "string",
@@ -73,7 +73,13 @@ const command: CommandDef = {
     const arch = str(ctx, "arch");
     if (!srctree || !arch) throw usageError("kiln config needs --srctree DIR|TARBALL and --arch ARCH");
     const inPath = str(ctx, "in");
-    const readNamed = async (p: string) => ({ name: p, text: await readFile(resolve(ctx.cwd, p), "utf8") });
+    const readNamed = async (p: string) => {
+      try {
+        return { name: p, text: await readFile(resolve(ctx.cwd, p), "utf8") };
+      } catch (e) {
+        throw new KilnError("KCONFIG_INPUT", `cannot read ${p}: ${errnoText(e)}`, { cause: e });
+      }
+    };
     const input = inPath ? await readNamed(inPath) : undefined;
     const fragments = await Promise.all(list(ctx, "fragment").map(readNamed));
     const cross = str(ctx, "cross-compile");
@@ -107,7 +113,7 @@ const command: CommandDef = {
       ctx.out(
         `${JSON.stringify({ verb, out: r.output !== undefined ? outPath : undefined, ...rest }, null, 2)}\n`,
       );
-      return undefined;
+      return r.set && r.set.refused.length > 0 ? 1 : undefined;
     }
     if (r.why) ctx.out(`${formatWhy(r.why).join("\n")}\n`);
     if (r.set) {
