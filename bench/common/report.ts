@@ -40,27 +40,35 @@ export function report(row: BenchRow): void {
   console.log(`BENCH ${JSON.stringify(r)}`);
 }
 
-/** Wall time and peak RSS of one command run. */
+/** Wall time, CPU time and peak RSS of one command run. */
 export interface Timed {
   wallS: number;
+  /** User + system CPU seconds of the command and its children (less sensitive to others' load). */
+  cpuS: number;
   maxRssMiB: number;
   stdout: string;
 }
 
 /**
- * Run argv under GNU time (`%e` wall seconds, `%M` peak RSS in KiB of the
- * command and the children it waited for); throws with stderr on failure.
+ * Run argv under GNU time (`%e` wall seconds, `%U`/`%S` user/system CPU
+ * seconds and `%M` peak RSS in KiB of the command and the children it
+ * waited for); throws with stderr on failure.
  */
 export function timed(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Timed {
-  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", ...argv], {
+  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %U %S %M", ...argv], {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     encoding: "utf8",
     maxBuffer: 1 << 26,
   });
-  const m = /TIME ([\d.]+) (\d+)\s*$/.exec(r.stderr ?? "");
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr ?? "");
   if (r.status !== 0 || !m) throw new Error(`${argv.join(" ")} failed (${r.status}):\n${r.stderr}`);
-  return { wallS: Number(m[1]), maxRssMiB: Number(m[2]) / 1024, stdout: r.stdout };
+  return {
+    wallS: Number(m[1]),
+    cpuS: Number(m[2]) + Number(m[3]),
+    maxRssMiB: Number(m[4]) / 1024,
+    stdout: r.stdout,
+  };
 }
 
 /** The median of some numbers. */
@@ -81,24 +89,52 @@ export function interleaved(
   ref: () => Timed,
   kiln: () => Timed,
   before: () => void = () => {},
-): { refS: number; kilnS: number; peakMiB: number; refRuns: number[]; kilnRuns: number[] } {
+): {
+  refS: number;
+  kilnS: number;
+  peakMiB: number;
+  refRuns: number[];
+  kilnRuns: number[];
+  refCpuS: number;
+  kilnCpuS: number;
+} {
   const refRuns: number[] = [];
   const kilnRuns: number[] = [];
+  const refCpu: number[] = [];
+  const kilnCpu: number[] = [];
   let peakMiB = 0;
   for (let i = 0; i < pairs; i++) {
     // Alternate which goes first, so neither always pays for the other's write-back.
     const order = i % 2 === 0 ? ["ref", "kiln"] : ["kiln", "ref"];
     for (const which of order) {
       before();
-      if (which === "ref") refRuns.push(ref().wallS);
-      else {
+      if (which === "ref") {
+        const r = ref();
+        refRuns.push(r.wallS);
+        refCpu.push(r.cpuS);
+      } else {
         const k = kiln();
         kilnRuns.push(k.wallS);
+        kilnCpu.push(k.cpuS);
         peakMiB = Math.max(peakMiB, k.maxRssMiB);
       }
     }
   }
-  return { refS: median(refRuns), kilnS: median(kilnRuns), peakMiB, refRuns, kilnRuns };
+  return {
+    refS: median(refRuns),
+    kilnS: median(kilnRuns),
+    peakMiB,
+    refRuns,
+    kilnRuns,
+    refCpuS: median(refCpu),
+    kilnCpuS: median(kilnCpu),
+  };
+}
+
+/** The note of an interleaved comparison: the runs, and the CPU-time medians. */
+export function runsNote(r: ReturnType<typeof interleaved>, pairs: number): string {
+  const list = (xs: number[]) => xs.map((s) => s.toFixed(2)).join("/");
+  return `median of ${pairs} interleaved pairs (ref ${list(r.refRuns)} s, kiln ${list(r.kilnRuns)} s); CPU (user+sys) median ref ${r.refCpuS.toFixed(2)} s, kiln ${r.kilnCpuS.toFixed(2)} s`;
 }
 
 /** Flush dirty pages so the next timed run does not pay for the last one's write-back. */

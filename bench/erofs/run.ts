@@ -8,7 +8,7 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { interleaved, report, sync, timed } from "../common/report.js";
+import { interleaved, report, runsNote, sync, timed } from "../common/report.js";
 import { benchTree, CLI, kilnEnv, outDir, PAIRS, requireBuiltCli } from "../common/rootfs.js";
 
 requireBuiltCli();
@@ -42,7 +42,7 @@ try {
       target: `≤ ${TARGET}×`,
       met: ratio <= TARGET,
       peakMiB: r.peakMiB,
-      note: `median of ${PAIRS} interleaved pairs (ref ${r.refRuns.map((s) => s.toFixed(2)).join("/")} s, kiln ${r.kilnRuns.map((s) => s.toFixed(2)).join("/")} s)`,
+      note: runsNote(r, PAIRS),
     });
   }
 } finally {

@@ -11,7 +11,7 @@
  */
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { interleaved, report, sync, timed } from "../common/report.js";
+import { interleaved, report, runsNote, sync, timed } from "../common/report.js";
 import { benchTree, CLI, kilnEnv, outDir, PAIRS, requireBuiltCli } from "../common/rootfs.js";
 
 requireBuiltCli();
@@ -50,7 +50,7 @@ try {
     target: `≤ ${TARGET}×, ≤ 100 MiB`,
     met: ratio <= TARGET && r.peakMiB <= 100,
     peakMiB: r.peakMiB,
-    note: `median of ${PAIRS} interleaved pairs, output on disk (ref ${r.refRuns.map((s) => s.toFixed(2)).join("/")} s, kiln ${r.kilnRuns.map((s) => s.toFixed(2)).join("/")} s); ${sizes}`,
+    note: `output on disk; ${runsNote(r, PAIRS)}; ${sizes}`,
   });
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -26,7 +26,7 @@ export interface WriteCpioOptions {
   signal?: AbortSignal;
   /** Called after each chunk is handed to the output. */
   onProgress?: (entries: number, sizeBytes: number) => void;
-  /** Size of the output chunks (default 1 MiB). */
+  /** Size of the output chunks (default {@link DEFAULT_CHUNK_BYTES}). */
   chunkBytes?: number;
   /** End `out` after the trailer (default false: the caller ends it). */
   end?: boolean;
@@ -40,6 +40,14 @@ export interface WriteCpioResult {
 }
 
 const HEADER_BYTES = 110;
+/**
+ * 128 KiB chunks: each byte is copied into a chunk by `read` and out of it
+ * by `write`, and a pool of four such chunks stays in the CPU's caches. On
+ * the 20,000-file, 918 MB benchmark tree (bench/initrd) 1 MiB chunks cost
+ * 1.8–2.2 s of system time, 256 KiB 1.3–1.5 s, 128 KiB 0.7–0.9 s (64 KiB
+ * no better, with more calls).
+ */
+export const DEFAULT_CHUNK_BYTES = 128 * 1024;
 const POOL_CHUNKS = 4;
 const HEX = Buffer.from("0123456789ABCDEF", "latin1");
 const MAGIC = Buffer.from("070701", "latin1");
@@ -360,7 +368,7 @@ export async function writeCpioTo(
   sink: CpioSink,
   opts: WriteCpioOptions = {},
 ): Promise<WriteCpioResult> {
-  const enc = new NewcEncoder(opts.chunkBytes ?? 1024 * 1024, sink, opts);
+  const enc = new NewcEncoder(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, sink, opts);
   try {
     // Hard links: the data goes with the FIRST link, later links are headers of size 0
     // with the same inode. Linux (init/initramfs.c maybe_link: later names are linked to
