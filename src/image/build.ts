@@ -263,6 +263,8 @@ type StageOptions = Omit<BuildRootfsOptions, "platform" | "output"> & {
 async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Promise<StagedTree> {
   const dir = join(workDir, "root");
   const progressOpts = { reporter: opts.reporter, signal: opts.signal };
+  // CPIO newc's size field is 8 hex digits: check archive entries while staging, not after.
+  const limits = opts.format === "cpio" ? { maxFileBytes: 0xffffffff } : {};
   switch (spec.kind) {
     case "directory": {
       // Use the directory in place unless Kiln must change it (guest set-up, clamped times, a device spec).
@@ -305,6 +307,7 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
         whiteouts: false,
         label: basename(tarball),
         ...progressOpts,
+        ...limits,
       });
       await finishDirs(tree, dirs);
       if (spec.kind === "debian") await rm(tarball, { force: true });
@@ -334,7 +337,7 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
       }
       await mkdir(dir);
       const tree = emptyTree(dir);
-      const dirs = await applyLayers(layers, tree, { ...progressOpts, names });
+      const dirs = await applyLayers(layers, tree, { ...progressOpts, ...limits, names });
       await finishDirs(tree, dirs);
       if (scratch) await rm(scratch, { recursive: true, force: true });
       return tree;
