@@ -97,8 +97,11 @@ function isDir(p: string): boolean {
   }
 }
 
-/** QEMU's largest `-smp` on any machine Kiln plans (x86 `pc` allows 255, `q35` 288; `virt` 512). */
-const MAX_CPUS = 512;
+/**
+ * A bound on `--cpus` that stops absurd values (a 20-digit count) in Kiln; below it, QEMU
+ * explains its own per-machine limit (`pc` allows 255, `q35` 288), naming the machine.
+ */
+const MAX_CPUS = 4096;
 /** Largest `-M`: 16 TiB, far above any host, yet an exact integer QEMU reads (not `1.024e+33M`). */
 const MAX_MEM_MIB = 16 * 1024 * 1024;
 

@@ -24,7 +24,7 @@ test("bad -p, -M, --cpus and negative values are usage errors naming the value",
     [["-M", "1".repeat(30)], /-M "1{30}" is more than 16 TiB/],
     [
       ["--cpus", "99999999999999999999"],
-      /--cpus must be a whole number from 1 to 512; got "99999999999999999999"/,
+      /--cpus must be a whole number from 1 to 4096; got "99999999999999999999"/,
     ],
   ];
   for (const [args, message] of cases) {
