@@ -149,12 +149,17 @@ export function parseCommandArgs(
           );
       }
     }
+    // `-M -5`: parseArgs will not take a value that looks like an option (issue 9).
+    const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(msg);
+    const given = ambiguous ? head[head.indexOf(ambiguous[1]!.split(",")[0]!.trim()) + 1] : undefined;
     throw usageError(
       unknown
         ? `unknown option ${unknown[1]}`
-        : missing
-          ? `option ${missing[1]!.replace(/ <value>$/, "")} needs a value`
-          : msg.replace(/\. To specify a positional argument.*$/, ""),
+        : ambiguous
+          ? `option ${ambiguous[1]} got ${given === undefined ? "a value" : `"${given}"`}, which starts with "-": a negative number or an option name is not a value it takes`
+          : missing
+            ? `option ${missing[1]!.replace(/ <value>$/, "")} needs a value`
+            : msg.replace(/\. To specify a positional argument.*$/, ""),
       `see: kiln ${def.name.join(" ")} --help`,
     );
   }

@@ -289,6 +289,8 @@ type StageOptions = Omit<BuildRootfsOptions, "platform" | "output"> & {
 async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Promise<StagedTree> {
   const dir = join(workDir, "root");
   const progressOpts = { reporter: opts.reporter, signal: opts.signal };
+  // CPIO newc's size field is 8 hex digits: check archive entries while staging, not after.
+  const limits = opts.format === "cpio" ? { maxFileBytes: 0xffffffff } : {};
   switch (spec.kind) {
     case "directory": {
       // In place unless Kiln must change it (a device spec, guest set-up); ext4 takes either as debugfs
@@ -332,6 +334,7 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
         whiteouts: false,
         label: basename(tarball),
         ...progressOpts,
+        ...limits,
       });
       await finishDirs(tree, dirs);
       if (spec.kind === "debian") await rm(tarball, { force: true });
@@ -362,7 +365,7 @@ async function stage(spec: SourceSpec, workDir: string, opts: StageOptions): Pro
       }
       await mkdir(dir);
       const tree = emptyTree(dir);
-      const dirs = await applyLayers(layers, tree, { ...progressOpts, names });
+      const dirs = await applyLayers(layers, tree, { ...progressOpts, ...limits, names });
       await finishDirs(tree, dirs);
       if (scratch) await rm(scratch, { recursive: true, force: true });
       return tree;

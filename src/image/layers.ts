@@ -43,6 +43,12 @@ export interface ApplyTarOptions {
   label: string;
   reporter?: Reporter;
   signal?: AbortSignal;
+  /**
+   * Refuse a file larger than this from its header, before writing it (the
+   * output format's limit: CPIO newc holds at most 4 GiB - 1), so a small
+   * compressed archive cannot stage gigabytes first (issue 9: a gzip bomb).
+   */
+  maxFileBytes?: number;
 }
 
 /** Directory modes and times applied once all layers are in (writing into a dir changes its mtime). */
@@ -207,6 +213,16 @@ class LayerApplier {
       }
       case "file":
       case "contiguous-file": {
+        const sizeBytes = sparse ? sparse.realSizeBytes : (h.size ?? 0);
+        if (this.opts.maxFileBytes !== undefined && sizeBytes > this.opts.maxFileBytes) {
+          throw new KilnError(
+            "CPIO_ENTRY_TOO_LARGE",
+            `entry "${sparse?.name ?? h.name}" in ${this.opts.label} is ${sizeBytes} bytes, more than the newc limit of ${this.opts.maxFileBytes} (4 GiB - 1)`,
+            {
+              hint: "CPIO newc cannot hold files of 4 GiB or more; use an ext4 or EROFS image for this tree",
+            },
+          );
+        }
         this.clearSync(target, rel);
         // Synchronous calls: one file is a handful of syscalls, and a thread-pool round trip
         // for each made unpacking several times slower (measured on a 3,000-file tarball).

@@ -206,7 +206,12 @@ export function parseKraftfile(text: string, file: string, host: ParseHost): Par
   const libraries = p.has("libraries") ? readLibraries(r, val("libraries"), key("libraries")) : [];
   const rootfs = p.has("rootfs") ? readRootfs(r, val("rootfs"), key("rootfs")) : undefined;
   const cmd = p.has("cmd") ? readCmd(r, val("cmd"), key("cmd")) : [];
-  const env = p.has("env") ? r.dict(val("env"), "env") : {};
+  const env = p.has("env")
+    ? r.dict(val("env"), "env", {
+        pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+        rule: "an environment variable name (letters, digits and `_`, not starting with a digit)",
+      })
+    : {};
   const labels = p.has("labels") ? r.dict(val("labels"), "labels") : {};
   const volumes = p.has("volumes") ? readVolumes(r, val("volumes"), key("volumes")) : [];
   const extensions: Record<string, unknown> = {};

@@ -268,9 +268,15 @@ export class Reader {
    * `KEY: value` or a list of `KEY=value` (`env:`, `labels:`). A list entry
    * without `=` maps to "" as KraftKit's `transformEnv` does.
    */
-  dict(node: Node | null, what: string): Record<string, string> {
+  dict(node: Node | null, what: string, names?: { pattern: RegExp; rule: string }): Record<string, string> {
     const out: Record<string, string> = {};
     if (this.isNull(node)) return out;
+    // Keys that must be names of a kind (environment variables: issue 9), checked, not coerced.
+    const badName = (key: string, at: Node | null | undefined): boolean => {
+      if (!names || names.pattern.test(key)) return false;
+      this.sink.error("invalid-key", at ?? node, `\`${what}\` key \`${key}\` is not ${names.rule}`);
+      return true;
+    };
     if (isMap(node)) {
       for (const item of node.items) {
         const key = item.key as Node | null;
@@ -278,6 +284,7 @@ export class Reader {
           this.sink.error("invalid-key", key, `keys in \`${what}\` must be names, got ${this.describe(key)}`);
           continue;
         }
+        if (badName(String(key.value), key)) continue;
         const v = this.deref(item.value);
         if (this.isNull(v)) out[String(key.value)] = "";
         else if (isScalar(v))
@@ -307,6 +314,7 @@ export class Reader {
           );
           continue;
         }
+        if (badName(key, item)) continue;
         const value = eq === -1 ? "" : text.slice(eq + 1);
         const line = this.sink.position(item?.range?.[0] ?? 0).line;
         const prev = lines.get(key);

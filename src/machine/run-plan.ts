@@ -100,10 +100,26 @@ function isDir(p: string): boolean {
   }
 }
 
-function positiveInt(text: string, what: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw usageError(`${what} must be a whole number ≥ 1; got "${text}"`);
+/**
+ * A bound on `--cpus` that stops absurd values (a 20-digit count) in Kiln; below it, QEMU
+ * explains its own per-machine limit (`pc` allows 255, `q35` 288), naming the machine.
+ */
+const MAX_CPUS = 4096;
+/** Largest `-M`: 16 TiB, far above any host, yet an exact integer QEMU reads (not `1.024e+33M`). */
+const MAX_MEM_MIB = 16 * 1024 * 1024;
+
+function positiveInt(text: string, what: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max)
+    throw usageError(`${what} must be a whole number from 1 to ${max}; got "${text}"`);
   return Number(text);
+}
+
+/** `-M`: a size (bare number = MiB) from 1 MiB to {@link MAX_MEM_MIB}. */
+function memoryMiB(text: string): number {
+  const mib = parseMemMiB(text);
+  if (!Number.isSafeInteger(mib) || mib > MAX_MEM_MIB)
+    throw usageError(`-M "${text}" is more than ${MAX_MEM_MIB / 1024 / 1024} TiB`, "e.g. -M 512M or -M 2G");
+  return mib;
 }
 
 /**
@@ -169,8 +185,8 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     kernelKind: info.kind,
     guest: info.guest,
     architecture: info.architecture,
-    memMiB: req.memory !== undefined ? parseMemMiB(req.memory) : info.guest === "linux" ? 256 : 64,
-    cpus: positiveInt(req.cpus ?? "1", "--cpus"),
+    memMiB: req.memory !== undefined ? memoryMiB(req.memory) : info.guest === "linux" ? 256 : 64,
+    cpus: positiveInt(req.cpus ?? "1", "--cpus", MAX_CPUS),
     kernelArgs: req.kernelArgs,
     // `-- args`, else the target's own command (Kraftfile v0.5 `command`), else the project's `cmd`.
     appArgs: req.appArgs.length > 0 ? req.appArgs : (t.project?.target.cmd ?? project?.cmd ?? []),

@@ -32,7 +32,7 @@ export function parsePortForward(text: string): PortForward {
   else if (parts.length === 3) [hostIp, host, guest] = parts as [string, string, string];
   else
     throw usageError(`-p ${text} is not [IP:]HOST:GUEST[/tcp|udp]`, "e.g. -p 8080:80 or -p 0.0.0.0:8080:80");
-  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(hostIp)) {
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(hostIp) || hostIp.split(".").some((o) => Number(o) > 255)) {
     throw usageError(`host address "${hostIp}" in -p ${text} is not an IPv4 address`);
   }
   return {

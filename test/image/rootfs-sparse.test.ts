@@ -63,3 +63,23 @@ test("an old GNU sparse entry (typeflag S) is refused, no image written", async 
     assert.deepEqual(readdirSync(out), []);
   }
 });
+
+test("a file too big for CPIO is refused from its tar header while staging, before any byte is written", async (t) => {
+  const dir = scratchDir(t);
+  const tree = join(dir, "tree");
+  mkdirSync(tree);
+  // 5 GiB of hole: the archive is a few KiB, as a gzip bomb's would be.
+  execFileSync("truncate", ["-s", "5G", join(tree, "huge")]);
+  const tar = join(dir, "bomb.tar");
+  execFileSync("tar", ["--sparse", "--format=pax", "-C", tree, "-cf", tar, "huge"]);
+  const out = join(dir, "out");
+  mkdirSync(out);
+  const r = await runKiln(["rootfs", "build", tar, "-o", join(out, "img.cpio")]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^error: entry "huge" in bomb\.tar is 5368709120 bytes, more than the newc limit of 4294967295 \(4 GiB - 1\)$/m,
+  );
+  assert.match(r.stderr, /^hint: CPIO newc cannot hold files of 4 GiB or more/m);
+  assert.deepEqual(readdirSync(out), []);
+});

@@ -340,6 +340,20 @@ const CASES: Record<string, Expected[]> = {
       "`unikraft` names two versions: `v0.17.0` in its source URL and `v0.16.0` in `version`",
     ],
   ],
+  "env-bad-name.Kraftfile": [
+    [
+      "error",
+      "invalid-key",
+      "7:3",
+      "`env` key `1BAD` is not an environment variable name (letters, digits and `_`, not starting with a digit)",
+    ],
+    [
+      "error",
+      "invalid-key",
+      "8:3",
+      "`env` key `A B` is not an environment variable name (letters, digits and `_`, not starting with a digit)",
+    ],
+  ],
   "volume-mode.Kraftfile": [
     ["error", "invalid-volume", "6:5", "volume 1 mode must be `ro` or `rw`, got `rx`"],
   ],

@@ -70,3 +70,23 @@ test("a stuck client (SIGSTOP) cannot keep its machine past --timeout", { skip: 
     [["stuck", 1, "--timeout reached (stopped by its supervisor)"]],
   );
 });
+
+test("a detached machine is not watched; a VMM killed behind Kiln's back is reported so", {
+  skip: noQemu(),
+}, async (t) => {
+  const home = scratchDir(t);
+  const env = { KILN_HOME: home };
+  const kernel = buildMultibootStandin(home);
+  const r = await runKiln(["run", "-W", "-d", "-n", "bg", kernel, "-a", "hang"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  await waitForLog(home, "bg", /still-waiting/);
+  const [pid] = qemuPidsUnder(home);
+  assert.ok(pid);
+  process.kill(pid, "SIGKILL");
+  await until("QEMU is gone", () => qemuPidsUnder(home).length === 0, 10_000);
+  await new Promise((res) => setTimeout(res, 300));
+  assert.deepEqual(
+    (await ps(home)).map((m) => [m.name, m.exitCode, m.reason]),
+    [["bg", 137, "QEMU was killed by signal 9"]],
+  );
+});

@@ -4,7 +4,7 @@
  */
 
 import { usageError } from "../../core/errors.js";
-import { formatLongListing, listCpio } from "../../image/cpio/list.js";
+import { formatLongListing, listCpio, printableName } from "../../image/cpio/list.js";
 import { bool, type CommandDef } from "../command.js";
 
 const command: CommandDef = {
@@ -38,7 +38,7 @@ const command: CommandDef = {
       const lines = formatLongListing(entries);
       ctx.out(lines.length ? `${lines.join("\n")}\n` : "");
     } else {
-      ctx.out(entries.map((e) => `${e.path}\n`).join(""));
+      ctx.out(entries.map((e) => `${printableName(e.path)}\n`).join(""));
     }
     return 0;
   },

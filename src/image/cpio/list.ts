@@ -102,6 +102,20 @@ export function modeString(type: CpioEntryType, mode: number): string {
   );
 }
 
+/**
+ * A name as a terminal may show it: control characters (escape sequences, newlines) and
+ * backslashes written as C escapes, as GNU `ls -b` / `ls --quoting-style=escape` does, so a
+ * hostile archive cannot rewrite the screen or fake extra entries (issue 9). `--json` keeps the
+ * raw names.
+ */
+export function printableName(name: string): string {
+  const named: Record<string, string> = { "\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\" };
+  return name.replace(
+    /[\x00-\x1f\x7f\\]/g,
+    (c) => named[c] ?? `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`,
+  );
+}
+
 /** Long listing lines (`mode uid/gid size date path -> target`), columns aligned. */
 export function formatLongListing(entries: CpioListing[]): string[] {
   const owner = entries.map((e) => `${e.uid}/${e.gid}`);
@@ -113,6 +127,6 @@ export function formatLongListing(entries: CpioListing[]): string[] {
   return entries.map((e, i) => {
     const date = new Date(e.mtimeSec * 1000).toISOString().slice(0, 16).replace("T", " ");
     const target = e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : "";
-    return `${modeString(e.type, Number.parseInt(e.mode, 8))} ${owner[i]!.padEnd(ow)} ${size[i]!.padStart(sw)} ${date} ${e.path}${target}`;
+    return `${modeString(e.type, Number.parseInt(e.mode, 8))} ${owner[i]!.padEnd(ow)} ${size[i]!.padStart(sw)} ${date} ${printableName(e.path)}${target}`;
   });
 }

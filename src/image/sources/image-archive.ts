@@ -82,7 +82,7 @@ export async function dockerArchiveLayers(dir: string, reporter?: Reporter): Pro
 export async function applyLayers(
   layers: string[],
   tree: StagedTree,
-  opts: { reporter?: Reporter; signal?: AbortSignal; names?: string[] },
+  opts: { reporter?: Reporter; signal?: AbortSignal; names?: string[]; maxFileBytes?: number },
   dirs: PendingDirs = pendingDirs(),
 ): Promise<PendingDirs> {
   for (const [i, layer] of layers.entries()) {
@@ -92,6 +92,7 @@ export async function applyLayers(
       label: `layer ${i + 1}/${layers.length} (${name})`,
       reporter: opts.reporter,
       signal: opts.signal,
+      ...(opts.maxFileBytes !== undefined ? { maxFileBytes: opts.maxFileBytes } : {}),
     });
   }
   return dirs;
