@@ -43,6 +43,7 @@ import { explainMissingSymbols } from "./renames.js";
 import { runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
+import { headCommit } from "./sources/git.js";
 import { archiveNeeds, seedArchives } from "./sources/index.js";
 import { lockFilePath } from "./sources/lockfile.js";
 import { checkTargetInitrd, packTargetInitrd } from "./target-initrd.js";
@@ -160,7 +161,10 @@ async function buildTarget(
   if (opts.configure !== false) {
     const coreVersion = await readCoreVersion(dirs.core);
     const plan = planKconfig(project, target, coreVersion ? { coreVersion } : {});
-    const text = defconfigText(plan.options);
+    // The sources' commits head the defconfig (a comment Kconfig ignores), so moving the core or a
+    // library to another release configures again: a `.config` made by another core's Kconfig
+    // lacks the symbols this one has (and keeps ones it dropped).
+    const text = `${await sourcesIdentity(dirs, env)}${defconfigText(plan.options)}`;
     const previous = await readFile(defconfig, "utf8").catch(() => undefined);
     if (previous !== text || !existsSync(configFile)) {
       await dropFingerprint(fingerprintFile);
@@ -314,6 +318,16 @@ export function crossCompileFor(
     );
   }
   return cross.prefix;
+}
+
+/** `# sources: <dir> <commit>` lines for the core and libraries that are git work trees. */
+async function sourcesIdentity(dirs: ProjectSourceDirs, env: NodeJS.ProcessEnv): Promise<string> {
+  const lines: string[] = [];
+  for (const dir of [dirs.core, ...dirs.libraries]) {
+    const commit = await headCommit(dir, env);
+    if (commit) lines.push(`# sources: ${dir} ${commit}\n`);
+  }
+  return lines.join("");
 }
 
 async function readCoreVersion(coreDir: string) {

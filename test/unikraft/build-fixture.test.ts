@@ -225,6 +225,42 @@ test("progress: a first build says the total is unknown; later builds count agai
   }
 });
 
+/** A git copy of the fixture core with RELEASE-0.1.0 and RELEASE-0.2.0, each adding `extra` lines to Config.uk. */
+function twoReleaseCore(root: string, extra010: string[], extra020: string[]): string {
+  const core = join(root, "core");
+  cpSync(FIXTURE_CORE, core, { recursive: true });
+  const base = readFileSync(join(core, "Config.uk"), "utf8");
+  git(core, "init", "-q", "-b", "main");
+  for (const [tag, extra] of [
+    ["RELEASE-0.1.0", extra010],
+    ["RELEASE-0.2.0", extra020],
+  ] as const) {
+    writeFileSync(join(core, "Config.uk"), `${base}${extra.join("\n")}\n`);
+    git(core, "add", "-A");
+    git(core, "commit", "-q", "-m", tag);
+    git(core, "tag", "-a", "-m", tag, tag);
+  }
+  return core;
+}
+
+test("moving the core to another release configures again: no .config of the other core's Kconfig is kept", async (t) => {
+  const root = scratchDir(t);
+  const core = twoReleaseCore(root, ["config LIBFIXTURE_OLD"], ["config LIBFIXTURE_NEW"]);
+  const kconfig = { CONFIG_LIBFIXTURE_OLD: "y", CONFIG_LIBFIXTURE_NEW: "y" };
+  const at = (version: string) =>
+    fixtureProject(root, {
+      unikraft: { name: "unikraft", source: { type: "git", url: core, version }, kconfig },
+    });
+  const env = { ...process.env, KILN_HOME: join(root, "home") };
+  const [first] = await buildProject(at("RELEASE-0.1.0"), { env });
+  assert.match(readFileSync(first!.configFile, "utf8"), /^CONFIG_LIBFIXTURE_OLD=y$/m);
+  const [second] = await buildProject(at("RELEASE-0.2.0"), { env });
+  assert.equal(second?.configured, true, "make defconfig ran again for the other core");
+  const config = readFileSync(second!.configFile, "utf8");
+  assert.match(config, /^CONFIG_LIBFIXTURE_NEW=y$/m);
+  assert.doesNotMatch(config, /LIBFIXTURE_OLD/);
+});
+
 test("an option renamed between two releases of the core: the warning derives the new name from the trees", async (t) => {
   const root = scratchDir(t);
   // A git core with two releases: 0.1.0 defines LIBFIXTURE_SWRAND, 0.2.0 replaced it by LIBFIXTURE_RANDOM
