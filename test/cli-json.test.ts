@@ -59,8 +59,8 @@ const IMPLIED = new Set(COMMANDS.filter((c) => c.impliedArgs).map((c) => c.name.
 test("every command is in the README's JSON table, and every row names a command", () => {
   const documented = documentedKeys();
   for (const s of spellings) {
-    // completion prints a shell script (its --json is {ok, shell, script}); attach is interactive.
-    if (s === "completion" || s === "attach") continue;
+    // completion prints a shell script (its --json is {ok, shell, script}); attach and the menu are interactive.
+    if (s === "completion" || s === "attach" || s === "config menu") continue;
     assert.ok(documented.has(s) || IMPLIED.has(s), `README's JSON table lacks kiln ${s}`);
   }
   for (const d of documented.keys())
@@ -130,6 +130,8 @@ test("success documents carry the documented keys", { timeout: 300_000 }, async 
   await check(["clean", app], "clean");
   await check(["properclean", app], "properclean");
   await check(["version"], "version");
+  const doctor = (await check(["doctor"], "doctor")) as { ok: boolean };
+  assert.equal(doctor.ok, true);
   assert.deepEqual(await check(["ps", "-a"], "ps"), []);
   assert.deepEqual(await check(["prune"], "prune"), { ok: true, removed: [] });
   mkdirSync(join(dir, "tree/etc"), { recursive: true });
