@@ -89,16 +89,16 @@ describe("docker verbs and kraft spellings on real QEMU", { skip }, () => {
     assert.equal(again.code, 1);
     assert.match(again.stderr, /machine "verbs-a" is not running \(exited\)/);
 
-    // start: the same machine runs again, its console log continues.
+    // start: the same machine runs again; its console log is the new boot's.
     const s = await kiln(["start", "verbs-a"]);
     assert.equal(s.code, 0, s.stderr);
-    await waitForLog(env.KILN_HOME!, "verbs-a", /up-and-2-running[\s\S]*up-and-2-running/);
-    assert.equal(count("verbs-a", "up-and-2-running"), 2);
+    await waitForLog(env.KILN_HOME!, "verbs-a", /up-and-2-running/);
+    assert.equal(count("verbs-a", "up-and-2-running"), 1);
     assert.equal((await kiln(["start", "verbs-a"])).code, 1, "starting a running machine is an error");
 
     const r = await kiln(["restart", "-t", "0", "verbs-a"]);
     assert.equal(r.code, 0, r.stderr);
-    await waitForLog(env.KILN_HOME!, "verbs-a", /(up-and-2-running[\s\S]*){3}/);
+    await waitForLog(env.KILN_HOME!, "verbs-a", /up-and-2-running/);
     const [m] = JSON.parse((await kiln(["ps", "--json"])).stdout) as { name: string; state: string }[];
     assert.deepEqual([m?.name, m?.state], ["verbs-a", "running"]);
 

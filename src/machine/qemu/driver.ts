@@ -7,7 +7,7 @@
  */
 
 import { existsSync } from "node:fs";
-import { chmod, readFile, symlink, writeFile } from "node:fs/promises";
+import { chmod, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { exec, formatArgv, requireTool } from "../../core/exec.js";
@@ -81,9 +81,14 @@ export async function needsRdseed(kernel: string): Promise<boolean> {
  */
 async function prepareConsolePipe(dir: string): Promise<string> {
   const input = join(dir, INSTANCE_FILES.consoleInput);
+  const output = join(dir, INSTANCE_FILES.consoleOutput);
+  // `kiln start` boots a machine again in its directory: the previous run's FIFO and link go first.
+  await Promise.all([rm(input, { force: true }), rm(output, { force: true })]);
   await exec(["mkfifo", "-m", "600", input]);
+  // Truncated, not appended to: QEMU's pipe chardev opens console.out without O_APPEND, so a new
+  // run would overwrite the old log from its first byte, mixing two boots' text.
   await writeFile(join(dir, INSTANCE_FILES.consoleLog), "", { mode: 0o600, flag: "w" });
-  await symlink(INSTANCE_FILES.consoleLog, join(dir, INSTANCE_FILES.consoleOutput));
+  await symlink(INSTANCE_FILES.consoleLog, output);
   return input;
 }
 
