@@ -171,7 +171,8 @@ async function downloadBlob(
   const release = await lockfile.lock(partial, {
     realpath: false,
     lockfilePath: `${partial}.lock`,
-    stale: 15_000,
+    // A downloader killed midway leaves its lock: taken over once 5 s old (refreshed every 2.5 s while alive).
+    stale: 5_000,
     retries: { retries: 600, factor: 1, minTimeout: 200, maxTimeout: 200 },
   });
   let got = 0;
