@@ -257,6 +257,21 @@ test("basic auth: credentials from the Docker config file; none or wrong ones ar
   const good = { DOCKER_CONFIG: writeConfig("good", "s3cret") };
   const push = await runKiln(["pkg", "push", ref], { env: { KILN_HOME: home, ...good } });
   assert.equal(push.code, 0, push.stderr);
+  // A credential helper named in credHelpers answers for the host (docker-credential-<name> get).
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, "docker-credential-kilntest"),
+    `#!/bin/sh\nread server\n[ "$1" = get ] && echo '{"ServerURL":"'$server'","Username":"kiln","Secret":"s3cret"}'\n`,
+    { mode: 0o755 },
+  );
+  const helperCfg = join(dir, "helper");
+  mkdirSync(helperCfg);
+  writeFileSync(join(helperCfg, "config.json"), JSON.stringify({ credHelpers: { [reg.host]: "kilntest" } }));
+  const viaHelper = await runKiln(["pkg", "pull", ref], {
+    env: { KILN_HOME: join(dir, "h3"), DOCKER_CONFIG: helperCfg, PATH: `${bin}:${process.env.PATH}` },
+  });
+  assert.equal(viaHelper.code, 0, viaHelper.stderr);
   const pull = await runKiln(["pkg", "pull", ref], { env: { KILN_HOME: join(dir, "h2"), ...good } });
   assert.equal(pull.code, 0, pull.stderr);
   const run = await runKiln(["run", "-W", "--rm", ref, "-a", "exit=3"], {
