@@ -325,7 +325,7 @@ function readSpec(r: Reader, p: Map<string, Pair<Node, Node | null>>): SpecVersi
 }
 
 /**
- * `runtime:` — an image reference (`base:latest`, `unikraft.org/python:3.12`)
+ * `runtime:` — an image reference (`base:latest`, `127.0.0.1:5000/python:3.12`)
  * kept as written, or `{source, version}` joined as `source:version`.
  */
 function readRuntime(r: Reader, node: Node | null, keyNode: Node): string | undefined {

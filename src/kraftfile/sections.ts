@@ -239,7 +239,7 @@ export function readRootfs(r: Reader, node: Node | null, keyNode: Node): Rootfs 
   return { source: rootfsSource(r, text), format, ...(type ? { type } : {}) };
 }
 
-/** A path unless it reads as an image reference (`alpine:3.20`, `unikraft.org/base`). */
+/** A path unless it reads as an image reference (`alpine:3.20`, `127.0.0.1:5000/base`). */
 function rootfsSource(r: Reader, text: string): string {
   const path = isAbsolute(text) ? text : resolve(r.dir, text);
   if (looksLikePath(text) || r.host.isDirectory(path)) return path;

@@ -2,7 +2,7 @@
  * The normalized, typed form of a Kraftfile: what every other domain
  * (`unikraft/` builds, `machine/` runs, `image/` rootfs packing) consumes.
  * Shapes follow KraftKit's Kraftfile v0.5/v0.6 schemas and the Unikraft docs
- * (https://unikraft.org/docs/cli/reference/kraftfile/v0.6); every short form
+ * (KraftKit's Kraftfile reference, v0.6); every short form
  * is expanded here so consumers never re-interpret user syntax.
  */
 

@@ -184,9 +184,8 @@ export async function packageKernel(store: PackageStore, input: PackageInput): P
     ...(features.length ? { "os.features": features } : {}),
   };
   const entry: Descriptor = { ...manifestDesc, platform: plat, annotations: manifestAnnotations };
-  const index = await store.locked(async () => {
+  const index = await store.updateRef(ref, async (prev) => {
     // Other platforms/architectures already under this reference stay (KraftKit's merge strategy).
-    const prev = await store.resolve(ref);
     let others: Descriptor[] = [];
     if (prev && prev.mediaType === MEDIA.ociIndex && (await store.hasBlob(prev.digest))) {
       const doc = await store.readJson<{ manifests: Descriptor[] }>(prev.digest);
@@ -206,7 +205,6 @@ export async function packageKernel(store: PackageStore, input: PackageInput): P
     };
     return await store.putJson(indexDoc, MEDIA.ociIndex);
   });
-  await store.setRef(ref, index);
   return {
     ref,
     index,

@@ -39,18 +39,24 @@ export function hostPkgArch(arch: string = process.arch): PkgArch {
   return normalizePkgArch(arch);
 }
 
-/** KraftKit's default registry for names without one (kraftkit `oci/oci.go` `DefaultRegistry`). */
-export const DEFAULT_PKG_REGISTRY = "unikraft.org";
+/**
+ * The registry a package name without one belongs to: `KILN_REGISTRY`
+ * (`HOST[:PORT]`) when set, else `localhost`, podman's name for images that
+ * live only in the local store. KraftKit sends such names to its own public
+ * index; Kiln implies no public registry (a Kiln machine may reach only its
+ * own), so `runtime: base:latest` is `localhost/base:latest` until
+ * `KILN_REGISTRY` says where it comes from.
+ */
+export function defaultPackageRegistry(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KILN_REGISTRY?.trim() || "localhost";
+}
 
 /**
  * A package reference: as Docker parses one, except that a name without a
- * registry is KraftKit's (`nginx:1.25` → `unikraft.org/nginx:1.25`), so
- * `runtime: base:latest` means what it means to `kraft`. Throws `BAD_REFERENCE`.
+ * registry gets {@link defaultPackageRegistry}'s. Throws `BAD_REFERENCE`.
  */
-export function parsePackageReference(text: string): ImageReference {
-  const first = text.split("/")[0]!;
-  const hasRegistry = text.includes("/") && (/[.:]/.test(first) || first === "localhost");
-  return parseImageReference(hasRegistry ? text : `${DEFAULT_PKG_REGISTRY}/${text}`);
+export function parsePackageReference(text: string, env: NodeJS.ProcessEnv = process.env): ImageReference {
+  return parseImageReference(text, defaultPackageRegistry(env));
 }
 
 /** The canonical spelling of a package reference (`REGISTRY/REPO:TAG`). */

@@ -5,7 +5,7 @@
  * midway resumes with an HTTP `Range` request from what `ingest/` holds,
  * within the same pull (on a connection reset) or in the next one.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -171,25 +171,43 @@ async function downloadBlob(
   const release = await lockfile.lock(partial, {
     realpath: false,
     lockfilePath: `${partial}.lock`,
-    stale: 15_000,
+    // A downloader killed midway leaves its lock: taken over once 5 s old (refreshed every 2.5 s while alive).
+    stale: 5_000,
     retries: { retries: 600, factor: 1, minTimeout: 200, maxTimeout: 200 },
   });
   let got = 0;
   try {
     if (await store.hasBlob(blob.digest)) return 0;
+    // A download in one piece is hashed as it arrives; a resumed one is read back once to hash it.
+    const inline = createHash("sha256");
+    let hashedInline = false;
     for (let attempt = 0; ; attempt++) {
       const have = (await stat(partial).catch(() => undefined))?.size ?? 0;
       try {
-        got += await fetchInto(client, ref, blob, partial, have, (n) => onBytes(got + n));
+        const r = await fetchInto(
+          client,
+          ref,
+          blob,
+          partial,
+          have,
+          (n) => onBytes(got + n),
+          attempt === 0 && have === 0 ? inline : undefined,
+        );
+        got += r.bytes;
+        hashedInline = r.hashed;
         break;
       } catch (e) {
         if (attempt < 5 && RESUMABLE.has(streamErrCode(e))) continue;
         throw e;
       }
     }
-    const hash = createHash("sha256");
-    await pipeline(createReadStream(partial), hash);
-    const digest = `sha256:${hash.digest("hex")}`;
+    let digest: string;
+    if (hashedInline) digest = `sha256:${inline.digest("hex")}`;
+    else {
+      const hash = createHash("sha256");
+      await pipeline(createReadStream(partial), hash);
+      digest = `sha256:${hash.digest("hex")}`;
+    }
     if (digest !== blob.digest) {
       await rm(partial, { force: true });
       throw new KilnError("PKG_DIGEST_MISMATCH", `blob ${blob.digest} downloaded with digest ${digest}`, {
@@ -211,21 +229,24 @@ async function fetchInto(
   partial: string,
   from: number,
   onBytes: (n: number) => void,
-): Promise<number> {
+  hash?: Hash,
+): Promise<{ bytes: number; hashed: boolean }> {
   const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
   const res = await client.request(ref.repository, `blobs/${blob.digest}`, { headers, allow: [416] });
   if (res.status === 416) {
     // What we hold is already the whole blob (or more): verification decides.
     await res.body?.cancel();
-    return 0;
+    return { bytes: 0, hashed: false };
   }
   const append = from > 0 && res.status === 206;
   let n = 0;
   const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+  const whole = hash !== undefined && res.status === 200;
   body.on("data", (c: Buffer) => {
     n += c.length;
+    if (whole) hash.update(c);
     onBytes(n);
   });
   await pipeline(body, createWriteStream(partial, { flags: append ? "a" : "w" }));
-  return n;
+  return { bytes: n, hashed: whole };
 }

@@ -190,14 +190,27 @@ export class PackageStore {
 
   /** Point `ref` at `descriptor` (replacing what it pointed at), atomically. */
   async setRef(ref: string, descriptor: Descriptor): Promise<void> {
-    await this.locked(async () => {
+    await this.updateRef(ref, async () => descriptor);
+  }
+
+  /**
+   * Point `ref` at what `make(previous)` returns, all under the lock: two
+   * processes adding platforms to one reference both end up in it.
+   */
+  async updateRef(
+    ref: string,
+    make: (previous: Descriptor | undefined) => Promise<Descriptor>,
+  ): Promise<Descriptor> {
+    return await this.locked(async () => {
       const index = await this.readIndex();
+      const descriptor = await make(index.manifests.find((d) => d.annotations?.[ANNOTATION.refName] === ref));
       index.manifests = index.manifests.filter((d) => d.annotations?.[ANNOTATION.refName] !== ref);
       index.manifests.push({
         ...descriptor,
         annotations: { ...descriptor.annotations, [ANNOTATION.refName]: ref },
       });
       await writeFileAtomic(join(this.root, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
+      return descriptor;
     });
   }
 

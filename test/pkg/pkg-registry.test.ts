@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { test } from "node:test";
 import { which } from "../../src/core/exec.js";
+import { debianKernel, noBusybox, prepareLinuxRootfs } from "../helpers/guests.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
 import { registryBlobPath, startRegistry } from "../helpers/registry.js";
 import { buildMultibootStandin } from "../machine/guests.js";
@@ -256,6 +257,21 @@ test("basic auth: credentials from the Docker config file; none or wrong ones ar
   const good = { DOCKER_CONFIG: writeConfig("good", "s3cret") };
   const push = await runKiln(["pkg", "push", ref], { env: { KILN_HOME: home, ...good } });
   assert.equal(push.code, 0, push.stderr);
+  // A credential helper named in credHelpers answers for the host (docker-credential-<name> get).
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, "docker-credential-kilntest"),
+    `#!/bin/sh\nread server\n[ "$1" = get ] && echo '{"ServerURL":"'$server'","Username":"kiln","Secret":"s3cret"}'\n`,
+    { mode: 0o755 },
+  );
+  const helperCfg = join(dir, "helper");
+  mkdirSync(helperCfg);
+  writeFileSync(join(helperCfg, "config.json"), JSON.stringify({ credHelpers: { [reg.host]: "kilntest" } }));
+  const viaHelper = await runKiln(["pkg", "pull", ref], {
+    env: { KILN_HOME: join(dir, "h3"), DOCKER_CONFIG: helperCfg, PATH: `${bin}:${process.env.PATH}` },
+  });
+  assert.equal(viaHelper.code, 0, viaHelper.stderr);
   const pull = await runKiln(["pkg", "pull", ref], { env: { KILN_HOME: join(dir, "h2"), ...good } });
   assert.equal(pull.code, 0, pull.stderr);
   const run = await runKiln(["run", "-W", "--rm", ref, "-a", "exit=3"], {
@@ -263,4 +279,54 @@ test("basic auth: credentials from the Docker config file; none or wrong ones ar
   });
   assert.equal(run.code, 3, run.stderr);
   assert.ok(existsSync(join(dir, "h2", "data", "oci", "index.json")));
+});
+
+const linux = debianKernel();
+const linuxSkip = skip || linux.skip || noBusybox() || false;
+
+test("a Linux kernel + initrd packaged, pushed, pulled into an empty store and run: the package's cmd and env reach init", {
+  skip: linuxSkip,
+}, async (t) => {
+  const started = Date.now();
+  const dir = scratchDir(t);
+  const reg = await startRegistry(join(dir, "reg"));
+  t.after(() => reg.stop());
+  const rootfs = prepareLinuxRootfs(join(dir, "rootfs"), linux.kernel!);
+  const ref = `${reg.host}/linux/hello:1`;
+  const home1 = { KILN_HOME: join(dir, "h1") };
+  const p = await runKiln(
+    [
+      "pkg",
+      "--kernel",
+      linux.kernel!,
+      "--initrd",
+      rootfs,
+      "-a",
+      "quiet",
+      "-e",
+      "GREETING=hi there",
+      "--name",
+      ref,
+      "--",
+      "sh",
+      "-c",
+      "echo pkg guest says $GREETING",
+    ],
+    { env: home1 },
+  );
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal((await runKiln(["pkg", "push", ref], { env: home1 })).code, 0);
+  const home2 = { KILN_HOME: join(dir, "h2") };
+  const run = await runKiln(["run", "-W", "--rm", ref], { env: home2, timeoutMs: 240_000 });
+  assert.equal(run.code, 0, `${run.stderr}\n${run.stdout}`);
+  assert.match(run.stdout, /pkg guest says hi there/);
+  const inspect = JSON.parse((await runKiln(["pkg", "inspect", ref, "--json"], { env: home2 })).stdout) as {
+    manifests: { manifest: { annotations: Record<string, string> } }[];
+  };
+  const a = inspect.manifests[0]!.manifest.annotations;
+  assert.equal(a["dev.kiln.guest"], "linux");
+  assert.equal(a["com.urunc.unikernel.unikernelType"], "linux");
+  assert.equal(a["com.urunc.unikernel.initrd"], "/unikraft/bin/initrd");
+  assert.deepEqual(JSON.parse(a["dev.kiln.kernel.args"]!), ["quiet"]);
+  t.diagnostic(`Linux package test took ${Date.now() - started} ms`);
 });

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { usageError } from "../../core/errors.js";
 import { packageStore } from "../../orchestration/package-run.js";
 import { exportPackage } from "../../pkg/archive.js";
-import { type CommandDef, str } from "../command.js";
+import { bool, type CommandDef, str } from "../command.js";
 
 const command: CommandDef = {
   name: ["pkg", "export"],
@@ -18,7 +18,11 @@ const command: CommandDef = {
     if (ref === undefined || out === undefined)
       throw usageError("missing REF or -o FILE", "usage: kiln pkg export REF -o FILE.tar");
     const r = await exportPackage(packageStore(ctx.env), ref, resolve(ctx.cwd, out));
-    ctx.out(`${r.ref} -> ${out} (${r.blobs} blobs)\n`);
+    if (bool(ctx, "json"))
+      ctx.out(
+        `${JSON.stringify({ ok: true, ref: r.ref, output: resolve(ctx.cwd, out), blobs: r.blobs }, null, 2)}\n`,
+      );
+    else ctx.out(`${r.ref} -> ${out} (${r.blobs} blobs)\n`);
     return 0;
   },
 };

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { usageError } from "../../core/errors.js";
 import { packageStore } from "../../orchestration/package-run.js";
 import { importPackage } from "../../pkg/archive.js";
-import { type CommandDef, str } from "../command.js";
+import { bool, type CommandDef, str } from "../command.js";
 
 const command: CommandDef = {
   name: ["pkg", "import"],
@@ -22,8 +22,9 @@ const command: CommandDef = {
     const file = ctx.positionals[0];
     if (file === undefined) throw usageError("missing FILE.tar", "usage: kiln pkg import FILE.tar");
     const name = str(ctx, "name");
-    for (const ref of await importPackage(packageStore(ctx.env), resolve(ctx.cwd, file), name))
-      ctx.out(`${ref}\n`);
+    const imported = await importPackage(packageStore(ctx.env), resolve(ctx.cwd, file), name);
+    if (bool(ctx, "json")) ctx.out(`${JSON.stringify({ ok: true, imported }, null, 2)}\n`);
+    else for (const ref of imported) ctx.out(`${ref}\n`);
     return 0;
   },
 };

@@ -2,7 +2,7 @@
 import { usageError } from "../../core/errors.js";
 import { packageStore } from "../../orchestration/package-run.js";
 import { removePackage } from "../../pkg/manage.js";
-import type { CommandDef } from "../command.js";
+import { bool, type CommandDef } from "../command.js";
 
 const command: CommandDef = {
   name: ["pkg", "rm"],
@@ -12,10 +12,13 @@ const command: CommandDef = {
   async run(ctx) {
     if (ctx.positionals.length === 0) throw usageError("missing REF", "usage: kiln pkg rm REF…");
     const store = packageStore(ctx.env);
+    const removed: string[] = [];
     for (const ref of ctx.positionals) {
       await removePackage(store, ref);
-      ctx.out(`${ref}\n`);
+      removed.push(ref);
+      if (!bool(ctx, "json")) ctx.out(`${ref}\n`);
     }
+    if (bool(ctx, "json")) ctx.out(`${JSON.stringify({ ok: true, removed }, null, 2)}\n`);
     return 0;
   },
 };

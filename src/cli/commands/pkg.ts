@@ -31,7 +31,8 @@ const command: CommandDef = {
       type: "string",
       short: "n",
       valueName: "REF",
-      description: "package reference, e.g. 127.0.0.1:5000/apps/hello:1 (unikraft.org/ when no registry)",
+      description:
+        "package reference, e.g. 127.0.0.1:5000/apps/hello:1 (KILN_REGISTRY, else localhost, when no registry)",
     },
     kraftfile: kraftfileOption("the Kraftfile (default: found in DIR)"),
     target: {

@@ -1,0 +1,79 @@
+/**
+ * Benchmark: push and pull of a 50 MB package to a local docker-registry,
+ * Kiln (`kiln pkg push`, `kiln pkg pull` into an empty store) against
+ * `skopeo copy` of the same OCI image (from an OCI layout directory to the
+ * registry, and back into an empty layout). One run each; prints the times
+ * and the ratios. Target: ratio ≤ 1.0.
+ *
+ *   npm run build && npx tsx bench/pkg/run.ts      (npm run bench:pkg)
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startRegistry } from "../../test/helpers/registry.js";
+import { buildMultibootStandin } from "../../test/machine/guests.js";
+
+const repo = resolve(import.meta.dirname, "../..");
+const work = mkdtempSync(join(tmpdir(), "kiln-bench-pkg-"));
+const reg = await startRegistry(join(work, "reg"));
+
+function timed(argv: string[], env: NodeJS.ProcessEnv = {}): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    encoding: "utf8",
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
+  return ms;
+}
+
+try {
+  const kiln = [process.execPath, join(repo, "bin/kiln.js")];
+  const kernel = buildMultibootStandin(work);
+  const disk = join(work, "disk.img");
+  writeFileSync(disk, randomBytes(50 * 1024 * 1024));
+  const home = { KILN_HOME: join(work, "h1") };
+  const ref = `${reg.host}/bench/kiln:1`;
+  timed([...kiln, "pkg", "--kernel", kernel, "--rootfs", disk, "--name", ref], home);
+  // The same image as an OCI layout directory for skopeo (made outside the timings).
+  const tar = join(work, "pkg.tar");
+  timed([...kiln, "pkg", "export", ref, "-o", tar], home);
+  const layout = join(work, "layout");
+  mkdirSync(layout);
+  execFileSync("tar", ["-xf", tar, "-C", layout]);
+
+  const kilnPush = timed([...kiln, "pkg", "push", ref], home);
+  const kilnPull = timed([...kiln, "pkg", "pull", ref], { KILN_HOME: join(work, "h2") });
+  const skopeoPush = timed([
+    "skopeo",
+    "copy",
+    "--all",
+    "--dest-tls-verify=false",
+    `oci:${layout}:1`,
+    `docker://${reg.host}/bench/skopeo:1`,
+  ]);
+  const skopeoPull = timed([
+    "skopeo",
+    "copy",
+    "--all",
+    "--src-tls-verify=false",
+    `docker://${reg.host}/bench/skopeo:1`,
+    `oci:${join(work, "pulled")}:1`,
+  ]);
+  const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  console.log(
+    `push 50 MB: kiln ${f(kilnPush)}, skopeo copy ${f(skopeoPush)}, ratio ${(kilnPush / skopeoPush).toFixed(2)}x`,
+  );
+  console.log(
+    `pull 50 MB: kiln ${f(kilnPull)}, skopeo copy ${f(skopeoPull)}, ratio ${(kilnPull / skopeoPull).toFixed(2)}x`,
+  );
+  console.log(
+    `push+pull: ratio ${((kilnPush + kilnPull) / (skopeoPush + skopeoPull)).toFixed(2)}x (target ≤ 1.0)`,
+  );
+} finally {
+  await reg.stop();
+  rmSync(work, { recursive: true, force: true });
+}
