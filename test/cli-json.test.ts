@@ -1,7 +1,7 @@
 /**
  * The JSON contract, for every command: with --json, stdout is exactly one
  * JSON document, success or failure; a failure is {ok: false, error: {code,
- * message, hint}}. Success documents carry the keys the README's table
+ * message, hint}}. Success documents carry the keys docs/cli.md's table
  * ("Output: JSON, quiet and verbose") documents — the table is read here, so
  * the docs and the behaviour cannot drift apart. Machine documents on
  * success (run -d, stop, start, …) are checked where a machine runs
@@ -14,11 +14,11 @@ import { test } from "node:test";
 import { COMMANDS } from "../src/cli/commands/index.js";
 import { REPO_ROOT, runKiln, scratchDir } from "./helpers/kiln.js";
 
-/** The README's table: command spelling → documented keys. */
+/** docs/cli.md's table: command spelling → documented keys. */
 function documentedKeys(): Map<string, string[]> {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const readme = readFileSync(join(REPO_ROOT, "docs/cli.md"), "utf8");
   const start = readme.indexOf("| command | document on success | keys |");
-  assert.ok(start >= 0, "README has the JSON table");
+  assert.ok(start >= 0, "docs/cli.md has the JSON table");
   const rows = readme.slice(start).split("\n\n")[0]!.split("\n").slice(2);
   const map = new Map<string, string[]>();
   for (const row of rows) {
@@ -56,15 +56,15 @@ function assertFailure(stdout: string, what: string, code?: string): void {
 const spellings = COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => n.join(" ")));
 const IMPLIED = new Set(COMMANDS.filter((c) => c.impliedArgs).map((c) => c.name.join(" ")));
 
-test("every command is in the README's JSON table, and every row names a command", () => {
+test("every command is in the docs/cli.md's JSON table, and every row names a command", () => {
   const documented = documentedKeys();
   for (const s of spellings) {
     // completion prints a shell script (its --json is {ok, shell, script}); attach and the menu are interactive.
     if (s === "completion" || s === "attach" || s === "config menu") continue;
-    assert.ok(documented.has(s) || IMPLIED.has(s), `README's JSON table lacks kiln ${s}`);
+    assert.ok(documented.has(s) || IMPLIED.has(s), `docs/cli.md's JSON table lacks kiln ${s}`);
   }
   for (const d of documented.keys())
-    assert.ok(spellings.includes(d) || IMPLIED.has(d), `README documents unknown kiln ${d}`);
+    assert.ok(spellings.includes(d) || IMPLIED.has(d), `docs/cli.md documents unknown kiln ${d}`);
 });
 
 test("every command: a usage error is one failure document on stdout", { timeout: 300_000 }, async (t) => {
