@@ -46,7 +46,7 @@ test("a store path too long for a Unix socket is named with a hint", async (t) =
   assert.equal(r.code, 1, r.stderr);
   assert.match(
     r.stderr,
-    /^error: the machine's socket path .*\/console\.sock is \d+ bytes; Unix sockets allow at most 107$/m,
+    /^error: the machine's socket path .*\/qmp\.sock is \d+ bytes; Unix sockets allow at most 107$/m,
   );
   assert.match(r.stderr, /^hint: set KILN_HOME \(or XDG_STATE_HOME\) to a shorter directory/m);
 });

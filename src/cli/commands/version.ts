@@ -1,14 +1,6 @@
 /** `kiln version`: Kiln's version, and Node's (kraft's `version` command). */
-import { readFileSync } from "node:fs";
+import { kilnVersion } from "../../core/version.js";
 import { bool, type CommandDef } from "../command.js";
-
-/** The version in Kiln's package.json. */
-export function kilnVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 const command: CommandDef = {
   name: ["version"],
