@@ -8,6 +8,7 @@
  * device may replace a file but never a directory, an `f` line must name a
  * file of the tree. The tree must be Kiln's own staging copy.
  */
+import type { Stats } from "node:fs";
 import { chmod, lstat, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KilnError } from "../core/errors.js";
@@ -56,19 +57,8 @@ export async function applyDeviceSpec(
     const host = join(tree.dir, e.path);
     const st = await lstat(host).catch(() => undefined);
     const special = tree.specials.get(e.path);
-    const have = st?.isDirectory()
-      ? "directory"
-      : st?.isSymbolicLink()
-        ? "symlink"
-        : st
-          ? "file"
-          : special
-            ? special.type
-            : undefined;
-    const owner = (rel: string) => {
-      if (e.uid !== 0 || e.gid !== 0) tree.owners.set(rel, { uid: e.uid, gid: e.gid });
-      else tree.owners.delete(rel);
-    };
+    const have = existingKind(st, special, false);
+    const owner = (rel: string) => setOwner(tree, rel, e);
     if (e.type === "char" || e.type === "block" || e.type === "fifo") {
       if (have === "directory") throw specError(e, `${e.path} would replace a directory of the source tree`);
       if (st) await rm(host, { force: true });
@@ -145,20 +135,8 @@ export async function deviceSpecCommands(
     }
     const st = made.has(e.path) ? undefined : await lstat(join(tree.dir, e.path)).catch(() => undefined);
     const special = tree.specials.get(e.path);
-    const have =
-      made.has(e.path) || st?.isDirectory()
-        ? "directory"
-        : st?.isSymbolicLink()
-          ? "symlink"
-          : st
-            ? "file"
-            : special
-              ? special.type
-              : undefined;
-    const owner = (rel: string) => {
-      if (e.uid !== 0 || e.gid !== 0) tree.owners.set(rel, { uid: e.uid, gid: e.gid });
-      else tree.owners.delete(rel);
-    };
+    const have = existingKind(st, special, made.has(e.path));
+    const owner = (rel: string) => setOwner(tree, rel, e);
     if (e.type === "char" || e.type === "block" || e.type === "fifo") {
       if (have === "directory") throw specError(e, `${e.path} would replace a directory of the source tree`);
       // The source keeps its file; the image loses it before the node is made.
@@ -195,4 +173,26 @@ export async function deviceSpecCommands(
     }
   }
   return cmds;
+}
+
+/** What a spec line finds at its path: the staged tree's entry, or a recorded special (pure). */
+function existingKind(
+  st: Stats | undefined,
+  special: { type: string } | undefined,
+  madeHere: boolean,
+): string | undefined {
+  if (madeHere || st?.isDirectory()) return "directory";
+  if (st?.isSymbolicLink()) return "symlink";
+  if (st) return "file";
+  return special?.type;
+}
+
+/** Record a spec line's owner for `rel` (root's is the default and is not stored). */
+function setOwner(
+  tree: { owners: Map<string, { uid: number; gid: number }> },
+  rel: string,
+  e: { uid: number; gid: number },
+): void {
+  if (e.uid !== 0 || e.gid !== 0) tree.owners.set(rel, { uid: e.uid, gid: e.gid });
+  else tree.owners.delete(rel);
 }
