@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { ExitCode, KilnError, usageError } from "../core/errors.js";
-import { cleanupTempPaths } from "../core/fs.js";
+import { killRunningChildren, killRunningChildrenSync } from "../core/exec.js";
+import { cleanupTempPaths, cleanupTempPathsSync } from "../core/fs.js";
 import { setDebugSink } from "../core/log.js";
 import { type LogLevel, stderrReporter, styles, useColor } from "../core/output.js";
 import { type CommandContext, formatCommandHelp, parseCommandArgs } from "./command.js";
@@ -165,7 +166,13 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort(signal);
     if (!claimed) {
       // Default: remove partial outputs and leave with 128 + N, as shells expect.
-      void cleanupTempPaths().finally(() => process.exit(interruptedCode()));
+      process.once("exit", () => {
+        killRunningChildrenSync();
+        cleanupTempPathsSync();
+      });
+      void killRunningChildren()
+        .then(cleanupTempPaths)
+        .finally(() => process.exit(interruptedCode()));
     }
   };
   const interruptedCode = () =>

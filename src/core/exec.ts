@@ -130,6 +130,8 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
   };
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, spawnOptions);
+    running.add(child);
+    child.on("close", () => running.delete(child));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -220,4 +222,30 @@ export function shellSync(command: string, options: { cwd?: string; env?: NodeJS
       cause: r.error,
     });
   return r.stdout;
+}
+
+/** Children started by {@link exec} that have not ended yet. */
+const running = new Set<import("node:child_process").ChildProcess>();
+
+/**
+ * Kill every child {@link exec} started that is still running and wait (at
+ * most `timeoutMs`) for them to end. The CLI calls it on Ctrl-C before it
+ * removes partial outputs: a tool still running (mkfs.ext4 creating its image)
+ * would otherwise create the temporary file again after it was removed.
+ */
+export async function killRunningChildren(timeoutMs = 2000): Promise<void> {
+  const ends = [...running].map(
+    (c) =>
+      new Promise<void>((resolve) => {
+        if (c.exitCode !== null || c.signalCode !== null) return resolve();
+        c.once("close", () => resolve());
+        c.kill("SIGKILL");
+      }),
+  );
+  await Promise.race([Promise.all(ends), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+
+/** {@link killRunningChildren} without waiting, for the process's `exit` event. */
+export function killRunningChildrenSync(): void {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 }

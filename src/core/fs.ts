@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
+import { rmSync } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -66,6 +67,15 @@ const tempPaths = new Set<string>();
 /** Remove temporary outputs still in progress (called by the CLI on interruption). */
 export async function cleanupTempPaths(): Promise<void> {
   await Promise.all([...tempPaths].map((p) => rm(p, { force: true, recursive: true })));
+}
+
+/**
+ * The same, synchronously, for the process's `exit` event: work still in
+ * flight while {@link cleanupTempPaths} ran (an open, a tool just spawned) can
+ * create a temporary output after it was removed.
+ */
+export function cleanupTempPathsSync(): void {
+  for (const p of tempPaths) rmSync(p, { force: true, recursive: true });
   tempPaths.clear();
 }
 
