@@ -79,8 +79,8 @@ test("kiln config menu on linux-source-6.1 x86_64: toggle, search, why, jump to 
     await term.waitFor(/Search \((substring|regex)\): _/);
     if (!/Search \(regex\)/.test(term.screen())) term.send("Tab");
     await term.waitFor(/Search \(regex\): _/);
-    term.type(`^${sym}$`);
-    term.send("Enter");
+    // the pattern and its Enter in one write, as a paste or a loaded machine delivers them
+    term.type(`^${sym}$\r`);
     await term.waitFor(new RegExp(`^>${sym} \\[=n\\]`, "m"));
     term.send("Enter");
     await term.waitFor(/^ Main menu > Virtualization/m);

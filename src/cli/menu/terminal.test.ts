@@ -36,4 +36,7 @@ it("maps ink's key reports to the menu's key names", () => {
   assert.deepEqual(keyOf("x", { ...none, ctrl: true }), []);
   // pasted text arrives as one report: each character is a key
   assert.deepEqual(keyOf("ab ", none), ["a", "b", " "]);
+  // a line and its Enter in one read (fast typing, a loaded machine, a paste)
+  assert.deepEqual(keyOf("^KVM$\r", none), ["^", "K", "V", "M", "$", "enter"]);
+  assert.deepEqual(keyOf("a\tb\x7f\x01", none), ["a", "tab", "b", "backspace"]);
 });

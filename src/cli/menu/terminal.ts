@@ -38,7 +38,14 @@ export function keyOf(input: string, key: InkKey): Key[] {
   if (key.tab) return ["tab"];
   if (key.backspace || key.delete) return ["backspace"];
   if (key.ctrl || key.meta) return [];
-  return [...input];
+  // ink hands over text that arrived in one read as one string, keys and all:
+  // "abc\r" when a pasted or fast-typed line and its Enter come together
+  return [...input].flatMap((c): Key[] => {
+    if (c === "\r" || c === "\n") return ["enter"];
+    if (c === "\t") return ["tab"];
+    if (c === "\x7f" || c === "\b") return ["backspace"];
+    return c < " " ? [] : [c];
+  });
 }
 
 function lineElement(l: Line, i: number, color: boolean) {
