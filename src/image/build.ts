@@ -253,8 +253,10 @@ export async function buildRootfs(opts: BuildRootfsOptions): Promise<BuildRootfs
       durationMs: Date.now() - started,
     };
   } finally {
-    process.off("exit", onExit);
+    // Removed before the exit hook goes: an interrupt's process.exit can land while this rm is
+    // in flight (the Ctrl-C test left .kiln-rootfs-* behind 1 run in 4 under load).
     await rm(workDir, { recursive: true, force: true });
+    process.off("exit", onExit);
   }
 }
 
