@@ -26,7 +26,7 @@ function shQuote(s: string): string {
 /** A batch of commands started in the background, results read on demand. */
 export class ShellPrefetch {
   private readonly index = new Map<string, number>();
-  private readonly dir: string;
+  private dir = "";
   private child: ChildProcess | undefined;
   /** Commands the parse asked for, in order (saved for the next run). */
   readonly used: string[] = [];
@@ -36,7 +36,6 @@ export class ShellPrefetch {
     cwd: string,
     env: Record<string, string>,
   ) {
-    this.dir = mkdtempSync(join(tmpdir(), "kiln-kconfig-shell-"));
     let commands: string[] = [];
     try {
       commands = JSON.parse(readFileSync(listFile, "utf8")) as string[];
@@ -44,6 +43,9 @@ export class ShellPrefetch {
       commands = [];
     }
     if (commands.length === 0) return;
+    this.dir = mkdtempSync(join(tmpdir(), "kiln-kconfig-shell-"));
+    // a parse that never reaches finish() (an error, an interrupted menu) still leaves no directory
+    process.once("exit", this.removeDir);
     const jobs = Math.max(2, availableParallelism() * 2);
     const lines = [
       "set +e",
@@ -104,8 +106,14 @@ export class ShellPrefetch {
     } catch {
       // a read-only cache only costs speed
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeDir();
+    process.off("exit", this.removeDir);
   }
+
+  // Retried: commands killed a moment ago may still be writing their files (ENOTEMPTY).
+  private readonly removeDir = () => {
+    if (this.dir !== "") rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+  };
 }
 
 /** Cache file naming a tree's command list (by tree path, arch and toolchain environment). */

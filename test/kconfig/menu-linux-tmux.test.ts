@@ -92,8 +92,10 @@ test("kiln config menu on linux-source-6.1 x86_64: toggle, search, why, jump to 
   term.type("q");
   await term.waitFor(/KILN-EXIT=0/);
   const lt = openLinuxTree(SOURCE, "x86_64");
+  const tree = parseKconfig("Kconfig", lt.host);
+  lt.done();
   const expected = olddefconfig(
-    parseKconfig("Kconfig", lt.host),
+    tree,
     "CONFIG_COMPILE_TEST=y\nCONFIG_HIGH_RES_TIMERS=y\nCONFIG_KVM=y\nCONFIG_KVM_AMD=y\n",
   ).dotconfig();
   const saved = readFileSync(join(dir, "out.config"), "utf8");

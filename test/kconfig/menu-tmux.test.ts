@@ -23,7 +23,9 @@ const ENV = { TERM: "xterm-256color" };
 
 function engineConfig(values: string): string {
   const lt = openLinuxTree(FIXTURE, "x86_64", { env: { CC_VERSION_TEXT: "gcc (fixture)" } });
-  return olddefconfig(parseKconfig("Kconfig", lt.host), values).dotconfig();
+  const tree = parseKconfig("Kconfig", lt.host);
+  lt.done();
+  return olddefconfig(tree, values).dotconfig();
 }
 
 describe("kiln config menu in tmux (fixture tree)", () => {

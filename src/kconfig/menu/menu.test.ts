@@ -12,6 +12,7 @@ const FIXTURE = fileURLToPath(new URL("../../../test/fixtures/kconfig-menu", imp
 function open(dotconfig = "", marks = new Map<string, string>()) {
   const lt = openLinuxTree(FIXTURE, "x86_64", { env: { CC_VERSION_TEXT: "gcc (fixture)" } });
   const tree = parseKconfig("Kconfig", lt.host);
+  lt.done();
   const cfg = olddefconfig(tree, dotconfig);
   return { tree, cfg, st: new MenuState(cfg, tree.root.prompt?.text ?? "", marks) };
 }

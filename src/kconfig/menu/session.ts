@@ -67,7 +67,12 @@ export interface MenuSession {
 /** Parses the tree and reads the input; the menu's title is mconf's (`.config - <mainmenu>`). */
 export function openLinuxMenu(opts: LinuxMenuOptions): MenuSession {
   const lt = openLinuxTree(opts.srctree, opts.arch, { crossCompile: opts.crossCompile });
-  const tree = parseKconfig("Kconfig", lt.host);
+  let tree: ReturnType<typeof parseKconfig>;
+  try {
+    tree = parseKconfig("Kconfig", lt.host);
+  } finally {
+    lt.done();
+  }
   let text = "";
   let loaded: string | undefined;
   if (opts.inFile === undefined) {
