@@ -16,6 +16,7 @@ import { KilnError } from "../core/errors.js";
 import { exec, requireTool, which } from "../core/exec.js";
 import { produceAtomically } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
+import { kilnVersion } from "../core/version.js";
 import { BASELINE_REVISION, baselineFragment } from "./baseline.js";
 import {
   configureWithMake,
@@ -26,7 +27,6 @@ import {
 import { openKernelLog, planKernelMake, runKernelMake } from "./make.js";
 import { openKernelSource } from "./source.js";
 import { ARCH_FACTS, type ConfigOverride, type KernelArch } from "./types.js";
-import { kilnVersion } from "./version.js";
 
 /** What to build. */
 export interface KernelBuildRequest extends KernelConfigRequest {

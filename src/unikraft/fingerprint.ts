@@ -35,12 +35,14 @@
  * written only after a successful one, so an interrupted or failed build
  * never leaves one.
  */
+
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { which } from "../core/exec.js";
 import { writeFileAtomic } from "../core/fs.js";
+import { kilnVersion } from "../core/version.js";
 import { filesDigest, type TreeDigest, treeDigest } from "./tree-state.js";
 
 /** Bumped whenever what a fingerprint covers changes, so old ones never match. */
@@ -170,18 +172,6 @@ export interface Inputs {
   racy: string[];
   /** Newest file modification time (ns) of each tree, by directory. */
   newestMtimeNs: Map<string, bigint>;
-}
-
-/** Kiln's version, from its package.json (two levels up from src/unikraft and dist/unikraft). */
-function kilnVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 function digestOf(text: string, entries = 1): FingerprintPart {
