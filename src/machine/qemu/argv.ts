@@ -23,6 +23,7 @@
 
 import { join } from "node:path";
 import { KilnError } from "../../core/errors.js";
+import { socketPathFrom } from "../../core/unix-socket.js";
 import type { MachineSpec } from "../driver.js";
 import { translateFirecrackerArgs } from "../firecracker/translate.js";
 import { qemuNetdev } from "../network.js";
@@ -261,7 +262,9 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
     "-serial",
     "chardev:con0",
   );
-  argv.push("-qmp", `unix:${qemuOptValue(join(dir, INSTANCE_FILES.qmpSocket))},server=on,wait=off`);
+  // QEMU runs in the instance directory (supervise.ts): a path too long for sun_path is named relatively.
+  const qmp = socketPathFrom(dir, join(dir, INSTANCE_FILES.qmpSocket));
+  argv.push("-qmp", `unix:${qemuOptValue(qmp)},server=on,wait=off`);
   argv.push("-pidfile", join(dir, INSTANCE_FILES.pidfile));
   // With -no-reboot, a guest reset ends QEMU with status 0, as a power-off does. QEMU traces a
   // power-off (and QMP quit) as a shutdown request, but a reset under -no-reboot bypasses it

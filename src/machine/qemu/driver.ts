@@ -128,15 +128,6 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
     },
     async start(spec, dir, opts: StartOptions = {}): Promise<StartedMachine> {
       const reporter = opts.reporter ?? silentReporter;
-      // sun_path holds 108 bytes with its NUL (unix(7)): QEMU would only say it cannot bind.
-      const longest = join(dir, INSTANCE_FILES.qmpSocket);
-      if (Buffer.byteLength(longest) > 107) {
-        throw new KilnError(
-          "SOCKET_PATH_TOO_LONG",
-          `the machine's socket path ${longest} is ${Buffer.byteLength(longest)} bytes; Unix sockets allow at most 107`,
-          { hint: "set KILN_HOME (or XDG_STATE_HOME) to a shorter directory, or use a shorter machine name" },
-        );
-      }
       // Independent reads of the accel cache, the kernel and its config run together: they are on
       // every boot's path to the QEMU spawn (see bench/boot).
       const linuxPc =

@@ -4,8 +4,8 @@
  * `qmp_capabilities`, then send one command and wait for its `return` or
  * `error`, skipping asynchronous events.
  */
-import { createConnection } from "node:net";
 import { KilnError } from "../../core/errors.js";
+import { connectUnix } from "../../core/unix-socket.js";
 
 /** Send `command` (with `args`) over the QMP socket at `path`; resolves with its `return`. */
 export function qmpCommand(
@@ -15,7 +15,7 @@ export function qmpCommand(
   timeoutMs = 3000,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
+    const sock = connectUnix(path);
     let buf = "";
     let stage: "greeting" | "caps" | "command" = "greeting";
     const fail = (message: string, cause?: unknown) => {
