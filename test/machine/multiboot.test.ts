@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { probeKvm } from "../../src/machine/qemu/accel.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
+import { qemuPidsUnder, waitForLog } from "../helpers/machines.js";
 import { buildMultibootStandin } from "./guests.js";
 
 test("multiboot stand-in: marker printed, args passed, guest exit code returned", async (t) => {
@@ -22,7 +23,7 @@ test("multiboot stand-in: marker printed, args passed, guest exit code returned"
   );
   t.diagnostic(`boot took ${Date.now() - started} ms (including tsx start-up)`);
   assert.match(r.stdout, /KILN-MULTIBOOT-OK/);
-  assert.match(r.stdout, /cmdline: \S*standin_qemu-x86_64 exit=3 env\.vars=\[ "GREETING=hi" \] -- app-arg/);
+  assert.match(r.stdout, /cmdline: \S*standin_qemu-x86_64 exit=3 env\.vars=\[ 'GREETING=hi' \] -- app-arg/);
   assert.equal(r.code, 3, r.stderr);
   // Exactly one line about acceleration when KVM is unusable here (as on the reference machine), none when it works.
   const kvm = await probeKvm("x86_64");
@@ -206,4 +207,30 @@ test("a Unikraft image configured with CONFIG_LIBUKRANDOM=y gets the RDSEED warn
   writeFileSync(join(dir, "config"), "# CONFIG_LIBUKRANDOM is not set\n");
   const quiet = await runKiln(["run", "-W", kernel], { env: { KILN_HOME: dir } });
   assert.doesNotMatch(quiet.stderr, /RDSEED/);
+});
+
+test("Unikraft -e values reach the guest's command line but not QEMU's argv", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  const env = { KILN_HOME: dir };
+  const secret = 'hunter2 s3cret\\x"y';
+  const r = await runKiln(["run", "-W", "-d", "-n", "sec", kernel, "-e", "TOKEN=abc def", "--", "hang"], {
+    env,
+  });
+  t.after(() => runKiln(["rm", "-f", "sec"], { env }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /visible/);
+  await waitForLog(dir, "sec", /still-waiting/);
+  const log = readFileSync(join(dir, "state/machines/sec/console.log"), "utf8");
+  assert.match(log, /cmdline: \S+ env\.vars=\[ 'TOKEN=abc def' \] -- hang/);
+  const pids = qemuPidsUnder(dir);
+  assert.equal(pids.length, 1);
+  const argv = readFileSync(`/proc/${pids[0]}/cmdline`, "utf8");
+  assert.doesNotMatch(argv, /abc def/);
+  assert.match(argv, /-readconfig\0/);
+  // a value holding a " cannot go through QEMU's config file: -append, and a warning that says so
+  const q = await runKiln(["run", "-W", "-n", "q", kernel, "-a", "exit=4", "-e", `K=${secret}`], { env });
+  assert.equal(q.code, 4, q.stderr);
+  assert.match(q.stderr, /visible in QEMU's command line \(ps\) because it holds a double quote/);
+  assert.ok(q.stdout.includes(`env.vars=[ 'K=${secret}' ]`), q.stdout);
 });

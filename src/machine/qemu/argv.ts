@@ -117,21 +117,24 @@ function kq(value: string): string {
 }
 
 /**
- * A value inside a Unikraft `env.vars=[ "K=V" ]` string. Unikraft's argument
- * splitter (lib/ukargparse) ends a quoted string at the next `"` and treats
- * a backslash as an escape, so a value holding either would end the string early and
- * hand the rest to the kernel as other parameters: refuse it, as Linux
- * guests refuse a `"` ({@link kq}).
+ * One element of a Unikraft array parameter (`env.vars=[ … ]`, `vfs.fstab=[ … ]`),
+ * single-quoted. Unikraft's argument splitter (lib/ukargparse/argparse.c, the
+ * same from RELEASE-0.10.0 to 0.17.0) takes `'…'` as it takes `"…"`, but inside
+ * single quotes a backslash and a `"` are ordinary characters, and a `'` is
+ * written `'\''` as in sh. KraftKit double-quotes; single quotes keep `"` out of
+ * the line, so QEMU's config file can carry it and `-e` secrets stay out of
+ * QEMU's argv ({@link qemuKernelConfig}). A newline is refused: QEMU's config
+ * file cannot hold one and Unikraft would read it as the end of a line.
  */
-function ukq(key: string, value: string): string {
-  if (/["\\\n]/.test(value)) {
+function ukq(what: string, value: string): string {
+  if (/[\n\0]/.test(value)) {
     throw new KilnError(
       "ARG_UNREPRESENTABLE",
-      `-e ${key}=${JSON.stringify(value)}: a Unikraft environment value cannot contain a double quote, a backslash or a newline`,
-      { hint: "Unikraft reads env.vars from its command line, where these characters end the value" },
+      `${what}: a Unikraft command-line value cannot contain a newline or a NUL byte`,
+      { hint: "Unikraft reads env.vars from its command line, where a newline ends the value" },
     );
   }
-  return value;
+  return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** The kernel command line for a spec (Unikraft or Linux syntax). */
@@ -155,14 +158,16 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
   }
   // Unikraft (uklibparam): `lib.param=value …` then `--` then the application's
   // argv. Environment and 9p mounts use the array syntax KraftKit emits:
-  // env.vars=[ "K=V" ] and vfs.fstab=[ "fs0:/dst:9pfs:::mkmp" ], where the
-  // fstab fields are dev:path:driver:flags:opts:ukopts (flags 0x1 = read-only).
+  // env.vars=[ 'K=V' ] and vfs.fstab=[ 'fs0:/dst:9pfs:::mkmp' ] (KraftKit double-quotes; see ukq), where
+  // the fstab fields are dev:path:driver:flags:opts:ukopts (flags 0x1 = read-only).
   out.push(...args);
   const env = Object.entries(spec.env);
-  if (env.length > 0) out.push(`env.vars=[ ${env.map(([k, v]) => `"${k}=${ukq(k, v)}"`).join(" ")} ]`);
+  if (env.length > 0) out.push(`env.vars=[ ${env.map(([k, v]) => ukq(`-e ${k}`, `${k}=${v}`)).join(" ")} ]`);
   const mounted = spec.volumes.filter((v) => !v.automounted);
   if (mounted.length > 0) {
-    const entries = mounted.map((v) => `"${v.tag}:${v.guestPath}:9pfs:${v.readonly ? "0x1" : ""}::mkmp"`);
+    const entries = mounted.map((v) =>
+      ukq(`-v ${v.guestPath}`, `${v.tag}:${v.guestPath}:9pfs:${v.readonly ? "0x1" : ""}::mkmp`),
+    );
     out.push(`vfs.fstab=[ ${entries.join(" ")} ]`);
   }
   // Only uklibparam strips the `--`: without library parameters, pass the
@@ -218,8 +223,7 @@ const QEMU_CONFIG_VALUE_MAX = 1023;
  * config file (`-readconfig`, its `[machine] append` property) that keeps it
  * out of QEMU's argv, or — when QEMU's parser cannot hold it (it reads the
  * value between double quotes, up to 1023 bytes, with no escapes, on one
- * line; Unikraft's `env.vars=[ "K=V" ]` and a Linux value with spaces need
- * quotes) — why it must stay in `-append`. Undefined without environment values.
+ * line; a Linux value with spaces needs double quotes, as does a Unikraft value holding a `"`) — why it must stay in `-append`. Undefined without environment values.
  */
 export function qemuKernelConfig(
   spec: MachineSpec,
@@ -228,7 +232,7 @@ export function qemuKernelConfig(
   if (Object.keys(spec.env).length === 0) return undefined;
   const line = kernelCommandLine(spec, machine);
   if (/["\n]/.test(line))
-    return { visibleBecause: "it needs double quotes, which QEMU's config file cannot carry" };
+    return { visibleBecause: "it holds a double quote, which QEMU's config file cannot carry" };
   if (Buffer.byteLength(line) > QEMU_CONFIG_VALUE_MAX)
     return {
       visibleBecause: `it is longer than the ${QEMU_CONFIG_VALUE_MAX} bytes QEMU's config file takes`,
