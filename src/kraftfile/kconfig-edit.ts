@@ -74,10 +74,15 @@ export function locateKconfigEntries(text: string): KconfigEntryLocation[] {
   return out;
 }
 
-/** A Kconfig value as the Kraftfile writes it: string literals without their Kconfig quotes. */
-function yamlValue(v: string): string {
+/**
+ * A Kconfig value as the Kraftfile writes it: string literals without their
+ * Kconfig quotes, decimal numbers as YAML numbers (written plain, as users do).
+ */
+function yamlValue(v: string): string | number {
   const m = /^"((?:[^"\\]|\\.)*)"$/.exec(v);
-  return m ? (m[1] as string).replace(/\\(.)/g, "$1") : v;
+  if (m) return (m[1] as string).replace(/\\(.)/g, "$1");
+  if (/^-?(0|[1-9]\d{0,14})$/.test(v)) return Number(v);
+  return v;
 }
 
 /**
@@ -106,6 +111,8 @@ export function saveKconfigEntries(
       throw new KilnError("KRAFTFILE_EDIT", `the Kraftfile has no library ${scope.name}`);
     }
     const m = new YAMLMap();
+    // the scalar's own comment (`- qemu/x86_64  # the one we run`) stays with the entry
+    if (isScalar(parent) && parent.comment) m.commentBefore = parent.comment;
     if (isScalar(parent) && parent.value !== null && parent.value !== "") {
       const t = String(parent.value);
       if (scope.kind === "target") {

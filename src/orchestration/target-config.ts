@@ -55,8 +55,10 @@ export interface TargetConfigResult {
   set?: SetReport;
   /** set/unset --save: the Kraftfile entries written or removed, by scope. */
   saved?: { file: string; scope: string; entries: Record<string, string | null> }[];
-  /** Requested Kraftfile options the configuration does not have. */
+  /** Requested Kraftfile options the configuration does not have (when it was made from the Kraftfile). */
   dropped: DroppedOption[];
+  /** Always empty: a target has no fragments (the key keeps `kiln config`'s JSON contract). */
+  overrides: [];
   unmet: UnmetDependency[];
   readWarnings: string[];
   timingsMs: { parse: number; evaluate: number };
@@ -95,14 +97,19 @@ export async function runTargetConfig(
   const tk = await openTargetKconfig(project, target, opts);
   const started = performance.now();
   const entries = await kraftfileEntries(project);
+  const result0: { dropped: DroppedOption[] } = { dropped: [] };
   let config: Config;
-  if (req.verb === "defconfig") config = configureFromPlan(tk);
+  // Only a configuration made from the Kraftfile is compared with it (a user's later `set` is not a drop).
+  const fromPlan = req.verb === "defconfig" || (!(req.verb in ALL) && !existsSync(tk.configFile));
+  if (fromPlan) config = configureFromPlan(tk);
   else if (req.verb in ALL) config = allconfig(tk.tree, ALL[req.verb as keyof typeof ALL]);
   else config = currentConfig(tk);
+  if (fromPlan) result0.dropped = droppedOptions(tk, config, config.dotconfig(), entries);
   const result: TargetConfigResult = {
     target: target.name,
     configFile: tk.configFile,
-    dropped: [],
+    dropped: result0.dropped,
+    overrides: [],
     unmet: [],
     readWarnings: config.readWarnings,
     timingsMs: { parse: tk.parseMs, evaluate: 0 },
@@ -127,7 +134,6 @@ export async function runTargetConfig(
     await writeDotConfig(tk.configFile, output);
     result.out = tk.configFile;
   }
-  result.dropped = droppedOptions(tk, config, config.dotconfig(), entries);
   result.unmet = [...config.unmet.values()];
   result.timingsMs.evaluate = performance.now() - started;
   return result;
