@@ -28,7 +28,8 @@ import { loadProject } from "./kraftfile/load.js";
 import { followFile } from "./machine/console.js";
 import { launchMachine, stopMachine, watchMachine } from "./machine/launch.js";
 import { planRun } from "./machine/run-plan.js";
-import { type BuildOptions, buildProject, type TargetBuildResult } from "./unikraft/build.js";
+import { buildProjectWithEngine } from "./orchestration/unikraft-config.js";
+import type { BuildOptions, TargetBuildResult } from "./unikraft/build.js";
 
 export interface BootOptions {
   /** A kernel file: Unikraft image, Linux bzImage/vmlinux, arm64 Image. */
@@ -173,7 +174,7 @@ export async function build(
     ...(opts.kraftfile ? { kraftfile: opts.kraftfile } : {}),
     env: opts.env ?? process.env,
   });
-  return buildProject(project, opts);
+  return buildProjectWithEngine(project, opts);
 }
 
 /** Pack a directory into a CPIO archive (an initrd), atomically. */

@@ -128,7 +128,9 @@ export class Evaluator {
     tri = s.revDep ? this.calcExpr(s.revDep) : 0;
     if (tri === 1 && this.getType(s) === "bool") tri = 2;
     s.revDepTri = tri;
-    tri = s.implied ? this.calcExpr(s.implied) : 0;
+    // Linux 5.2 (Unikraft) evaluates `imply` only while the symbol's own dependencies hold
+    const old52 = this.tree.dialect === "unikraft";
+    tri = s.implied && !(old52 && s.dirDepTri === 0) ? this.calcExpr(s.implied) : 0;
     if (tri === 1 && this.getType(s) === "bool") tri = 2;
     s.impliedTri = tri;
   }
@@ -227,14 +229,18 @@ export class Evaluator {
             if (s.impliedTri !== 0) {
               s.flags |= F.WRITE;
               newTri = max(newTri, s.impliedTri);
-              newTri = min(newTri, s.dirDepTri);
+              if (this.tree.dialect !== "unikraft") newTri = min(newTri, s.dirDepTri);
             }
           }
         }
         if (s.dirDepTri < s.revDepTri) this.warnUnmet(s);
         newTri = max(newTri, s.revDepTri);
       }
-      if (newTri === 1 && this.getType(s) === "bool") newTri = 2;
+      if (
+        newTri === 1 &&
+        (this.getType(s) === "bool" || (this.tree.dialect === "unikraft" && s.impliedTri === 2))
+      )
+        newTri = 2;
     } else {
       if (s.visible !== 0 && this.hasValue(s)) {
         newVal = s.userVal ?? "";
@@ -297,7 +303,13 @@ export class Evaluator {
       v2 = this.rangeVal(rs, base);
       if (val <= v2) return;
     }
-    s.curVal = rs.curVal;
+    // Linux 5.2 prints the bound afresh; 6.1 copies the bound symbol's text
+    s.curVal =
+      this.tree.dialect === "unikraft"
+        ? s.type === "int"
+          ? v2.toString(10)
+          : `0x${BigInt.asUintN(64, v2).toString(16)}`
+        : rs.curVal;
   }
 
   /** sym_string_valid(). */

@@ -65,6 +65,9 @@ function blockers(c: Config, e: Expr | undefined, want: Tri): string[] {
     case "and":
       return [...blockers(c, e.l, want), ...blockers(c, e.r, want)];
     case "sym":
+      // a name no Kconfig file defines evaluates to n (conf prints it as [=n])
+      if (e.s.type === "unknown" && !(e.s.flags & F.CONST) && e.s.nodes.length === 0)
+        return [`${e.s.name} is not defined (n)`];
       return [`${e.s.name} is ${valueText(c, e.s)}`];
     default:
       return [`${exprToString(e)} is ${TRI[v]}`];

@@ -3,6 +3,18 @@
  * write `.config` files exactly as Linux 6.1's scripts/kconfig/conf does, run
  * conf's operations, and explain values.
  */
+
+// The subpath's surface for project targets: composed in src/orchestration (the engine on a
+// Kraftfile's core, libraries and targets), re-exported here so `kiln-vm/kconfig` has it all.
+export {
+  buildProjectWithEngine,
+  configureFromPlan,
+  type DroppedOption,
+  droppedOptions,
+  openTargetKconfig,
+  type TargetKconfig,
+  type TargetKconfigOptions,
+} from "../orchestration/unikraft-config.js";
 export { readConfig, readConfigSimple, writeAutoconf, writeConfig, writeDefconfig } from "./confdata.js";
 export { Evaluator } from "./eval.js";
 export { formatWhy, type WhyFacts, why } from "./explain.js";
@@ -26,6 +38,14 @@ export {
 export type { MacroHost } from "./macro.js";
 export { type DroppedValue, type MergeOverride, type MergeResult, mergeFragments } from "./merge.js";
 export { allconfig, Config, defconfig, type Operation, olddefconfig, type UnmetDependency } from "./ops.js";
-export { type KconfigHost, parseKconfig } from "./parser.js";
+export { type KconfigHost, type ParseOptions, parseKconfig } from "./parser.js";
 export { type SetReport, setValues } from "./set.js";
-export type { Expr, KconfigTree, MenuNode, Sym, SymType, Tri } from "./types.js";
+export type { Expr, KconfigDialect, KconfigTree, MenuNode, Sym, SymType, Tri } from "./types.js";
+export {
+  configSubmenu,
+  openUnikraftTree,
+  parseUnikraftKconfig,
+  type SubmenuFs,
+  type UnikraftTree,
+  type UnikraftTreeOptions,
+} from "./unikraft.js";

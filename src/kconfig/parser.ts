@@ -36,9 +36,20 @@ const TYPE_WORDS: Record<string, SymType> = {
   string: "string",
 };
 
+/** Dialect differences of a tree's own copy of scripts/kconfig. */
+export interface ParseOptions {
+  /**
+   * Unikraft's support/kconfig: every `source` is a glob, and one matching no
+   * file is skipped without an error (patch 09-support-glob-in-kconfig,
+   * `zconf_nextfiles()` calling glob(3) and returning on no match); the tree
+   * gets the `unikraft` dialect's semantics (types.ts `KconfigDialect`).
+   */
+  sourceGlob?: boolean;
+}
+
 /** Parses the Kconfig tree rooted at `entryFile` (conf_parse + menu_finalize). */
-export function parseKconfig(entryFile: string, host: KconfigHost): KconfigTree {
-  return new Parser(host).run(entryFile);
+export function parseKconfig(entryFile: string, host: KconfigHost, opts: ParseOptions = {}): KconfigTree {
+  return new Parser(host, opts).run(entryFile);
 }
 
 class Parser {
@@ -52,7 +63,10 @@ class Parser {
   private modulesSym: Sym | undefined;
   private nextId = 0;
 
-  constructor(private readonly host: KconfigHost) {
+  constructor(
+    private readonly host: KconfigHost,
+    private readonly opts: ParseOptions = {},
+  ) {
     this.pre = new Preprocessor(host);
     const mk = (name: string, tri: 0 | 1 | 2): Sym => {
       // symbol.c's symbol_yes/mod/no have no type (S_UNKNOWN): compared as strings
@@ -95,6 +109,7 @@ class Parser {
       env: {},
       modulesVal: 0,
       hashOrder: [],
+      dialect: opts.sourceGlob ? "unikraft" : "linux-6.1",
     };
     this.currentMenu = root;
     this.currentEntry = root;
@@ -421,6 +436,15 @@ class Parser {
       path = dir === "." ? name : `${dir}/${name}`;
     }
     const from = this.pos(ctx, l);
+    if (this.opts.sourceGlob && kind === "source") {
+      const matches = /[*?[]/.test(path)
+        ? (this.host.glob?.(path) ?? [])
+        : this.host.readFile(path) === undefined
+          ? []
+          : [path];
+      for (const p of matches) this.parseFile(p, from);
+      return;
+    }
     if (/[*?[]/.test(path)) {
       const matches = this.host.glob?.(path) ?? [];
       if (matches.length === 0 && !optional) {

@@ -127,4 +127,21 @@ export interface KconfigTree {
   modulesVal: Tri;
   /** Symbols in `for_all_symbols` order (C's hash table walk). */
   hashOrder: Sym[];
+  /**
+   * Whose scripts/kconfig semantics apply: Linux 6.1's, or Unikraft's
+   * support/kconfig, a Linux 5.2 copy (see {@link KconfigDialect}).
+   */
+  dialect: KconfigDialect;
 }
+
+/**
+ * `linux-6.1`: Linux 6.1's scripts/kconfig. `unikraft`: Unikraft's
+ * support/kconfig (Linux 5.2 plus globbing `source`), whose symbol.c differs
+ * in what users see: `imply` counts only while the implied symbol's own
+ * dependencies are met (5.2's `if (sym->implied.expr && sym->dir_dep.tri != no)`;
+ * 6.1 computes it regardless and ANDs the value with them, so an implied but
+ * unmet symbol is written as "is not set"), `m` raised to `y` when implied
+ * `y`, and a value outside its range clamped to the bound printed as
+ * `%lld`/`0x%llx` instead of the bound's own text.
+ */
+export type KconfigDialect = "linux-6.1" | "unikraft";

@@ -35,6 +35,7 @@ import {
   planKconfig,
   stdinWarning,
 } from "./config.js";
+import type { ConfigureRequest, TargetConfigurer } from "./configurer.js";
 import { dropFingerprint, type FingerprintSpec, fingerprintPath } from "./fingerprint.js";
 import { crossToolchainFor, hostArchitecture, type MakeInvocation, planMake } from "./make.js";
 import { makeUnlessUpToDate, PendingLog } from "./make-step.js";
@@ -49,6 +50,10 @@ import { lockFilePath } from "./sources/lockfile.js";
 import { checkTargetInitrd, packTargetInitrd } from "./target-initrd.js";
 
 export interface BuildOptions extends TargetFilter {
+  /** Configure through this instead of `make defconfig` (see {@link TargetConfigurer}). */
+  configurer?: TargetConfigurer;
+  /** A requested Kconfig option that does not survive is an error, not a warning. */
+  strict?: boolean;
   /** Parallel make jobs; default: the number of CPUs. */
   jobs?: number;
   /** Fetch sources first (default true); false uses what `.unikraft/` holds. */
@@ -158,6 +163,7 @@ async function buildTarget(
 
   let configured = false;
   let missing: MissingOption[] = [];
+  let reasons: Map<string, string> | undefined;
   if (opts.configure !== false) {
     const coreVersion = await readCoreVersion(dirs.core);
     const plan = planKconfig(project, target, coreVersion ? { coreVersion } : {});
@@ -174,17 +180,50 @@ async function buildTarget(
       await writeFileAtomic(pending, text);
       for (const a of plan.adjustments) reporter.info(`${target.name}: ${a.name}=${a.value} (${a.reason})`);
       const progress = reporter.progress(`configure ${target.name}`);
-      await runMake(planMake({ ...base, goal: "defconfig", vars: { UK_DEFCONFIG: pending } }), {
-        log: await log.get(),
+      const req: ConfigureRequest = {
+        project,
+        target,
+        dirs,
+        buildDir: art.buildDir,
+        configFile,
+        plan,
+        defconfig: text,
+        write: true,
+        missing: [],
         env,
-        what: `configuring ${target.name}`,
-      });
+        reporter,
+      };
+      const outcome = opts.configurer ? await opts.configurer(req) : undefined;
+      if (outcome) reasons = new Map(outcome.dropped.map((d) => [d.name, d.reason]));
+      else {
+        await runMake(planMake({ ...base, goal: "defconfig", vars: { UK_DEFCONFIG: pending } }), {
+          log: await log.get(),
+          env,
+          what: `configuring ${target.name}`,
+        });
+      }
       await rename(pending, defconfig);
       progress.done(`wrote ${configFile}`);
       configured = true;
     }
     const dotConfig = await readFile(configFile, "utf8");
     missing = missingOptions(plan.options, dotConfig);
+    if (missing.length > 0 && !reasons && opts.configurer) {
+      const outcome = await opts.configurer({
+        project,
+        target,
+        dirs,
+        buildDir: art.buildDir,
+        configFile,
+        plan,
+        defconfig: text,
+        write: false,
+        missing,
+        env,
+        reporter,
+      });
+      if (outcome) reasons = new Map(outcome.dropped.map((d) => [d.name, d.reason]));
+    }
     // An option naming no symbol of this core: renamed or removed since a release that had it.
     const why = await explainMissingSymbols(
       dirs.core,
@@ -192,10 +231,24 @@ async function buildTarget(
       missing.filter((m) => m.actual === undefined).map((m) => m.name),
       env,
     );
+    const problems: string[] = [];
     for (const m of missing) {
+      const reason = why.get(m.name) ?? reasons?.get(m.name);
       const got =
-        m.actual !== undefined ? `${m.actual}` : (why.get(m.name) ?? "absent (its dependencies are not met)");
-      reporter.warn(`${target.name}: ${m.name}=${m.requested} did not survive into ${configFile}: ${got}`);
+        reason ?? (m.actual !== undefined ? `${m.actual}` : "absent (its dependencies are not met)");
+      const line = `${m.name}=${m.requested} dropped: ${got}`;
+      problems.push(line);
+      if (!opts.strict) reporter.warn(`${target.name}: ${line}`);
+    }
+    if (opts.strict && problems.length > 0) {
+      throw new KilnError(
+        "BUILD_KCONFIG_DROPPED",
+        `${target.name}: ${problems.length} requested Kconfig option(s) did not survive (--strict)`,
+        {
+          details: problems,
+          hint: "fix the Kraftfile's kconfig entries (kiln config why SYMBOL -t TARGET explains each), or build without --strict",
+        },
+      );
     }
     const stdin = stdinWarning(plan.options, dotConfig);
     if (stdin) reporter.warn(`${target.name}: ${stdin}`);

@@ -93,11 +93,41 @@ export interface KconfigAdjustment {
   reason: string;
 }
 
+/** Where a planned option's final value comes from. */
+export type KconfigOrigin =
+  | { kind: "core" }
+  | { kind: "library"; name: string }
+  | { kind: "target"; name: string }
+  /** Implied by the target's architecture or platform (not written in the Kraftfile's kconfig). */
+  | { kind: "architecture" | "platform"; name: string }
+  /** Listing a library enables it. */
+  | { kind: "library-enable"; name: string }
+  /** The project's `env`. */
+  | { kind: "env" }
+  /** An adjustment Kiln made (see {@link KconfigAdjustment}). */
+  | { kind: "kiln" };
+
 export interface KconfigPlan {
   /** Every option requested, in the order written to the defconfig. */
   options: KconfigMap;
   /** Options Kiln added itself (not from the Kraftfile). */
   adjustments: KconfigAdjustment[];
+  /** For each option, where its (last) value comes from. */
+  origins: Record<string, KconfigOrigin>;
+}
+
+/** A short label for an origin: `core`, `library musl`, `target hello_qemu-x86_64`, … */
+export function originLabel(o: KconfigOrigin): string {
+  switch (o.kind) {
+    case "core":
+    case "env":
+    case "kiln":
+      return o.kind;
+    case "library-enable":
+      return `library ${o.name} (listed)`;
+    default:
+      return `${o.kind} ${o.name}`;
+  }
 }
 
 /**
@@ -114,35 +144,38 @@ export interface KconfigPlan {
  */
 export function planKconfig(project: Project, target: Target, opts: KconfigPlanOptions = {}): KconfigPlan {
   const options: KconfigMap = {};
-  const put = (m: KconfigMap) => {
+  const origins: Record<string, KconfigOrigin> = {};
+  const put = (m: KconfigMap, origin: KconfigOrigin) => {
     for (const [k, v] of Object.entries(m)) {
       // Re-insert so the defconfig lists a symbol where its final value comes from.
       delete options[k];
       options[k] = v;
+      origins[k] = origin;
     }
   };
-  if (project.unikraft) put(project.unikraft.kconfig);
+  if (project.unikraft) put(project.unikraft.kconfig, { kind: "core" });
   for (const lib of project.libraries) {
-    put({ [libraryEnableSymbol(lib.name)]: "y" });
-    put(lib.kconfig);
+    put({ [libraryEnableSymbol(lib.name)]: "y" }, { kind: "library-enable", name: lib.name });
+    put(lib.kconfig, { kind: "library", name: lib.name });
   }
-  put(architectureKconfig(target.architecture));
-  put(platformKconfig(target.platform));
-  put(target.kconfig);
-  put(envKconfig(project.env));
+  put(architectureKconfig(target.architecture), { kind: "architecture", name: target.architecture });
+  put(platformKconfig(target.platform), { kind: "platform", name: target.platform });
+  put(target.kconfig, { kind: "target", name: target.name });
+  put(envKconfig(project.env), { kind: "env" });
 
   const adjustments: KconfigAdjustment[] = [];
   const v = opts.coreVersion;
   const atLeast017 = v !== undefined && (v.major > 0 || v.minor >= 17);
   if (target.platform === "qemu" && atLeast017 && !("CONFIG_LIBUKRANDOM" in options)) {
     options.CONFIG_LIBUKRANDOM = "n";
+    origins.CONFIG_LIBUKRANDOM = { kind: "kiln" };
     adjustments.push({
       name: "CONFIG_LIBUKRANDOM",
       value: "n",
       reason: "Unikraft ≥ 0.17 seeds ukrandom from a hardware RNG that QEMU's TCG lacks",
     });
   }
-  return { options, adjustments };
+  return { options, adjustments, origins };
 }
 
 /**

@@ -41,7 +41,7 @@ export function fixtureProject(root: string, over: Partial<Project> = {}, mainC 
   mkdirSync(lib, { recursive: true });
   writeFileSync(join(app, "main.c"), mainC);
   writeFileSync(join(lib, "foo.c"), "int foo(void) { return 42; }\n");
-  writeFileSync(join(lib, "Config.uk"), "config LIBFOO\n");
+  writeFileSync(join(lib, "Config.uk"), 'config LIBFOO\n\tbool "foo: the answer"\n');
   const name = over.name ?? "hello";
   return {
     file: join(app, "Kraftfile"),

@@ -1,6 +1,7 @@
 /**
  * `kiln build [DIR] [options]`: fetch a project's Unikraft sources, configure
- * and build its targets with Unikraft's make, and print the artifacts.
+ * each target through Kiln's Kconfig engine (make defconfig when the engine
+ * cannot read the tree), build it with Unikraft's make, and print the artifacts.
  */
 
 import { resolve } from "node:path";
@@ -8,7 +9,8 @@ import { usageError } from "../../core/errors.js";
 import { formatBytes, formatDuration } from "../../core/units.js";
 import type { Project } from "../../kraftfile/types.js";
 import { linuxfileIn } from "../../linux-project/index.js";
-import { type BuildOptions, buildProject } from "../../unikraft/build.js";
+import { buildProjectWithEngine } from "../../orchestration/unikraft-config.js";
+import type { BuildOptions } from "../../unikraft/build.js";
 import { describeTargets, matchTargets } from "../../unikraft/select.js";
 import { chooseOnTerminal } from "../choose.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
@@ -75,6 +77,10 @@ const command: CommandDef = {
     jobs: { type: "string", short: "j", valueName: "N", description: "parallel make jobs (default: CPUs)" },
     "no-fetch": { type: "boolean", description: "use the sources already in .unikraft/" },
     "no-configure": { type: "boolean", description: "keep the existing .config.<target>" },
+    strict: {
+      type: "boolean",
+      description: "a Kraftfile kconfig entry that does not survive into .config is an error",
+    },
     force: {
       type: "boolean",
       description: "run make even when nothing it depends on changed since the last build",
@@ -182,7 +188,8 @@ const command: CommandDef = {
       await cleanProject(project, { reporter: ctx.reporter, env: ctx.env });
       opts.force = true;
     }
-    const results = await buildProject(project, opts);
+    if (bool(ctx, "strict")) opts.strict = true;
+    const results = await buildProjectWithEngine(project, opts);
     if (bool(ctx, "json")) {
       ctx.out(
         `${JSON.stringify({ project: project.name, file: project.file, targets: results }, null, 2)}\n`,

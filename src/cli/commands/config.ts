@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../../core/fs.js";
 import { formatWhy } from "../../kconfig/explain.js";
 import { type ConfigVerb, loadLinuxKconfig, runLinuxConfig } from "../../kconfig/linux-config.js";
 import { bool, type CommandDef, list, str } from "../command.js";
+import { kraftfileOption } from "../project-options.js";
 
 const VERBS: ConfigVerb[] = [
   "olddefconfig",
@@ -26,10 +27,22 @@ const VERBS: ConfigVerb[] = [
 const command: CommandDef = {
   name: ["config"],
   summary:
-    "Kconfig operations (olddefconfig, defconfig, all*config, savedefconfig, why, set, unset) on a Linux tree",
+    "Kconfig operations (olddefconfig, defconfig, all*config, savedefconfig, why, set, unset) on a Linux tree or a project target",
   usage:
-    "config VERB [SYMBOL|SYM=VALUE …] --srctree DIR|TARBALL --arch ARCH [--in FILE] [--fragment FILE …] [--out FILE] [--json]",
+    "config VERB [SYMBOL|SYM=VALUE …] (--srctree DIR|TARBALL --arch ARCH [--in FILE] [--fragment FILE …] [--out FILE] | [-t TARGET] [--save] [DIR]) [--json]",
   options: {
+    target: {
+      type: "string",
+      short: "t",
+      valueName: "TARGET",
+      description: "a project target: work on its .config.<target> (the default without --srctree)",
+    },
+    kraftfile: kraftfileOption("the Kraftfile (default: found in DIR)"),
+    save: {
+      type: "boolean",
+      description:
+        "set/unset on a target: also write the entries into the Kraftfile's kconfig (comments kept)",
+    },
     srctree: {
       type: "string",
       valueName: "DIR|TARBALL",
@@ -63,6 +76,9 @@ const command: CommandDef = {
   details: [
     "VERB is one of: " + VERBS.join(", "),
     "Output files are byte-identical to what Linux's scripts/kconfig/conf writes for the same tree.",
+    "With -t TARGET (or without --srctree) the verbs work on a Kraftfile project's target: its .config.<target>,",
+    "the file kiln build configures (byte-identical to Unikraft's make defconfig); defconfig starts again from",
+    "the Kraftfile; set/unset --save also write the Kraftfile's kconfig: where the entry is set, else the target's.",
   ].join("\n"),
   async run(ctx) {
     const [verbArg, ...args] = ctx.positionals;
@@ -71,6 +87,10 @@ const command: CommandDef = {
       throw usageError(`unknown config verb '${verbArg ?? ""}'`, `one of: ${VERBS.join(", ")}`);
     const srctree = str(ctx, "srctree");
     const arch = str(ctx, "arch");
+    if (str(ctx, "target") !== undefined || (!srctree && !arch)) {
+      const { runTargetConfigCommand } = await import("../config-target.js");
+      return runTargetConfigCommand(ctx, verb, args);
+    }
     if (!srctree || !arch) throw usageError("kiln config needs --srctree DIR|TARBALL and --arch ARCH");
     const inPath = str(ctx, "in");
     const readNamed = async (p: string) => {

@@ -41,7 +41,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: ["config"],
     summary:
-      "Kconfig operations on a Linux tree: olddefconfig, defconfig, all*config, savedefconfig, why, set, unset",
+      "Kconfig operations on a Linux tree or a project target: olddefconfig, defconfig, all*config, savedefconfig, why, set, unset",
     load: () => import("./config.js"),
   },
   {

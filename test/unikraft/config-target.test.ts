@@ -1,0 +1,123 @@
+/**
+ * `kiln config VERB -t TARGET` on a Kraftfile project over the fixture core:
+ * the target's .config is the one kiln build writes, `why` names the
+ * blocking term and the Kraftfile line, `set --save` / `unset --save` edit the
+ * Kraftfile's kconfig where the entry is written (comments kept), and an
+ * impossible value is refused with its reason.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadProject } from "../../src/kraftfile/load.js";
+import { configureFromPlan, openTargetKconfig } from "../../src/orchestration/unikraft-config.js";
+import { runKiln, scratchDir } from "../helpers/kiln.js";
+import { FIXTURE_CORE, fixtureProject } from "./fixture-project.js";
+
+function writeProject(root: string): string {
+  const p = fixtureProject(root);
+  writeFileSync(
+    p.file,
+    [
+      "spec: v0.6",
+      "name: hello",
+      "unikraft:",
+      `  source: ${FIXTURE_CORE}`,
+      "  kconfig:",
+      "    # deeper stacks for the app",
+      "    CONFIG_STACK_SIZE_PAGE_ORDER: 5",
+      "libraries:",
+      "  foo:",
+      `    source: ${join(root, "lib-foo")}`,
+      "    kconfig:",
+      "      - CONFIG_LIBFOO=y",
+      "targets:",
+      "  - qemu/x86_64   # the one we run",
+      "  - fc/x86_64",
+      "",
+    ].join("\n"),
+  );
+  return p.dir;
+}
+
+test("kiln config olddefconfig -t writes the target's .config as kiln build does; why names the Kraftfile line", async (t) => {
+  const dir = writeProject(scratchDir(t));
+  const env = { KILN_HOME: join(dir, "home") };
+  const r = await runKiln(["config", "olddefconfig", "-t", "hello_qemu-x86_64", dir], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const cfg = join(dir, ".config.hello_qemu-x86_64");
+  const { project } = await loadProject(dir, { env: process.env });
+  const tk = await openTargetKconfig(project, project.targets[0]!, { fetch: false });
+  assert.equal(readFileSync(cfg, "utf8"), configureFromPlan(tk).dotconfig());
+  assert.match(readFileSync(cfg, "utf8"), /^CONFIG_STACK_SIZE_PAGE_ORDER=5$/m);
+
+  const why = await runKiln(["config", "why", "STACK_SIZE_PAGE_ORDER", "-t", "hello_qemu-x86_64", dir], {
+    env,
+  });
+  assert.match(why.stdout, /^CONFIG_STACK_SIZE_PAGE_ORDER=5 \(int/m);
+  assert.match(why.stdout, /set by the Kraftfile: core = 5 \(line 7\)/);
+  const blocked = await runKiln(
+    ["config", "why", "LIBVFSCORE_ROOTFS_INITRD", "-t", "hello_qemu-x86_64", dir, "--json"],
+    { env },
+  );
+  const facts = JSON.parse(blocked.stdout).why;
+  assert.deepEqual(facts.dependsOn.blocking, [
+    "LIBVFSCORE is n",
+    "LIBUKCPIO is not defined (n)",
+    "LIBUKRANDOM is n",
+  ]);
+});
+
+test("kiln config set --save -t edits the Kraftfile where each entry is set, keeping comments; unset --save removes", async (t) => {
+  const dir = writeProject(scratchDir(t));
+  const env = { KILN_HOME: join(dir, "home") };
+  const r = await runKiln(
+    ["config", "set", "LIBVFSCORE=y", "STACK_SIZE_PAGE_ORDER=6", "-t", "hello_qemu-x86_64", "--save", dir],
+    { env },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /saved CONFIG_STACK_SIZE_PAGE_ORDER=6 in .*Kraftfile \(core\)/);
+  assert.match(r.stdout, /saved CONFIG_LIBVFSCORE=y in .*Kraftfile \(target hello_qemu-x86_64\)/);
+  const kf = readFileSync(join(dir, "Kraftfile"), "utf8");
+  assert.match(kf, / {4}# deeper stacks for the app\n {4}CONFIG_STACK_SIZE_PAGE_ORDER: 6\n/);
+  assert.match(
+    kf,
+    / {2}# the one we run\n {2}- platform: qemu\n {4}architecture: x86_64\n {4}kconfig:\n {6}CONFIG_LIBVFSCORE: y\n {2}- fc\/x86_64\n/,
+  );
+  const cfg = readFileSync(join(dir, ".config.hello_qemu-x86_64"), "utf8");
+  assert.match(cfg, /^CONFIG_LIBVFSCORE=y\nCONFIG_LIBVFSCORE_NFILES=64$/m);
+
+  // the saved Kraftfile alone gives the same configuration (what the next kiln build writes)
+  const { project } = await loadProject(dir, { env: process.env });
+  const tk = await openTargetKconfig(project, project.targets[0]!, { fetch: false });
+  assert.equal(configureFromPlan(tk).dotconfig(), cfg);
+
+  const u = await runKiln(
+    ["config", "unset", "STACK_SIZE_PAGE_ORDER", "-t", "hello_qemu-x86_64", "--save", dir],
+    {
+      env,
+    },
+  );
+  assert.equal(u.code, 0, u.stderr);
+  assert.doesNotMatch(readFileSync(join(dir, "Kraftfile"), "utf8"), /STACK_SIZE_PAGE_ORDER/);
+  assert.match(
+    readFileSync(join(dir, ".config.hello_qemu-x86_64"), "utf8"),
+    /^CONFIG_STACK_SIZE_PAGE_ORDER=4$/m,
+  );
+});
+
+test("kiln config set -t refuses an impossible value with the reason; several targets need -t", async (t) => {
+  const dir = writeProject(scratchDir(t));
+  const env = { KILN_HOME: join(dir, "home") };
+  const r = await runKiln(
+    ["config", "set", "LIBVFSCORE=y", "LIBVFSCORE_ROOTFS_INITRD=y", "-t", "hello_fc-x86_64", dir, "--json"],
+    { env },
+  );
+  assert.equal(r.code, 1);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.set.refused[0].symbol, "LIBVFSCORE_ROOTFS_INITRD");
+  assert.match(doc.set.refused[0].reason, /LIBUKCPIO is not defined/);
+  const amb = await runKiln(["config", "why", "LIBFOO", dir], { env });
+  assert.equal(amb.code, 1);
+  assert.match(amb.stderr, /2 targets are defined in .*Kraftfile; choose one/);
+});
