@@ -46,6 +46,7 @@ export function formatMachine(d: MachineDetails): string {
     ["kernel", `${d.spec.kernel} (${d.spec.kernelKind}, ${d.spec.guest}, ${d.spec.architecture})`],
     ["initrd", d.spec.initrd ?? "-"],
     ["rootfs", d.spec.rootfs ?? "-"],
+    ["drives", (d.spec.drives ?? []).map((x) => `${x.path}${x.readOnly ? ":ro" : ""}`).join(", ") || "-"],
     ["memory", `${d.spec.memMiB} MiB, ${d.spec.cpus} CPU${d.spec.cpus > 1 ? "s" : ""}`],
     ["network", d.spec.network],
     [
@@ -55,7 +56,7 @@ export function formatMachine(d: MachineDetails): string {
     [
       "vsock",
       d.spec.vsock
-        ? `CID ${d.spec.vsock.guestCid}${r.vmm === "firecracker" ? ` (host side: ${vsockSocketFor(d.dir)})` : " (vhost-vsock)"}`
+        ? `CID ${d.spec.vsock.guestCid}${r.vmm === "firecracker" ? ` (host side: ${d.spec.vsock.hostPath ?? vsockSocketFor(d.dir)})` : " (vhost-vsock)"}`
         : "-",
     ],
     [

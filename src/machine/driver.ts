@@ -96,6 +96,11 @@ export interface MachineSpec {
    * image's content: true for EROFS, false otherwise.
    */
   rootfsReadOnly?: boolean;
+  /**
+   * Extra disks (`--add-drive PATH[:ro|:rw]`, firectl's flag), attached after
+   * `rootfs` in order: `/dev/vdb`, `/dev/vdc`… (`/dev/vda`… without a root).
+   */
+  drives?: DriveSpec[];
   volumes: VolumeSpec[];
   ports: PortForward[];
   network: NetworkMode;
@@ -113,7 +118,24 @@ export interface MachineSpec {
    * `vsock.ts`). Firecracker bridges it to `<instanceDir>/vsock.sock`; QEMU
    * needs the host's `/dev/vhost-vsock`.
    */
-  vsock?: { guestCid: number };
+  vsock?: {
+    guestCid: number;
+    /**
+     * Firecracker: the host-side Unix socket (firectl's `--vsock-device
+     * PATH:CID`); default `<instanceDir>/vsock.sock`. QEMU's vhost-vsock has none.
+     */
+    hostPath?: string;
+  };
+  /** Firecracker only: the binary (`--firecracker-binary`) and the API socket (`--socket-path`). */
+  firecracker?: { binary?: string; apiSocket?: string };
+}
+
+/** An extra block device (virtio-blk), raw format. */
+export interface DriveSpec {
+  /** Absolute host path of the image (or block device). */
+  path: string;
+  /** Attach read-only (QEMU `readonly=on`, Firecracker `is_read_only`). */
+  readOnly: boolean;
 }
 
 /** Options for {@link VmmDriver.start}. */

@@ -20,7 +20,7 @@ import { parseNetworkOption } from "./network.js";
 // project run: start-up time is part of every boot (see bench/boot).
 import type { ProjectRun } from "./project.js";
 import { qemuDriver } from "./qemu/driver.js";
-import { parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
+import { parseDrive, parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
 import { readImageConfig, unikraftImageFacts } from "./unikraft-image.js";
 import { fitUnikraftRun } from "./unikraft-run.js";
 import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "./vsock.js";
@@ -72,6 +72,14 @@ export interface RunRequest {
   noAccel: boolean;
   /** `--vsock CID`: a virtio-vsock device with this guest CID. */
   vsock?: string;
+  /** `--vsock-path PATH`: the host side of a Firecracker vsock (needs `--vsock`). */
+  vsockPath?: string;
+  /** `--add-drive PATH[:ro|:rw]` (firectl's flag): extra disks. */
+  drives?: string[];
+  /** `--firecracker-binary PATH`. */
+  firecrackerBinary?: string;
+  /** `--socket-path PATH`: Firecracker's API socket. */
+  socketPath?: string;
 }
 
 /** A checked run: the spec to launch and how to watch it. */
@@ -120,6 +128,39 @@ function memoryMiB(text: string): number {
   if (!Number.isSafeInteger(mib) || mib > MAX_MEM_MIB)
     throw usageError(`-M "${text}" is more than ${MAX_MEM_MIB / 1024 / 1024} TiB`, "e.g. -M 512M or -M 2G");
   return mib;
+}
+
+/** `--firecracker-binary` and `--socket-path`, resolved against `cwd`. */
+function firecrackerOptions(req: RunRequest): Pick<MachineSpec, "firecracker"> {
+  const fc = {
+    ...(req.firecrackerBinary !== undefined ? { binary: resolve(req.cwd, req.firecrackerBinary) } : {}),
+    ...(req.socketPath !== undefined ? { apiSocket: resolve(req.cwd, req.socketPath) } : {}),
+  };
+  return Object.keys(fc).length > 0 ? { firecracker: fc } : {};
+}
+
+/**
+ * Flags that only mean something to Firecracker (firectl's), refused on QEMU
+ * with the reason, and `--vsock-path` without the device it names.
+ */
+function checkVmmOnlyFlags(req: RunRequest, vmm: string): void {
+  if (req.vsockPath !== undefined && req.vsock === undefined) {
+    throw usageError("--vsock-path names the host side of a vsock device: add --vsock CID");
+  }
+  if (vmm === "firecracker") return;
+  const given: [string, string | undefined, string][] = [
+    ["--firecracker-binary", req.firecrackerBinary, "it picks the Firecracker program"],
+    ["--socket-path", req.socketPath, "QEMU's control socket is qmp.sock in the machine's directory"],
+    [
+      "--vsock-path",
+      req.vsockPath,
+      "QEMU's vsock goes through the host kernel (vhost-vsock): host programs connect with AF_VSOCK, not a Unix socket",
+    ],
+  ];
+  for (const [flag, value, why] of given) {
+    if (value !== undefined)
+      throw usageError(`${flag} applies to --vmm firecracker only, and this run uses ${vmm}: ${why}`);
+  }
 }
 
 /**
@@ -200,8 +241,18 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     ...(req.allowHostLoopback ? { allowHostLoopback: true } : {}),
     // -W wins; else KILN_ACCEL or the config file pins it (accel-setting.ts); else auto.
     accel: req.noAccel ? "tcg" : (await readAccelSetting(req.env)).request,
-    ...(req.vsock !== undefined ? { vsock: { guestCid: parseVsockCid(req.vsock) } } : {}),
+    ...(req.vsock !== undefined
+      ? {
+          vsock: {
+            guestCid: parseVsockCid(req.vsock),
+            ...(req.vsockPath !== undefined ? { hostPath: resolve(req.cwd, req.vsockPath) } : {}),
+          },
+        }
+      : {}),
+    ...((req.drives ?? []).length > 0 ? { drives: req.drives!.map((d) => parseDrive(d, req.cwd)) } : {}),
+    ...firecrackerOptions(req),
   };
+  checkVmmOnlyFlags(req, driver.name);
   // A Unikraft image's own configuration decides 9p tags and whether it gets a NIC.
   const warnings: string[] = [];
   if (imageConfig) {
@@ -231,6 +282,7 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
   const inputs: [string, string | undefined][] = [
     ["--initrd", initrdPath],
     ["--rootfs", base.rootfs],
+    ...(base.drives ?? []).map((d): [string, string] => ["--add-drive", d.path]),
     ...base.volumes.map((v): [string, string] => ["-v", v.hostPath]),
   ];
   for (const [flag, path] of inputs) {
@@ -245,7 +297,9 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
       !st ||
       (flag === "-v"
         ? st.isDirectory()
-        : st.isFile() || st.isDirectory() || (flag === "--rootfs" && st.isBlockDevice()));
+        : flag === "--add-drive"
+          ? st.isFile() || st.isBlockDevice()
+          : st.isFile() || st.isDirectory() || (flag === "--rootfs" && st.isBlockDevice()));
     if (path !== undefined && st && !ok) {
       throw new KilnError(
         "INPUT_NOT_IMAGE",

@@ -5,7 +5,7 @@
 import { randomInt } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { KilnError, usageError } from "../core/errors.js";
-import type { PortForward, VolumeSpec } from "./driver.js";
+import type { DriveSpec, PortForward, VolumeSpec } from "./driver.js";
 
 function port(text: string, what: string, whole: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -76,6 +76,35 @@ export function parseVolume(text: string, cwd: string, index: number): VolumeSpe
     tag: tag ?? `fs${index}`,
     ...(tag !== undefined ? { tagGiven: true } : {}),
   };
+}
+
+/**
+ * Parse firectl's `--add-drive PATH[:ro|:rw]` (PATH relative to `cwd`;
+ * writable unless `:ro`). Only a final `:ro` or `:rw` is an option, so a path
+ * holding `:` elsewhere is taken whole.
+ */
+export function parseDrive(text: string, cwd: string): DriveSpec {
+  const m = /^(.*):(ro|rw)$/.exec(text);
+  const path = m ? m[1]! : text;
+  if (path === "") {
+    throw usageError(
+      `--add-drive "${text}" has no path`,
+      "write --add-drive PATH[:ro|:rw], e.g. data.ext4:ro",
+    );
+  }
+  return { path: resolve(cwd, path), readOnly: m?.[2] === "ro" };
+}
+
+/** Parse firectl's `--vsock-device PATH:CID` into the socket path (relative to `cwd`) and the CID text. */
+export function parseVsockDevice(text: string, cwd: string): { hostPath: string; cid: string } {
+  const i = text.lastIndexOf(":");
+  if (i <= 0 || i === text.length - 1) {
+    throw usageError(
+      `--vsock-device "${text}" is not PATH:CID`,
+      "e.g. --vsock-device /tmp/vm.vsock:3 (firectl's form; Firecracker only)",
+    );
+  }
+  return { hostPath: resolve(cwd, text.slice(0, i)), cid: text.slice(i + 1) };
 }
 
 /** Parse `-e K=V` (or `-e K`, taking V from `env`). */

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, readlink, realpath, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { errnoCode, KilnError } from "../core/errors.js";
 import { tail } from "../core/exec.js";
@@ -222,12 +222,19 @@ export type ExitInterpreter = (
   context?: VmmExitContext,
 ) => GuestExit | Promise<GuestExit>;
 
-/** Whether `pid` is alive and is this instance's VMM (guards against pid reuse). */
+/**
+ * Whether `pid` is alive and is this instance's VMM (guards against pid
+ * reuse): its command line names the instance directory, or it runs in it
+ * (the supervisor starts every VMM there; a Firecracker given `--socket-path`
+ * elsewhere has no instance path in its argv).
+ */
 export async function isInstanceProcess(pid: number, dir: string): Promise<boolean> {
   if (!processAlive(pid)) return false;
   try {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
-    return cmdline.includes(dir);
+    if (cmdline.includes(dir)) return true;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+    return cwd !== undefined && cwd === (await realpath(dir).catch(() => dir));
   } catch {
     return processAlive(pid);
   }

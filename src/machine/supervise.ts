@@ -21,6 +21,8 @@ export const INSTANCE_FILES = {
   spec: "spec.json",
   state: "state.json",
   consoleLog: "console.log",
+  /** One time per console line (Unix seconds, microseconds), written as the lines land: `console-times.ts`. */
+  consoleTimes: "console.times",
   /**
    * The console's input: a FIFO QEMU opens read-write (so it never sees end of
    * file) and reads only when the guest's UART can take bytes.
@@ -51,12 +53,18 @@ export const INSTANCE_FILES = {
 // ends the VMM once that process is gone (kill -9 of `kiln run`), and given a deadline in
 // seconds ($2, `--timeout` plus a grace so the client's own, better reported, stop comes first),
 // it ends the VMM then. Either way it says why in `ended-by`. A check a second costs nothing.
+const STAMPER =
+  'tail -n +1 -f --pid="$1" console.log 2>/dev/null | while IFS= read -r l || [ -n "$l" ]; do echo "$EPOCHREALTIME"; done > console.times';
 const SUPERVISOR = [
   'umask 077; client=$1; deadline=$2; shift 2; "$@" & vmm=$!',
   'if [ -n "$client$deadline" ]; then (n=0; while kill -0 "$vmm" 2>/dev/null; do',
   '  if [ -n "$client" ] && ! kill -0 "$client" 2>/dev/null; then echo client-gone > ended-by; kill -TERM "$vmm"; break; fi',
   '  if [ -n "$deadline" ] && [ "$n" -ge "$deadline" ]; then echo timeout > ended-by; kill -TERM "$vmm"; break; fi',
   "  sleep 1; n=$((n + 1)); done) & fi",
+  // The console's line times (`kiln logs -t/--since`): the VMM writes console.log itself, so a
+  // follower stamps each line as it lands (GNU tail -f wakes on inotify; bash's $EPOCHREALTIME
+  // costs no process per line). `--pid` ends it once the VMM is gone. See console-times.ts.
+  `if [ -x /bin/bash ]; then LC_ALL=C /bin/bash -c '${STAMPER}' kiln-stamper "$vmm" & fi`,
   'wait "$vmm"; s=$?; echo "$s" > exit-status.tmp && mv -f exit-status.tmp exit-status; exit "$s"',
 ].join("\n");
 

@@ -1,13 +1,22 @@
 /**
- * `kiln logs [-f] [-n N] [--json] NAME`: print a machine's console log; `-f`
- * follows it until the machine exits; `-n/--tail N` starts at the last N
- * lines, as `docker logs --tail`.
+ * `kiln logs [-f] [-t] [--since TIME] [-n N] [--json] NAME`: print a
+ * machine's console log; `-f` follows it until the machine exits; `-n/--tail N`
+ * starts at the last N lines, as `docker logs --tail`; `-t` and `--since` use
+ * the line times the supervisor records (`machine/console-times.ts`).
  */
 
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode, usageError } from "../../core/errors.js";
 import { followFile } from "../../machine/console.js";
+import {
+  formatTimestamp,
+  parseConsoleTimes,
+  parseSince,
+  type TimedLine,
+  timeLines,
+} from "../../machine/console-times.js";
 import { getMachine } from "../../machine/launch.js";
 import { instanceDir } from "../../machine/store.js";
 import { INSTANCE_FILES } from "../../machine/supervise.js";
@@ -25,10 +34,61 @@ export function tailOffset(log: Buffer, n: number): number {
   return 0;
 }
 
+async function readOrEmpty(path: string): Promise<Buffer> {
+  return readFile(path).catch((e) => {
+    if (errnoCode(e) === "ENOENT") return Buffer.alloc(0);
+    throw e;
+  });
+}
+
+/** The console log split into lines with their recorded times (see `machine/console-times.ts`). */
+async function readTimedLog(dir: string): Promise<{ log: Buffer; lines: TimedLine[] }> {
+  const logPath = join(dir, INSTANCE_FILES.consoleLog);
+  const times = parseConsoleTimes((await readOrEmpty(join(dir, INSTANCE_FILES.consoleTimes))).toString());
+  const log = await readOrEmpty(logPath);
+  const mtimeMs = (await stat(logPath).catch(() => undefined))?.mtimeMs ?? Date.now();
+  return { log, lines: timeLines(log, times, mtimeMs) };
+}
+
+/** Splits followed output into lines, prefixing each with its recorded time (or now) when `stamps`. */
+function lineStamper(dir: string, firstLine: number, stamps: boolean, out: (text: string) => void) {
+  let index = firstLine;
+  let times: number[] = [];
+  let pending = Buffer.alloc(0);
+  const timeOf = (i: number): number => {
+    if (i >= times.length) {
+      try {
+        times = parseConsoleTimes(readFileSync(join(dir, INSTANCE_FILES.consoleTimes), "utf8"));
+      } catch {
+        // none recorded
+      }
+    }
+    return times[i] ?? Date.now();
+  };
+  const emit = (line: Buffer) => {
+    const text = line.toString("utf8");
+    out(stamps ? `${formatTimestamp(timeOf(index))} ${text}` : text);
+    index++;
+  };
+  return {
+    chunk(c: Buffer): void {
+      pending = Buffer.concat([pending, c]);
+      for (let nl = pending.indexOf(0x0a); nl !== -1; nl = pending.indexOf(0x0a)) {
+        emit(pending.subarray(0, nl + 1));
+        pending = pending.subarray(nl + 1);
+      }
+    },
+    flush(): void {
+      if (pending.length > 0) emit(pending);
+      pending = Buffer.alloc(0);
+    },
+  };
+}
+
 const command: CommandDef = {
   name: ["logs"],
   summary: "print a machine's console log",
-  usage: "logs [-f] [-n N] [--json] NAME",
+  usage: "logs [-f] [-t] [--since TIME] [-n N] [--json] NAME",
   maxPositionals: 1,
   options: {
     follow: { type: "boolean", short: "f", description: "keep printing new output until the machine exits" },
@@ -41,20 +101,18 @@ const command: CommandDef = {
     timestamps: {
       type: "boolean",
       short: "t",
-      description: "docker's -t: not available (the VMM writes the console log without times)",
+      description: "prefix each line with the time it was written (RFC 3339, as docker logs -t)",
     },
-    since: { type: "string", valueName: "TIME", description: "docker's --since: not available (see -t)" },
+    since: {
+      type: "string",
+      valueName: "TIME",
+      description: "only lines written since TIME: 10m, 1h30m, Unix seconds or RFC 3339 (docker's forms)",
+    },
     json: { type: "boolean", description: "print {ok, name, state, console} (not with -f)" },
   },
   async run(ctx) {
     const name = ctx.positionals[0];
     if (!name) throw usageError("kiln logs needs a machine name", "list machines with: kiln ps -a");
-    if (bool(ctx, "timestamps") || str(ctx, "since") !== undefined) {
-      throw usageError(
-        `kiln logs ${bool(ctx, "timestamps") ? "-t" : "--since"} is not available: QEMU writes the console log itself, with no time per line`,
-        "use -n N for the last lines, or -f to follow from now",
-      );
-    }
     const tailText = str(ctx, "tail");
     let tail: number | undefined;
     if (tailText !== undefined && tailText !== "all") {
@@ -66,7 +124,42 @@ const command: CommandDef = {
     const json = bool(ctx, "json");
     if (json && bool(ctx, "follow")) throw usageError("--json prints the log once; it cannot --follow");
     let record = await getMachine(name, ctx.env);
-    const log = join(instanceDir(name, ctx.env), INSTANCE_FILES.consoleLog);
+    const dir = instanceDir(name, ctx.env);
+    const log = join(dir, INSTANCE_FILES.consoleLog);
+    const stamps = bool(ctx, "timestamps");
+    const sinceText = str(ctx, "since");
+    if (stamps || sinceText !== undefined) {
+      const sinceMs = sinceText === undefined ? undefined : parseSince(sinceText, Date.now());
+      const timed = await readTimedLog(dir);
+      let lines = sinceMs === undefined ? timed.lines : timed.lines.filter((l) => l.timeMs >= sinceMs);
+      if (tail !== undefined) lines = tail === 0 ? [] : lines.slice(-tail);
+      const text = (l: TimedLine) => timed.log.subarray(l.start, l.end).toString("utf8");
+      if (json) {
+        const doc = {
+          ok: true,
+          name,
+          state: record.state,
+          console: lines.map(text).join(""),
+          ...(stamps
+            ? { lines: lines.map((l) => ({ time: formatTimestamp(l.timeMs), text: text(l) })) }
+            : {}),
+        };
+        ctx.out(`${JSON.stringify(doc, null, 2)}\n`);
+        return 0;
+      }
+      for (const l of lines) ctx.out(stamps ? `${formatTimestamp(l.timeMs)} ${text(l)}` : text(l));
+      if (!bool(ctx, "follow")) return 0;
+      // Following: later lines get the time the follower recorded, or now when it has none yet.
+      const stamper = lineStamper(dir, timed.lines.length, stamps, (t) => ctx.out(t));
+      const f = followFile(log, stamper.chunk, { pollMs: 100, fromOffset: timed.log.length });
+      while (record.state !== "exited" && !ctx.signal.aborted) {
+        await new Promise((r) => setTimeout(r, 200));
+        record = await getMachine(name, ctx.env);
+      }
+      await f.stop();
+      stamper.flush();
+      return 0;
+    }
     let fromOffset = 0;
     if (tail !== undefined || json) {
       const text = await readFile(log).catch((e) => {

@@ -14,6 +14,7 @@ import { which } from "../../core/exec.js";
 import { startRun } from "../../machine/foreground.js";
 import type { ProjectRunFilter } from "../../machine/project.js";
 import { planRun } from "../../machine/run-plan.js";
+import { parseVsockDevice } from "../../machine/spec.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 
 /**
@@ -101,6 +102,21 @@ function symbolicImage(kernel: string): string {
     });
   }
   return dbg;
+}
+
+/** `--vsock CID [--vsock-path PATH]`, or firectl's `--vsock-device PATH:CID` (not both). */
+function vsockFlags(ctx: CommandContext): { vsock?: string; vsockPath?: string } {
+  const device = str(ctx, "vsock-device");
+  const cid = str(ctx, "vsock");
+  const path = str(ctx, "vsock-path");
+  if (device === undefined) return { ...optional("vsock", cid), ...optional("vsockPath", path) };
+  if (cid !== undefined || path !== undefined) {
+    throw usageError(
+      "--vsock-device PATH:CID is firectl's spelling of --vsock CID --vsock-path PATH: give one",
+    );
+  }
+  const parsed = parseVsockDevice(device, ctx.cwd);
+  return { vsock: parsed.cid, vsockPath: parsed.hostPath };
 }
 
 const command: CommandDef = {
@@ -218,6 +234,33 @@ const command: CommandDef = {
       description:
         "add a virtio-vsock device with guest CID (3 or more); Firecracker: host socket <machine dir>/vsock.sock",
     },
+    "vsock-path": {
+      type: "string",
+      valueName: "PATH",
+      description: "Firecracker: the vsock's host-side Unix socket (default <machine dir>/vsock.sock)",
+    },
+    "vsock-device": {
+      type: "string",
+      valueName: "PATH:CID",
+      description: "firectl's spelling of --vsock CID --vsock-path PATH",
+    },
+    "add-drive": {
+      type: "string",
+      multiple: true,
+      valueName: "PATH[:ro|:rw]",
+      description:
+        "attach another disk image after the root (/dev/vdb, …); writable unless :ro (firectl's flag)",
+    },
+    "firecracker-binary": {
+      type: "string",
+      valueName: "PATH",
+      description: "Firecracker: run this binary instead of the firecracker on PATH",
+    },
+    "socket-path": {
+      type: "string",
+      valueName: "PATH",
+      description: "Firecracker: where its API socket is created (default <machine dir>/fc.sock)",
+    },
     json: { type: "boolean", description: "with -d: print the machine record as JSON" },
     insecure: {
       type: "boolean",
@@ -254,11 +297,6 @@ const command: CommandDef = {
     "--prefix": "not available: Kiln prints the console as the guest writes it",
     "--memory-size": "Kiln's spelling is -M/--memory",
     "--vcpus": "Kiln's spelling is --cpus",
-    "--add-drive": "not available yet: Kiln attaches one disk, --rootfs IMAGE",
-    "--firecracker-binary":
-      "not available yet: Kiln runs the firecracker found on PATH (put yours first on PATH)",
-    "--socket-path":
-      "not available yet: the API socket is fc.sock in the machine's directory (kiln inspect NAME)",
     "--kernel-opts": "Kiln's spelling is -a/--kernel-arg ARG (repeatable)",
     "--kernel": "give the kernel file as the argument: kiln run KERNEL",
     "--root-drive": "Kiln's spelling is --rootfs IMAGE",
@@ -343,7 +381,10 @@ examples:
       appArgs: ctx.rest.length > 0 ? ctx.rest : (pkg?.cmd ?? []),
       publish: [...(linux?.publish ?? []), ...list(ctx, "publish"), ...list(ctx, "port")],
       noAccel: bool(ctx, "no-accel") || bool(ctx, "disable-acceleration"),
-      vsock: str(ctx, "vsock"),
+      ...vsockFlags(ctx),
+      drives: list(ctx, "add-drive"),
+      firecrackerBinary: str(ctx, "firecracker-binary"),
+      socketPath: str(ctx, "socket-path"),
     });
     checkArch(str(ctx, "arch"), plan.base.architecture, plan.base.kernel);
     if (bool(ctx, "symbolic")) plan.base.kernel = symbolicImage(plan.base.kernel);

@@ -5,7 +5,7 @@
  * the QEMU alternative named, and runs the process (`process.ts`).
  */
 
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
@@ -90,9 +90,18 @@ export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): Fi
     bootArgs: firecrackerBootArgs(spec),
     vcpuCount: spec.cpus,
     memMiB: spec.memMiB,
-    drives: spec.rootfs
-      ? [{ id: "rootfs", pathOnHost: spec.rootfs, isRoot: true, readOnly: rootfsReadOnly(spec) }]
-      : [],
+    drives: [
+      ...(spec.rootfs
+        ? [{ id: "rootfs", pathOnHost: spec.rootfs, isRoot: true, readOnly: rootfsReadOnly(spec) }]
+        : []),
+      // firectl names its --add-drive drives 1, 2…; Kiln's ids say what they are.
+      ...(spec.drives ?? []).map((d, i) => ({
+        id: `drive${i + 1}`,
+        pathOnHost: d.path,
+        isRoot: false,
+        readOnly: d.readOnly,
+      })),
+    ],
     networkInterfaces:
       spec.network === "tap" || spec.network === "bridge"
         ? [{ id: "eth0", hostDevName: networkDeviceFor(spec) }]
@@ -101,7 +110,14 @@ export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): Fi
     metrics: { metricsPath: join(instanceDir, FIRECRACKER_FILES.metrics) },
     // Firecracker's vsock is its own (no vhost): guest ports are reached through
     // this Unix socket, which Firecracker creates; see `vsockSocketFor`.
-    ...(spec.vsock ? { vsock: { guestCid: spec.vsock.guestCid, udsPath: vsockSocketFor(instanceDir) } } : {}),
+    ...(spec.vsock
+      ? {
+          vsock: {
+            guestCid: spec.vsock.guestCid,
+            udsPath: spec.vsock.hostPath ?? vsockSocketFor(instanceDir),
+          },
+        }
+      : {}),
   };
 }
 
@@ -125,7 +141,18 @@ export interface FirecrackerDriverOptions {
 /** Create a Firecracker driver. */
 export function createFirecrackerDriver(options: FirecrackerDriverOptions = {}): VmmDriver {
   const available = async (spec: MachineSpec, env: NodeJS.ProcessEnv = process.env): Promise<string> => {
-    const bin = which("firecracker", env.PATH ?? "");
+    const given = spec.firecracker?.binary;
+    if (given !== undefined) {
+      try {
+        accessSync(given, constants.X_OK);
+      } catch (e) {
+        throw new KilnError("TOOL_MISSING", `--firecracker-binary ${given} is not an executable file`, {
+          hint: "give the path of a firecracker release binary, or leave the flag out to use the one on PATH",
+          cause: e,
+        });
+      }
+    }
+    const bin = given ?? which("firecracker", env.PATH ?? "");
     if (!bin) {
       // The QEMU alternative only holds if QEMU can load the image: Unikraft's
       // fc images (no PVH note) need the project's qemu target instead.
@@ -171,6 +198,7 @@ export function createFirecrackerDriver(options: FirecrackerDriverOptions = {}):
         mode: options.mode ?? "api",
         env,
         id: instanceIdFor(spec.name),
+        ...(spec.firecracker?.apiSocket !== undefined ? { apiSocket: spec.firecracker.apiSocket } : {}),
       });
       return {
         pid: launched.pid,

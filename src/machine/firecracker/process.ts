@@ -8,8 +8,8 @@
  * keeps the shell's pid, so `vmm.pid` is Firecracker's own pid, and the
  * console lands in `console.log` whether or not Kiln is still attached.
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KilnError } from "../../core/errors.js";
 import { tail } from "../../core/exec.js";
@@ -42,6 +42,29 @@ export interface FirecrackerLaunchOptions {
   env?: NodeJS.ProcessEnv;
   /** Firecracker's `--id` (the instance name). */
   id?: string;
+  /**
+   * The API socket (`--socket-path`, as firectl names it); default
+   * `<instanceDir>/fc.sock`. Elsewhere, `fc.sock` becomes a symbolic link to
+   * it, so `kiln stop` (which knows only the instance directory) still finds it.
+   */
+  apiSocket?: string;
+}
+
+/**
+ * Remove a socket Firecracker will bind (it refuses a path that exists, as a
+ * stale socket from an earlier run would). Inside the instance directory
+ * everything is Kiln's; elsewhere (`--socket-path`, `--vsock-path`) only a
+ * socket is removed, never a user's file.
+ */
+async function clearSocketPath(path: string, what: string, instanceDir: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (st === undefined) return;
+  if (dirname(path) !== instanceDir && !st.isSocket()) {
+    throw new KilnError("SOCKET_PATH_TAKEN", `${what} ${path} exists and is not a socket`, {
+      hint: "Firecracker creates the socket itself: give a path that does not exist yet",
+    });
+  }
+  await rm(path, { force: true });
 }
 
 export interface LaunchedFirecracker {
@@ -84,7 +107,8 @@ export async function launchFirecracker(
   const mode = options.mode ?? "api";
   // Plan first: invalid input fails here, before any process exists.
   const requests = mode === "api" ? planFirecrackerRequests(spec) : [];
-  const socketPath = join(instanceDir, FIRECRACKER_FILES.apiSocket);
+  const defaultSocket = join(instanceDir, FIRECRACKER_FILES.apiSocket);
+  const socketPath = options.apiSocket ?? defaultSocket;
   const argv = [options.binary, "--api-sock", socketPath];
   if (options.id) argv.push("--id", options.id);
   if (mode === "config-file") {
@@ -96,8 +120,12 @@ export async function launchFirecracker(
   // an API socket path (and a vsock uds_path: it binds it) that already exists.
   for (const p of [spec.logger?.logPath, spec.metrics?.metricsPath])
     if (p) await writeFile(p, "", { flag: "a" });
-  await rm(socketPath, { force: true });
-  if (spec.vsock) await rm(spec.vsock.udsPath, { force: true });
+  await clearSocketPath(socketPath, "the API socket", instanceDir);
+  if (socketPath !== defaultSocket) {
+    await rm(defaultSocket, { force: true });
+    await symlink(socketPath, defaultSocket);
+  }
+  if (spec.vsock) await clearSocketPath(spec.vsock.udsPath, "the vsock socket", instanceDir);
   await writeFile(join(instanceDir, INSTANCE_FILES.consoleLog), "", { flag: "a" });
 
   const sup = await spawnSupervised(

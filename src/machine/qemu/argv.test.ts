@@ -261,3 +261,28 @@ test("-e values go through a config file, not argv, when QEMU's config syntax ca
   });
   assert.equal(qemuKernelConfig(spec({})), undefined);
 });
+
+test("--add-drive disks follow the root disk, raw, read-only with readonly=on; a comma in a path is doubled", () => {
+  const argv = buildQemuArgv(
+    spec({
+      rootfs: "/k/root.ext4",
+      drives: [
+        { path: "/k/data,1.img", readOnly: true },
+        { path: "/k/scratch.img", readOnly: false },
+      ],
+    }),
+    host,
+  );
+  const drives = argv.filter((_, i) => argv[i - 1] === "-drive" || argv[i - 1] === "-device");
+  assert.deepEqual(
+    drives.filter((a) => /rootfs|drive\d/.test(a)),
+    [
+      "file=/k/root.ext4,if=none,id=rootfs,format=raw",
+      "virtio-blk-pci,drive=rootfs",
+      "file=/k/data,,1.img,if=none,id=drive1,format=raw,readonly=on",
+      "virtio-blk-pci,drive=drive1",
+      "file=/k/scratch.img,if=none,id=drive2,format=raw",
+      "virtio-blk-pci,drive=drive2",
+    ],
+  );
+});

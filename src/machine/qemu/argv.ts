@@ -293,6 +293,16 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
       `${dev("virtio-blk")},drive=rootfs`,
     );
   }
+  // Extra disks (`--add-drive`) follow the root in PCI/MMIO order, so the guest sees them as
+  // vdb, vdc… as firectl's drives follow Firecracker's root drive.
+  (spec.drives ?? []).forEach((d, i) => {
+    argv.push(
+      "-drive",
+      `file=${drivePath(d.path)},if=none,id=drive${i + 1},format=raw${d.readOnly ? ",readonly=on" : ""}`,
+      "-device",
+      `${dev("virtio-blk")},drive=drive${i + 1}`,
+    );
+  });
   spec.volumes.forEach((v, i) => {
     argv.push(
       "-fsdev",
