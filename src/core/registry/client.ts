@@ -103,7 +103,7 @@ export class RegistryClient {
         continue;
       }
       if (res.ok || req.allow?.includes(res.status)) return res;
-      throw await this.statusError(res, repo, method, path);
+      throw await this.statusError(res, repo, method, path, req.actions ?? "pull");
     }
   }
 
@@ -199,7 +199,13 @@ export class RegistryClient {
     await new Promise((r) => setTimeout(r, ms));
   }
 
-  private async statusError(res: Response, repo: string, method: string, path: string): Promise<KilnError> {
+  private async statusError(
+    res: Response,
+    repo: string,
+    method: string,
+    path: string,
+    actions: string,
+  ): Promise<KilnError> {
     const text = await res.text().catch(() => "");
     let detail = "";
     try {
@@ -211,6 +217,24 @@ export class RegistryClient {
     }
     const what = `${this.registry}/${repo}`;
     const where = path.replace(/^https?:\/\/[^/]+/, "").replace(/\?.*$/, "");
+    const challenge = parseBearerChallenge(res.headers.get("www-authenticate") ?? "");
+    if (res.status === 401 && challenge?.error === "insufficient_scope") {
+      // A token was issued but without the actions asked (distribution's token
+      // access controller answers 401 insufficient_scope, docs/spec/auth/token.md).
+      const scope = challenge.scope ?? `repository:${repo}:${actions}`;
+      return new KilnError(
+        "REGISTRY_DENIED",
+        `${what}: the token service ${challenge.realm ? new URL(challenge.realm).origin : ""} did not grant "${scope}" to ${this.creds ? `the account from ${this.creds.source}` : "anonymous access"} (${method} ${where}, HTTP 401 insufficient_scope)`.replace(
+          / {2}/g,
+          " ",
+        ),
+        {
+          hint: /push/.test(scope)
+            ? "the account may pull but not push to this repository: use an account with write access"
+            : "the account has no access to this repository",
+        },
+      );
+    }
     if (res.status === 401) {
       return new KilnError(
         "REGISTRY_UNAUTHORIZED",
