@@ -32,6 +32,8 @@ export interface RegistryOptions {
   basic?: { user: string; password: string };
   /** Token authentication: the token server's realm, service, issuer and certificate. */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Storage in read-only maintenance mode: pushes are refused (HTTP 405). */
+  readOnly?: boolean;
   /** Serve HTTPS with this certificate and key (PEM files). */
   tls?: { certificate: string; key: string };
 }
@@ -49,6 +51,7 @@ export async function startRegistry(dir: string, opts: RegistryOptions = {}): Pr
     "storage:",
     "  filesystem:",
     `    rootdirectory: ${storage}`,
+    ...(opts.readOnly ? ["  maintenance:", "    readonly:", "      enabled: true"] : []),
     "http:",
     `  addr: 127.0.0.1:${port}`,
   ];

@@ -344,7 +344,15 @@ export class RegistryClient {
         { hint: m ? "check the name and tag (kiln pkg ls lists local packages)" : undefined },
       );
     }
-    return new KilnError("REGISTRY_HTTP", `${what}: ${method} ${where} answered HTTP ${res.status}${detail}`);
+    return new KilnError(
+      "REGISTRY_HTTP",
+      `${what}: ${method} ${where} answered HTTP ${res.status}${detail}${res.status === 405 && res.headers.get("allow") ? ` (allowed: ${res.headers.get("allow")})` : ""}`,
+      {
+        ...(res.status === 405
+          ? { hint: "the registry does not allow this operation (read-only, or a pull-through cache)" }
+          : {}),
+      },
+    );
   }
 
   private unreachable(url: string, e: unknown): KilnError {
