@@ -117,15 +117,20 @@ export async function pullPackage(
     ? await Promise.all(wanted.map((m) => fetchManifest(client, ref, m.digest)))
     : [top];
   for (const child of children) {
-    const m = child.doc as { config?: Descriptor; layers?: Descriptor[] };
-    if (!Array.isArray(m.layers)) {
+    const m = child.doc as {
+      config?: Descriptor;
+      layers?: Descriptor[];
+      annotations?: Record<string, string>;
+    };
+    const layers = m.layers;
+    if (!Array.isArray(layers)) {
       throw new KilnError(
         "PKG_WRONG_KIND",
         `${canonical}: ${child.desc.digest} is not an image manifest (no "layers")`,
       );
     }
-    for (const blob of [...(m.config ? [m.config] : []), ...m.layers]) {
-      if (blob === m.layers[0]) await refuseContainerImage(store, canonical, child.desc, m);
+    for (const blob of [...(m.config ? [m.config] : []), ...layers]) {
+      if (blob === layers[0]) await refuseContainerImage(store, canonical, child.desc, { ...m, layers });
       if (await store.hasBlob(blob.digest)) continue;
       downloaded += await downloadBlob(store, client, ref, blob, (done) => {
         progress?.update(`${canonical}: ${formatBytes(downloaded + done)}`);
