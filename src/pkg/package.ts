@@ -7,6 +7,7 @@
  * file. urunc's annotations ride along, so containerd + urunc run it as is.
  */
 import { Readable } from "node:stream";
+import { pack } from "tar-stream";
 import { KilnError } from "../core/errors.js";
 import { type Descriptor, MEDIA, type Platform } from "../core/registry/oci.js";
 import {
@@ -216,7 +217,7 @@ export async function packageKernel(store: PackageStore, input: PackageInput): P
 
 /** A tar stream of one small file made from text. */
 async function jsonTar(text: string, dst: string): Promise<Readable> {
-  const { pack } = await import("tar-stream");
+  // A static import: the bundled CLI's dynamic import of this CommonJS module had no `pack`.
   const p = pack();
   p.entry({ name: dst, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: "", gname: "" }, text);
   p.finalize();

@@ -18,6 +18,7 @@ import { RegistryClient, type RegistryClientOptions } from "../core/registry/cli
 import { type Descriptor, isIndex, MANIFEST_ACCEPT, MEDIA, sha256Digest } from "../core/registry/oci.js";
 import { formatImageReference, type ImageReference } from "../core/registry/reference.js";
 import { formatBytes } from "../core/units.js";
+import { ANNOTATION, PKG_MEDIA } from "./media.js";
 import { parsePackageReference } from "./platform.js";
 import type { PackageStore } from "./store.js";
 
@@ -116,14 +117,20 @@ export async function pullPackage(
     ? await Promise.all(wanted.map((m) => fetchManifest(client, ref, m.digest)))
     : [top];
   for (const child of children) {
-    const m = child.doc as { config?: Descriptor; layers?: Descriptor[] };
-    if (!Array.isArray(m.layers)) {
+    const m = child.doc as {
+      config?: Descriptor;
+      layers?: Descriptor[];
+      annotations?: Record<string, string>;
+    };
+    const layers = m.layers;
+    if (!Array.isArray(layers)) {
       throw new KilnError(
         "PKG_WRONG_KIND",
         `${canonical}: ${child.desc.digest} is not an image manifest (no "layers")`,
       );
     }
-    for (const blob of [...(m.config ? [m.config] : []), ...m.layers]) {
+    for (const blob of [...(m.config ? [m.config] : []), ...layers]) {
+      if (blob === layers[0]) await refuseContainerImage(store, canonical, child.desc, { ...m, layers });
       if (await store.hasBlob(blob.digest)) continue;
       downloaded += await downloadBlob(store, client, ref, blob, (done) => {
         progress?.update(`${canonical}: ${formatBytes(downloaded + done)}`);
@@ -137,6 +144,40 @@ export async function pullPackage(
   await store.setRef(canonical, top.desc);
   progress?.done(`${canonical}: ${manifests.length} manifest(s), ${formatBytes(downloaded)} downloaded`);
   return { ref: canonical, digest: top.desc.digest, manifests, downloadedBytes: downloaded };
+}
+
+/** Operating systems of container images (OCI image-spec config `os`); packages carry a VMM platform. */
+const CONTAINER_OS = new Set(["linux", "windows", "freebsd", "darwin"]);
+
+/**
+ * Refuse, before its layers are downloaded, an image that is a container
+ * image rather than a kernel package: config `os` a container OS (packages
+ * say `qemu`, `fc`, `xen`), no layer annotated or typed as a kernel, and no
+ * urunc annotations (urunc's own images say `linux` so containerd picks them).
+ */
+async function refuseContainerImage(
+  store: PackageStore,
+  ref: string,
+  desc: Descriptor,
+  m: { config?: Descriptor; layers: Descriptor[]; annotations?: Record<string, string> },
+): Promise<void> {
+  if (!m.config || !(await store.hasBlob(m.config.digest))) return;
+  const config = await store
+    .readJson<{ os?: string; config?: { Labels?: Record<string, string> } }>(m.config.digest)
+    .catch(() => undefined);
+  if (!config?.os || !CONTAINER_OS.has(config.os)) return;
+  const kernelLayer = m.layers.some(
+    (l) => l.annotations?.[ANNOTATION.kernelImage] !== undefined || l.mediaType === PKG_MEDIA.unikraftKernel,
+  );
+  const urunc = m.annotations?.[ANNOTATION.uruncBinary] ?? config.config?.Labels?.[ANNOTATION.uruncBinary];
+  if (kernelLayer || urunc !== undefined) return;
+  throw new KilnError(
+    "PKG_WRONG_KIND",
+    `${ref}: ${desc.digest} is a container image (os "${config.os}", no kernel layer), not a unikernel or microVM package; nothing was downloaded beyond its config`,
+    {
+      hint: `a container image is a root filesystem: kiln rootfs build docker://${ref} -o rootfs.ext4, then kiln run KERNEL --rootfs rootfs.ext4`,
+    },
+  );
 }
 
 const RESUMABLE = new Set([

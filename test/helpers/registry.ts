@@ -1,12 +1,13 @@
 /**
  * Debian's `docker-registry` (distribution) on 127.0.0.1 for tests: plain, or
  * behind HTTP Basic auth from an htpasswd file (bcrypt, made with apache2-utils'
- * `htpasswd -B`, as distribution's `auth.htpasswd` requires).
+ * `htpasswd -B`, as distribution's `auth.htpasswd` requires), or behind a token
+ * server (`auth.token`, see token-server.ts), over HTTP or HTTPS (`http.tls`).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { join } from "node:path";
 
 export async function freePort(): Promise<number> {
@@ -26,11 +27,19 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** Start a registry in `dir`; with `auth`, it demands those Basic credentials. */
-export async function startRegistry(
-  dir: string,
-  auth?: { user: string; password: string },
-): Promise<TestRegistry> {
+export interface RegistryOptions {
+  /** HTTP Basic credentials the registry demands (htpasswd). */
+  basic?: { user: string; password: string };
+  /** Token authentication: the token server's realm, service, issuer and certificate. */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Storage in read-only maintenance mode: pushes are refused (HTTP 405). */
+  readOnly?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls?: { certificate: string; key: string };
+}
+
+/** Start a registry in `dir`, plain or with the authentication and TLS of `opts`. */
+export async function startRegistry(dir: string, opts: RegistryOptions = {}): Promise<TestRegistry> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const storage = join(dir, "storage");
@@ -42,13 +51,19 @@ export async function startRegistry(
     "storage:",
     "  filesystem:",
     `    rootdirectory: ${storage}`,
+    ...(opts.readOnly ? ["  maintenance:", "    readonly:", "      enabled: true"] : []),
     "http:",
     `  addr: 127.0.0.1:${port}`,
   ];
-  if (auth) {
+  if (opts.tls) lines.push("  tls:", `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`);
+  if (opts.basic) {
     const htpasswd = join(dir, "htpasswd");
-    writeFileSync(htpasswd, execFileSync("htpasswd", ["-nbB", auth.user, auth.password]));
+    writeFileSync(htpasswd, execFileSync("htpasswd", ["-nbB", opts.basic.user, opts.basic.password]));
     lines.push("auth:", "  htpasswd:", "    realm: kiln-test", `    path: ${htpasswd}`);
+  } else if (opts.token) {
+    const t = opts.token;
+    lines.push("auth:", "  token:", `    realm: ${t.realm}`, `    service: ${t.service}`);
+    lines.push(`    issuer: ${t.issuer}`, `    rootcertbundle: ${t.rootCertBundle}`);
   }
   writeFileSync(config, `${lines.join("\n")}\n`);
   const proc = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
@@ -58,10 +73,17 @@ export async function startRegistry(
     await new Promise((r) => proc.once("close", r));
   };
   for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
-      (r) => r.status === 200 || r.status === 401,
-      () => false,
-    );
+    const up = opts.tls
+      ? await new Promise<boolean>((r) => {
+          const s = connect(port, "127.0.0.1", () => {
+            s.destroy();
+            r(true);
+          }).on("error", () => r(false));
+        })
+      : await fetch(`http://127.0.0.1:${port}/v2/`).then(
+          (r) => r.status === 200 || r.status === 401,
+          () => false,
+        );
     if (up) return { port, host: `127.0.0.1:${port}`, proc, storage, stop };
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -226,7 +226,7 @@ test("basic auth: credentials from the Docker config file; none or wrong ones ar
   skip,
 }, async (t) => {
   const dir = scratchDir(t);
-  const reg = await startRegistry(join(dir, "reg"), { user: "kiln", password: "s3cret" });
+  const reg = await startRegistry(join(dir, "reg"), { basic: { user: "kiln", password: "s3cret" } });
   t.after(() => reg.stop());
   const kernel = buildMultibootStandin(dir);
   const ref = `${reg.host}/private/mb:1`;

@@ -19,7 +19,10 @@ const command: CommandDef = {
       valueName: "ARCH",
       description: "only this architecture's (x86_64, arm64)",
     },
-    insecure: { type: "boolean", description: "plain HTTP to a registry that is not localhost/127.0.0.1" },
+    insecure: {
+      type: "boolean",
+      description: "HTTPS without certificate verification, else plain HTTP (docker's insecure registries)",
+    },
     json: { type: "boolean", description: "print the result as JSON" },
   },
   details:

@@ -12,7 +12,10 @@ const command: CommandDef = {
   maxPositionals: 1,
   options: {
     to: { type: "string", valueName: "REF", description: "push under this reference instead" },
-    insecure: { type: "boolean", description: "plain HTTP to a registry that is not localhost/127.0.0.1" },
+    insecure: {
+      type: "boolean",
+      description: "HTTPS without certificate verification, else plain HTTP (docker's insecure registries)",
+    },
     "chunk-size": {
       type: "string",
       valueName: "SIZE",

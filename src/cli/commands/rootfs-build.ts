@@ -78,7 +78,8 @@ const command: CommandDef = {
     },
     "insecure-registry": {
       type: "boolean",
-      description: "plain HTTP to the registry (always so for 127.0.0.1/localhost)",
+      description:
+        "HTTPS without certificate verification, else plain HTTP (docker's insecure registries); 127.0.0.1/localhost fall back to plain HTTP without it",
     },
     json: { type: "boolean", description: "print the result as JSON" },
   },

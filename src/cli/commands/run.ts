@@ -264,7 +264,8 @@ const command: CommandDef = {
     json: { type: "boolean", description: "with -d: print the machine record as JSON" },
     insecure: {
       type: "boolean",
-      description: "pulling a package: plain HTTP to a registry that is not localhost/127.0.0.1",
+      description:
+        "pulling a package: HTTPS without certificate verification, else plain HTTP (docker's insecure registries)",
     },
     // KraftKit's spellings (kraft run --help), same meanings.
     port: {

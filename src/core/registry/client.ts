@@ -9,10 +9,22 @@
 import type { Readable } from "node:stream";
 import { KilnError } from "../errors.js";
 import { findCredentials, type RegistryCredentials } from "./auth.js";
-import { parseBearerChallenge, registryBaseUrl } from "./reference.js";
+import { parseBearerChallenge } from "./reference.js";
+import {
+  isNotTlsError,
+  isTlsError,
+  type RegistryEndpoint,
+  registryCAs,
+  registryEndpoints,
+  rootReason,
+  trustedCAs,
+} from "./transport.js";
 
 export interface RegistryClientOptions {
-  /** Plain HTTP for a registry that is not on localhost/127.0.0.1 (docker's insecure-registries). */
+  /**
+   * docker's insecure-registries: HTTPS without certificate verification, then
+   * plain HTTP (localhost/127.0.0.1 fall back to plain HTTP without it).
+   */
   insecure?: boolean;
   signal?: AbortSignal;
   /** Environment for the Docker config file and credential helpers. */
@@ -44,6 +56,13 @@ export interface RegistryRequest {
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRY_ERRNO = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 
+type FetchFn = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** An endpoint with the fetch that reaches it (Node's own, or undici's with a TLS-configured Agent). */
+interface Connection extends RegistryEndpoint {
+  fetch: FetchFn;
+}
+
 function errCode(e: unknown): string | undefined {
   const c = (e as { cause?: { code?: string } }).cause;
   return c?.code ?? (e as { code?: string }).code;
@@ -51,7 +70,10 @@ function errCode(e: unknown): string | undefined {
 
 /** A client for one registry; it keeps tokens per scope for its lifetime. */
 export class RegistryClient {
-  readonly base: string;
+  private connectionList?: Promise<Connection[]>;
+  private chosen?: Connection;
+  /** The endpoint tried last when none answered yet (named in errors). */
+  private tried?: RegistryEndpoint;
   private creds: RegistryCredentials | null | undefined;
   private credsLooked = false;
   private basicWanted = false;
@@ -61,16 +83,69 @@ export class RegistryClient {
     readonly registry: string,
     private readonly opts: RegistryClientOptions = {},
   ) {
-    this.base = registryBaseUrl(registry, opts.insecure);
     this.creds = opts.credentials;
     this.credsLooked = opts.credentials !== undefined;
   }
 
+  /** The registry's base URL: the endpoint that answered, else the first one to try. */
+  get base(): string {
+    return (
+      this.chosen?.base ?? this.tried?.base ?? registryEndpoints(this.registry, this.opts.insecure)[0]!.base
+    );
+  }
+
   /** `/v2/<repo>/<path>`, or an absolute URL (an upload's `Location`) resolved against the registry. */
-  url(repo: string, path: string): string {
+  url(repo: string, path: string, base = this.base): string {
     if (/^https?:\/\//.test(path)) return path;
-    if (path.startsWith("/")) return `${this.base}${path}`;
-    return `${this.base}/v2/${repo}/${path}`;
+    if (path.startsWith("/")) return `${base}${path}`;
+    return `${base}/v2/${repo}/${path}`;
+  }
+
+  private connections(): Promise<Connection[]> {
+    this.connectionList ??= (async () => {
+      const env = this.opts.env ?? process.env;
+      const extra = await registryCAs(this.registry, env);
+      return await Promise.all(
+        registryEndpoints(this.registry, this.opts.insecure).map(async (ep): Promise<Connection> => {
+          if (!ep.base.startsWith("https:") || (ep.verify && !extra)) {
+            return { ...ep, fetch: globalThis.fetch };
+          }
+          // Node's fetch takes no TLS options: undici's own Agent carries them.
+          const undici = await import("undici");
+          const ca = ep.verify ? await trustedCAs(extra!.pems, env) : undefined;
+          const dispatcher = new undici.Agent({
+            connect: { rejectUnauthorized: ep.verify, ...(ca ? { ca } : {}) },
+          });
+          const f = undici.fetch as unknown as FetchFn;
+          return { ...ep, fetch: (url, init) => f(url, { ...init, dispatcher } as RequestInit) };
+        }),
+      );
+    })();
+    return this.connectionList;
+  }
+
+  /**
+   * Fetch over the chosen connection; before one answered, try each in turn,
+   * moving on only for the failures the endpoint allows (docker's fallback).
+   */
+  private async fetchVia(repo: string, path: string, init: RequestInit, fresh: () => RequestInit) {
+    if (this.chosen) return await this.chosen.fetch(this.url(repo, path, this.chosen.base), init);
+    const list = await this.connections();
+    for (let i = 0; ; i++) {
+      const c = list[i]!;
+      this.tried = c;
+      try {
+        const res = await c.fetch(this.url(repo, path, c.base), i === 0 ? init : fresh());
+        this.chosen = c;
+        return res;
+      } catch (e) {
+        const falls =
+          c.fallbackOn === "tls"
+            ? isTlsError(e) || isNotTlsError(e)
+            : c.fallbackOn === "not-tls" && (isNotTlsError(e) || errCode(e) === "ECONNREFUSED");
+        if (!falls || i + 1 >= list.length) throw e;
+      }
+    }
   }
 
   /** Send a request, authenticating and retrying as needed; throws a `REGISTRY_*` KilnError. */
@@ -103,7 +178,7 @@ export class RegistryClient {
         continue;
       }
       if (res.ok || req.allow?.includes(res.status)) return res;
-      throw await this.statusError(res, repo, method, path);
+      throw await this.statusError(res, repo, method, path, req.actions ?? "pull");
     }
   }
 
@@ -118,16 +193,19 @@ export class RegistryClient {
     if (req.accept) headers.accept = req.accept;
     const auth = this.authorization(scopes);
     if (auth) headers.authorization = auth;
-    const body = typeof req.body === "function" ? req.body() : req.body;
-    return await fetch(this.url(repo, path), {
-      method,
-      headers,
-      redirect: "follow",
-      signal: this.opts.signal,
-      ...(body !== undefined
-        ? { body: body as unknown as NonNullable<RequestInit["body"]>, duplex: "half" }
-        : {}),
-    } as RequestInit);
+    const init = (): RequestInit => {
+      const body = typeof req.body === "function" ? req.body() : req.body;
+      return {
+        method,
+        headers,
+        redirect: "follow",
+        signal: this.opts.signal,
+        ...(body !== undefined
+          ? { body: body as unknown as NonNullable<RequestInit["body"]>, duplex: "half" }
+          : {}),
+      } as RequestInit;
+    };
+    return await this.fetchVia(repo, path, init(), init);
   }
 
   private authorization(scopes: string[]): string | undefined {
@@ -177,7 +255,9 @@ export class RegistryClient {
     }
     let res: Response;
     try {
-      res = await fetch(url, { headers, signal: this.opts.signal });
+      // The realm is reached with the registry's TLS settings (docker uses one transport for both).
+      const f = url.protocol === "https:" && this.chosen ? this.chosen.fetch : globalThis.fetch;
+      res = await f(url, { headers, signal: this.opts.signal });
     } catch (e) {
       throw this.unreachable(url.href, e);
     }
@@ -199,7 +279,13 @@ export class RegistryClient {
     await new Promise((r) => setTimeout(r, ms));
   }
 
-  private async statusError(res: Response, repo: string, method: string, path: string): Promise<KilnError> {
+  private async statusError(
+    res: Response,
+    repo: string,
+    method: string,
+    path: string,
+    actions: string,
+  ): Promise<KilnError> {
     const text = await res.text().catch(() => "");
     let detail = "";
     try {
@@ -211,6 +297,24 @@ export class RegistryClient {
     }
     const what = `${this.registry}/${repo}`;
     const where = path.replace(/^https?:\/\/[^/]+/, "").replace(/\?.*$/, "");
+    const challenge = parseBearerChallenge(res.headers.get("www-authenticate") ?? "");
+    if (res.status === 401 && challenge?.error === "insufficient_scope") {
+      // A token was issued but without the actions asked (distribution's token
+      // access controller answers 401 insufficient_scope, docs/spec/auth/token.md).
+      const scope = challenge.scope ?? `repository:${repo}:${actions}`;
+      return new KilnError(
+        "REGISTRY_DENIED",
+        `${what}: the token service ${challenge.realm ? new URL(challenge.realm).origin : ""} did not grant "${scope}" to ${this.creds ? `the account from ${this.creds.source}` : "anonymous access"} (${method} ${where}, HTTP 401 insufficient_scope)`.replace(
+          / {2}/g,
+          " ",
+        ),
+        {
+          hint: /push/.test(scope)
+            ? "the account may pull but not push to this repository: use an account with write access"
+            : "the account has no access to this repository",
+        },
+      );
+    }
     if (res.status === 401) {
       return new KilnError(
         "REGISTRY_UNAUTHORIZED",
@@ -240,22 +344,31 @@ export class RegistryClient {
         { hint: m ? "check the name and tag (kiln pkg ls lists local packages)" : undefined },
       );
     }
-    return new KilnError("REGISTRY_HTTP", `${what}: ${method} ${where} answered HTTP ${res.status}${detail}`);
+    return new KilnError(
+      "REGISTRY_HTTP",
+      `${what}: ${method} ${where} answered HTTP ${res.status}${detail}${res.status === 405 && res.headers.get("allow") ? ` (allowed: ${res.headers.get("allow")})` : ""}`,
+      {
+        ...(res.status === 405
+          ? { hint: "the registry does not allow this operation (read-only, or a pull-through cache)" }
+          : {}),
+      },
+    );
   }
 
   private unreachable(url: string, e: unknown): KilnError {
-    const code = errCode(e);
-    const cause = (e as { cause?: { message?: string } }).cause;
-    const why = code ?? cause?.message ?? (e as Error).message;
-    if (/CERT|SSL|TLS|SELF_SIGNED|wrong version number|packet length/i.test(`${code} ${cause?.message}`)) {
-      return new KilnError("REGISTRY_TLS", `TLS with registry ${this.registry} (${url}) failed: ${why}`, {
+    const why = rootReason(e) || (e as Error).message;
+    if (url.startsWith("https:") && isTlsError(e)) {
+      const host = this.registry;
+      return new KilnError("REGISTRY_TLS", `TLS with registry ${host} (${url}) failed: ${why}`, {
         cause: e,
-        hint: "a registry that speaks plain HTTP needs --insecure; a private CA goes in NODE_EXTRA_CA_CERTS",
+        hint: this.opts.insecure
+          ? "the registry's TLS handshake failed even without verification"
+          : `to trust the registry's certificate, put its CA in ~/.config/containers/certs.d/${host}/ca.crt (or /etc/docker/certs.d/${host}/, or a file named by NODE_EXTRA_CA_CERTS); --insecure skips verification`,
       });
     }
     return new KilnError("REGISTRY_UNREACHABLE", `cannot reach registry ${this.registry} (${url}): ${why}`, {
       cause: e,
-      hint: "check the name and the network; a registry on localhost/127.0.0.1 is spoken to over plain HTTP",
+      hint: "check the name, the port and the network (is the registry running?)",
     });
   }
 }
