@@ -9,7 +9,11 @@
  *
  * Each configuration is built cold, in a fresh KILN_HOME (no ccache:
  * CCACHE_DISABLE=1), with -j$(nproc). Firecracker's configuration takes
- * about 26 minutes on 2 cores.
+ * about 26 minutes on 2 cores. `uptime` is printed before and after, since the
+ * figures mean little without the host's load. KILN_BENCH_KEEP=1 keeps the
+ * work directory (the extracted tree and each configuration's KILN_HOME, whose
+ * cached kernels the opt-in tests can reuse through KILN_TEST_LINUX_SOURCE and
+ * KILN_TEST_KERNEL_HOME).
  *
  *   npm run build && npm run bench:kernel
  */
@@ -37,6 +41,10 @@ for (const [what, p] of [
   }
 }
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-kernel-"));
+const keep = Boolean(process.env.KILN_BENCH_KEEP);
+const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim();
+console.log(`uptime before: ${uptime()}`);
+if (keep) console.log(`work directory (kept): ${work}`);
 const jobs = String(availableParallelism());
 const env = { ...process.env, NO_COLOR: "1", CCACHE_DISABLE: "1" };
 
@@ -95,7 +103,10 @@ async function measure(name: string, configArgs: string[]): Promise<Row> {
     { env: { ...env, KILN_HOME: home }, killOnMarker: false },
   );
   if (boot.markerMs === undefined) throw new Error(`${name}: no marker\n${boot.out.slice(-3000)}`);
-  return { buildMs: built.ms, sizeBytes: statSync(vmlinux).size, bootMs: boot.markerMs };
+  const row = { buildMs: built.ms, sizeBytes: statSync(vmlinux).size, bootMs: boot.markerMs };
+  // Each configuration's figures as soon as they exist: the whole run takes most of an hour.
+  console.log(`${name}: ${JSON.stringify(row)} (${uptime()})`);
+  return row;
 }
 
 // The tree is extracted once, before any clock starts; both configurations build it out of tree.
@@ -133,6 +144,7 @@ try {
   console.log(
     `targets: build ratio ≥ 3 (${(fc.buildMs / base.buildMs).toFixed(2)}), cached rebuild ≤ 1000 ms (${again.ms.toFixed(0)})`,
   );
+  console.log(`uptime after: ${uptime()}`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!keep) rmSync(work, { recursive: true, force: true });
 }
