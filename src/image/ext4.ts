@@ -23,6 +23,7 @@ import { exec, requireTool } from "../core/exec.js";
 import type { Reporter } from "../core/output.js";
 import { formatBytes } from "../core/units.js";
 import { ownerInNamespace, userNamespaceView } from "../core/userns.js";
+import { ext4ExpectedAllocatedBytes, watchExt4Image } from "./ext4-progress.js";
 import { type StagedTree, type WalkedEntry, walkTreeSync } from "./tree.js";
 
 export interface MakeExt4Options {
@@ -279,13 +280,25 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
       : { ...process.env, E2FSPROGS_FAKE_TIME: String(opts.epochSec) };
   const progress = opts.reporter?.progress("ext4");
   progress?.update(`mkfs.ext4 (${entries.length} entries)`);
-  await exec(argv, {
-    env,
-    hint:
-      opts.sizeBytes === undefined
-        ? "this may be a Kiln size-estimate bug; retry with a larger --size"
-        : "the content may not fit: give a larger --size",
-  });
+  // mkfs.ext4 -d is silent for minutes on a large tree: watch the image grow (ext4-progress.ts).
+  const stopWatch = progress
+    ? watchExt4Image(
+        opts.output,
+        ext4ExpectedAllocatedBytes(stats.dataBlocks, ext4InodeCount(stats, sizeBytes), sizeBytes),
+        (m) => progress.update(m),
+      )
+    : undefined;
+  try {
+    await exec(argv, {
+      env,
+      hint:
+        opts.sizeBytes === undefined
+          ? "this may be a Kiln size-estimate bug; retry with a larger --size"
+          : "the content may not fit: give a larger --size",
+    });
+  } finally {
+    stopWatch?.();
+  }
   cmds = [...(opts.preCommands ?? []), ...cmds, ...(opts.extraCommands ?? [])];
   if (cmds.length > 0) {
     progress?.update(`debugfs: ${cmds.length} fix-ups`);

@@ -47,6 +47,16 @@ test("busybox with an existing inittab: a getty line is appended once", () => {
   assert.ok(!none.some((o) => o.op === "append"));
 });
 
+test("sysvinit: Debian's commented-out serial getty does not count; an active one does", () => {
+  const debian = "id:2:initdefault:\n#T0:23:respawn:/sbin/getty -L ttyS0 9600 vt100\n";
+  const add = planGuestSetup(facts("sysvinit", debian), {});
+  assert.ok(
+    add.some((o) => o.op === "append" && o.content === "T0:2345:respawn:/sbin/getty -L ttyS0 115200 vt100\n"),
+  );
+  const active = planGuestSetup(facts("sysvinit", "T0:23:respawn:/sbin/getty -L ttyS0 9600 vt100\n"), {});
+  assert.ok(!active.some((o) => o.op === "append"));
+});
+
 test("bad hostname and bad SSH key are refused", () => {
   assert.throws(
     () => planGuestSetup(facts("busybox"), { hostname: "bad_name!" }),

@@ -137,7 +137,13 @@ export function planGuestSetup(facts: GuestFacts, opts: GuestSetupOptions): Gues
       break;
     }
     case "sysvinit":
-      if (!facts.inittab?.split("\n").some((l) => l.includes(` ${tty} `) || l.endsWith(tty))) {
+      // Debian's inittab carries the serial getty commented out (`#T0:23:respawn:/sbin/getty -L ttyS0
+      // 9600 vt100`, sysvinit-core's /usr/share/sysvinit/inittab): only an active line counts.
+      if (
+        !facts.inittab
+          ?.split("\n")
+          .some((l) => !l.trimStart().startsWith("#") && (l.includes(` ${tty} `) || l.endsWith(tty)))
+      ) {
         ops.push({
           op: "append",
           path: "/etc/inittab",
