@@ -139,7 +139,7 @@ test("a built project target runs with the Kraftfile's cmd and env", async (t) =
   );
   copyFileSync(buildMultibootStandin(dir), join(project, ".unikraft/build/app_qemu-x86_64"));
   const r = await runKiln(["run", "-W", project], { env: { KILN_HOME: dir } });
-  assert.match(r.stdout, /cmdline: \S+app_qemu-x86_64 env\.vars=\[ "MODE=test" \] -- exit=4 from-kraftfile/);
+  assert.match(r.stdout, /cmdline: \S+app_qemu-x86_64 env\.vars=\[ 'MODE=test' \] -- exit=4 from-kraftfile/);
   assert.equal(r.code, 4, r.stderr);
 });
 

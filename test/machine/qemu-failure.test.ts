@@ -6,6 +6,9 @@
  * Real QEMU; fast, since QEMU fails at once.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { debianKernel } from "../helpers/guests.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
@@ -55,4 +58,29 @@ test("QEMU's own error reaches the user: Linux guest", async (t) => {
 test("QEMU's own error reaches the user: Unikraft (Multiboot) guest", async (t) => {
   const dir = scratchDir(t);
   await assertExplained(t, buildMultibootStandin(dir), dir);
+});
+
+test("a guest that ends before Kiln sees QEMU's pidfile ran: its exit is reported, not 'QEMU did not start'", async (t) => {
+  const dir = scratchDir(t);
+  const kernel = buildMultibootStandin(dir);
+  // A loaded machine can starve Kiln until QEMU has come and gone (removing its pidfile and QMP
+  // socket). The same, every time: real QEMU through a wrapper that drops -pidfile.
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  const real = execFileSync("sh", ["-c", "command -v qemu-system-x86_64"], { encoding: "utf8" }).trim();
+  writeFileSync(
+    join(bin, "qemu-system-x86_64"),
+    `#!/bin/sh\nfor a; do shift; if [ "$skip" ]; then skip=; continue; fi; [ "$a" = -pidfile ] && { skip=1; continue; }; set -- "$@" "$a"; done\nexec ${real} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const env = { KILN_HOME: join(dir, "home"), PATH: `${bin}:${process.env.PATH}` };
+  const r = await runKiln(["run", "-W", "-n", "fast", kernel, "-a", "exit=5"], { env });
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stdout, /KILN-MULTIBOOT-OK/);
+  assert.doesNotMatch(r.stderr, /did not start/);
+  const ps = JSON.parse((await runKiln(["ps", "-a", "--json"], { env })).stdout) as PsRow[];
+  assert.deepEqual(
+    ps.map((m) => [m.name, m.state, m.exitCode]),
+    [["fast", "exited", 5]],
+  );
 });

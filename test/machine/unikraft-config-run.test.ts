@@ -127,7 +127,7 @@ test("kiln run -v ./rootfs:/ on a built 9pfs-root target: tag fs1 from its .conf
     },
   );
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stdout, /cmdline: \S+ vfs\.fstab=\[ "fs0:\/data:9pfs:::mkmp" \] -- exit=2/);
+  assert.match(r.stdout, /cmdline: \S+ vfs\.fstab=\[ 'fs0:\/data:9pfs:::mkmp' \] -- exit=2/);
   const inspect = await runKiln(["inspect", "ninep"], { env });
   const command = /^command: +(.*)$/m.exec(inspect.stdout)?.[1] ?? "";
   assert.match(

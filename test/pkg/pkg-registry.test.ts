@@ -153,7 +153,7 @@ test("a packaged unikernel: push, pull into an empty store, run by reference; sk
   const run = await runKiln(["run", "-W", "--rm", ref, "-a", "exit=3"], { env: home2 });
   assert.equal(run.code, 3, `${run.stderr}\n${run.stdout}`);
   assert.match(run.stdout, /KILN-MULTIBOOT-OK/);
-  assert.match(run.stdout, /exit=3 env\.vars=\[ "GREETING=hi" \] -- hello from pkg/);
+  assert.match(run.stdout, /exit=3 env\.vars=\[ 'GREETING=hi' \] -- hello from pkg/);
   const ls2 = await runKiln(["pkg", "ls", "--json"], { env: home2 });
   assert.equal((JSON.parse(ls2.stdout) as { ref: string }[])[0]?.ref, ref);
   // -- args replace the package's cmd, as for any run.

@@ -54,7 +54,7 @@ test("a runtime: project builds its rootfs, runs the project's cmd and env on th
   const run = await runKiln(["run", "-W", "--rm", project, "-a", "exit=3"], { env });
   assert.equal(run.code, 3, `${run.stderr}\n${run.stdout}`);
   assert.match(run.stdout, /KILN-MULTIBOOT-OK/);
-  assert.match(run.stdout, /env\.vars=\[ "APP_MODE=test" \] -- \/bin\/app --flag/);
+  assert.match(run.stdout, /env\.vars=\[ 'APP_MODE=test' \] -- \/bin\/app --flag/);
 
   // The project packaged: the runtime's kernel with the project's initrd and cmd, run by reference.
   const pkg = await runKiln(["pkg", project, "--name", "apps/rt-app:1"], { env });

@@ -199,6 +199,22 @@ export function qemuDriver(options: QemuDriverOptions = {}): VmmDriver {
         const status = ended ? await sup.exited : undefined;
         const log = await readVmmLogTail(dir);
         const said = qemuErrorLine(log);
+        // A guest that powers off at once can end QEMU (which then removes its pidfile and socket)
+        // before Kiln, slow under load, has seen them. QEMU that cannot start says why on stderr
+        // (and a shell that cannot run it exits 126/127); a power-off (0), or an ending with
+        // nothing said (isa-debug-exit's odd statuses), is a guest that ran: started, already gone.
+        if (
+          status !== undefined &&
+          (status === 0 || (said === undefined && status !== 126 && status !== 127))
+        ) {
+          return {
+            pid: sup.supervisorPid,
+            consoleLog: join(dir, INSTANCE_FILES.consoleLog),
+            consoleInput,
+            accel,
+            argv,
+          };
+        }
         // The message carries QEMU's own words: it is also the record's reason `kiln ps -a` shows.
         throw new KilnError(
           "VMM_START_FAILED",
