@@ -7,7 +7,6 @@
  * the `.config` Unikraft's `make defconfig` writes, byte for byte, plus the
  * reason each requested option did not survive.
  */
-import { existsSync, renameSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
@@ -163,11 +162,10 @@ export async function kraftfileEntries(project: Project): Promise<KconfigEntryLo
 }
 
 /**
- * Writes a `.config` as conf_write() does: the previous file becomes
- * `<file>.old`, the new one appears atomically.
+ * Writes a target's `.config` atomically. No `.old` copy: Unikraft's conf
+ * (Linux 5.2's conf_write() there) replaces the file without keeping one.
  */
 export async function writeDotConfig(file: string, text: string): Promise<void> {
-  if (existsSync(file)) renameSync(file, `${file}.old`);
   await writeFileAtomic(file, text);
 }
 

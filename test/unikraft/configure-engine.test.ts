@@ -71,6 +71,11 @@ test("kiln build configures without make defconfig; dropped entries are warnings
     /hello_qemu-x86_64: CONFIG_LIBVFSCORE_ROOTFS_INITRD=y dropped: depends on LIBVFSCORE && LIBUKCPIO && LIBUKRANDOM — LIBUKCPIO is not defined \(n\), LIBUKRANDOM is n/,
   );
   assert.match(w, /CONFIG_LIBVFSCORE_NFILES=8 dropped: outside its range 16\.\.4096/);
+  // --json's missingOptions carry the same reasons
+  assert.match(
+    r?.missingOptions.find((m) => m.name === "CONFIG_LIBVFSCORE_ROOTFS_INITRD")?.reason ?? "",
+    /^depends on LIBVFSCORE && LIBUKCPIO && LIBUKRANDOM — /,
+  );
 
   await assert.rejects(
     buildProjectWithEngine(p, { reporter, env, strict: true }),
