@@ -9,7 +9,9 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { MenuState } from "../kconfig/menu/state.js";
+import { loadProject } from "../kraftfile/load.js";
 import type { Project, Target } from "../kraftfile/types.js";
+import { planKconfig } from "../unikraft/config.js";
 import { currentConfig, provenance, saveToKraftfile } from "./target-config.js";
 import {
   kraftfileEntries,
@@ -40,14 +42,7 @@ export async function openTargetMenu(
   const existed = existsSync(tk.configFile);
   const cfg = currentConfig(tk);
   const marks = new Map<string, string>();
-  for (const name of Object.keys(tk.plan.options)) {
-    const p = provenance(tk, entries, name);
-    if (p)
-      marks.set(
-        name.replace(/^CONFIG_/, ""),
-        `${p.line !== undefined ? `Kraftfile:${p.line} ` : ""}(${p.origin})`,
-      );
-  }
+  markProvenance(tk, entries, marks);
   const label = basename(tk.configFile);
   const state = new MenuState(cfg, `${label} - ${tk.tree.root.prompt?.text ?? "Kconfig"}`, marks);
   state.kraftfileSave = true;
@@ -76,8 +71,36 @@ export async function openTargetMenu(
       });
       await save();
       state.userSet.clear();
+      // the entries just written are the Kraftfile's now: mark them (and renumber the lines)
+      const reread = await loadProject(project.file, { env: opts.env ?? process.env }).catch(() => undefined);
+      const t2 = reread?.project.targets.find((x) => x.name === target.name);
+      if (reread && t2) {
+        const plan = planKconfig(reread.project, t2, tk.coreVersion ? { coreVersion: tk.coreVersion } : {});
+        markProvenance(
+          { ...tk, project: reread.project, target: t2, plan },
+          await kraftfileEntries(reread.project),
+          marks,
+        );
+      }
       const n = saved.reduce((k, s) => k + Object.keys(s.entries).length, 0);
       return `Saved ${label} and ${n} entr${n === 1 ? "y" : "ies"} into ${basename(project.file)}`;
     },
   };
+}
+
+/** Fills `marks` (symbol → `Kraftfile:LINE (scope)`) with the symbols the Kraftfile plan sets. */
+function markProvenance(
+  tk: TargetKconfig,
+  entries: Awaited<ReturnType<typeof kraftfileEntries>>,
+  marks: Map<string, string>,
+): void {
+  marks.clear();
+  for (const name of Object.keys(tk.plan.options)) {
+    const p = provenance(tk, entries, name);
+    if (p)
+      marks.set(
+        name.replace(/^CONFIG_/, ""),
+        `${p.line !== undefined ? `Kraftfile:${p.line} ` : ""}(${p.origin})`,
+      );
+  }
 }

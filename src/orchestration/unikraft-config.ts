@@ -25,6 +25,7 @@ import {
   targetConfigFile,
 } from "../unikraft/build.js";
 import {
+  type CoreVersion,
   defconfigText,
   type KconfigOrigin,
   type KconfigPlan,
@@ -48,6 +49,8 @@ export interface TargetKconfig {
   ut: UnikraftTree;
   tree: KconfigTree;
   plan: KconfigPlan;
+  /** The core's release (version.mk), which decides Kiln's adjustments to the plan. */
+  coreVersion: CoreVersion | undefined;
   parseMs: number;
 }
 
@@ -95,7 +98,7 @@ export async function openTargetKconfig(
   const versionText = await readFile(join(dirs.core, "version.mk"), "utf8").catch(() => "");
   const coreVersion = parseVersionMk(versionText);
   const plan = planKconfig(project, target, coreVersion ? { coreVersion } : {});
-  return { project, target, dirs, configFile, buildDir, ut, tree, plan, parseMs };
+  return { project, target, dirs, configFile, buildDir, ut, tree, plan, coreVersion, parseMs };
 }
 
 /** A requested option that did not survive, with the reason and where it was asked for. */

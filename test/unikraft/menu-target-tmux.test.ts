@@ -102,6 +102,14 @@ describe("kiln menu in tmux (fixture Unikraft project)", () => {
     // K: the target's .config and the changed entries into the Kraftfile
     term.type("K");
     await term.waitFor(/Saved \.config\.hello_qemu-x86_64 and 2 entries into Kraftfile/);
+    // the entries written are the Kraftfile's now, and marked so
+    term.send("Down");
+    await term.waitFor(/^>\[\*\] vfscore: VFS core {2}---> \[Kraftfile\]$/m);
+    term.type("w");
+    s = await term.waitFor(/== Why LIBVFSCORE ==/);
+    assert.match(s, /^ Set by the project: Kraftfile:18 \(target hello_qemu-x86_64\)$/m);
+    term.send("Escape");
+    await term.waitFor(/^>\[\*\] vfscore: VFS core {2}---> \[Kraftfile\]$/m);
     term.type("q");
     await term.waitFor(/KILN-EXIT=0/);
 
