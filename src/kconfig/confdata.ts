@@ -252,6 +252,9 @@ export function writeConfig(ev: Evaluator): string {
       }
     },
     (m) => {
+      // Linux 5.2's conf_write (Unikraft) prints "end of" only on the way up from a menu's entries,
+      // so a menu with none gets no such line; 6.1 checks every menu it leaves
+      if (tree.dialect === "unikraft" && !m.list) return;
       if (!m.sym && m.prompt?.kind === "menu" && menuIsVisible(ev, m)) {
         out.push(`# end of ${m.prompt.text ?? ""}\n`);
         needNewline = true;

@@ -142,6 +142,8 @@ export interface KconfigTree {
  * 6.1 computes it regardless and ANDs the value with them, so an implied but
  * unmet symbol is written as "is not set"), `m` raised to `y` when implied
  * `y`, and a value outside its range clamped to the bound printed as
- * `%lld`/`0x%llx` instead of the bound's own text.
+ * `%lld`/`0x%llx` instead of the bound's own text; its conf_write() prints
+ * `# end of MENU` only when climbing out of a menu's entries, so an empty
+ * menu has none.
  */
 export type KconfigDialect = "linux-6.1" | "unikraft";

@@ -137,3 +137,14 @@ test("Unikraft's `source` is a glob: a missing file is skipped, a pattern source
   assert.match(run(true, files), /CONFIG_A=y\nCONFIG_B=y\n/);
   assert.throws(() => run(false, files), /missing\/Config\.uk/);
 });
+
+test("Unikraft's dialect writes no '# end of' line for a menu without entries; 6.1 does", () => {
+  const files = {
+    Config: 'menu "Empty"\nendmenu\nmenu "Full"\nconfig A\n\tbool "a"\n\tdefault y\nendmenu\n',
+  };
+  assert.equal(
+    run(true, files).split("\n").slice(4).join("\n"),
+    "\n#\n# Empty\n#\n\n#\n# Full\n#\nCONFIG_A=y\n# end of Full\n",
+  );
+  assert.match(run(false, files), /# Empty\n#\n# end of Empty\n/);
+});

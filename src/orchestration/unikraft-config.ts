@@ -7,7 +7,6 @@
  * the `.config` Unikraft's `make defconfig` writes, byte for byte, plus the
  * reason each requested option did not survive.
  */
-import { existsSync, renameSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
@@ -26,6 +25,7 @@ import {
   targetConfigFile,
 } from "../unikraft/build.js";
 import {
+  type CoreVersion,
   defconfigText,
   type KconfigOrigin,
   type KconfigPlan,
@@ -49,6 +49,8 @@ export interface TargetKconfig {
   ut: UnikraftTree;
   tree: KconfigTree;
   plan: KconfigPlan;
+  /** The core's release (version.mk), which decides Kiln's adjustments to the plan. */
+  coreVersion: CoreVersion | undefined;
   parseMs: number;
 }
 
@@ -96,7 +98,7 @@ export async function openTargetKconfig(
   const versionText = await readFile(join(dirs.core, "version.mk"), "utf8").catch(() => "");
   const coreVersion = parseVersionMk(versionText);
   const plan = planKconfig(project, target, coreVersion ? { coreVersion } : {});
-  return { project, target, dirs, configFile, buildDir, ut, tree, plan, parseMs };
+  return { project, target, dirs, configFile, buildDir, ut, tree, plan, coreVersion, parseMs };
 }
 
 /** A requested option that did not survive, with the reason and where it was asked for. */
@@ -163,11 +165,10 @@ export async function kraftfileEntries(project: Project): Promise<KconfigEntryLo
 }
 
 /**
- * Writes a `.config` as conf_write() does: the previous file becomes
- * `<file>.old`, the new one appears atomically.
+ * Writes a target's `.config` atomically. No `.old` copy: Unikraft's conf
+ * (Linux 5.2's conf_write() there) replaces the file without keeping one.
  */
 export async function writeDotConfig(file: string, text: string): Promise<void> {
-  if (existsSync(file)) renameSync(file, `${file}.old`);
   await writeFileAtomic(file, text);
 }
 

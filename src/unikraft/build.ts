@@ -236,6 +236,7 @@ async function buildTarget(
       const reason = why.get(m.name) ?? reasons?.get(m.name);
       const got =
         reason ?? (m.actual !== undefined ? `${m.actual}` : "absent (its dependencies are not met)");
+      m.reason = got;
       const line = `${m.name}=${m.requested} dropped: ${got}`;
       problems.push(line);
       if (!opts.strict) reporter.warn(`${target.name}: ${line}`);

@@ -209,6 +209,8 @@ export interface MissingOption {
   requested: string;
   /** The value in `.config`; undefined when the symbol is absent (unknown or hidden). */
   actual: string | undefined;
+  /** Why it did not survive, when known (kiln build: from the Kconfig engine's `why`). */
+  reason?: string;
 }
 
 /**

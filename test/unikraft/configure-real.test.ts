@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { parseDocument } from "yaml";
 import { exec } from "../../src/core/exec.js";
 import { loadProject } from "../../src/kraftfile/load.js";
 import { configureFromPlan, openTargetKconfig } from "../../src/orchestration/unikraft-config.js";
@@ -105,4 +106,28 @@ test("real Unikraft: an app on lib-musl (and lib-sqlite) with kconfig entries is
     ].join("\n"),
   );
   await compareTargets(t, dir);
+});
+
+test("real Unikraft: app-sqlite's six targets (its own kraft.yaml, on lib-musl and lib-sqlite) are configured byte-identically", {
+  skip:
+    skip ||
+    (MIRROR && ["app-sqlite.git", "lib-musl.git", "lib-sqlite.git"].every((r) => existsSync(join(MIRROR, r)))
+      ? false
+      : "KILN_TEST_UNIKRAFT_MIRROR with app-sqlite.git, lib-musl.git and lib-sqlite.git is unset"),
+  timeout: 1_800_000,
+}, async (t) => {
+  const root = scratchDir(t);
+  for (const r of ["app-sqlite", "lib-musl", "lib-sqlite"])
+    execFileSync("git", ["clone", "-q", join(MIRROR!, `${r}.git`), join(root, r)]);
+  // the same Kraftfile with its `version: stable` sources pointed at the local trees
+  const file = join(root, "app-sqlite", "kraft.yaml");
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  doc.setIn(["unikraft", "source"], UNIKRAFT_TREE);
+  doc.deleteIn(["unikraft", "version"]);
+  for (const l of ["musl", "sqlite"]) {
+    doc.setIn(["libraries", l, "source"], join(root, `lib-${l}`));
+    doc.deleteIn(["libraries", l, "version"]);
+  }
+  writeFileSync(file, doc.toString());
+  await compareTargets(t, join(root, "app-sqlite"));
 });

@@ -11,15 +11,18 @@ import { openLinuxMenu } from "../../kconfig/menu/session.js";
 import { type CommandDef, str } from "../command.js";
 
 /** Refuses to start without a terminal on both ends, naming the non-interactive way. */
-export function requireTerminal(stdinIsTTY: boolean, stdoutIsTTY: boolean, what: string): void {
+export function requireTerminal(
+  stdinIsTTY: boolean,
+  stdoutIsTTY: boolean,
+  what: string,
+  hint = "set values without a terminal with: kiln config set SYMBOL=VALUE … --srctree DIR --arch ARCH --in .config",
+): void {
   const bad = !stdinIsTTY ? "standard input" : !stdoutIsTTY ? "standard output" : undefined;
   if (!bad) return;
   throw new KilnError(
     "MENU_NOT_A_TERMINAL",
     `${what} is interactive and needs a terminal, but ${bad} is not one`,
-    {
-      hint: "set values without a terminal with: kiln config set SYMBOL=VALUE … --srctree DIR --arch ARCH --in .config",
-    },
+    { hint },
   );
 }
 
@@ -29,7 +32,7 @@ export function requireTerminal(stdinIsTTY: boolean, stdoutIsTTY: boolean, what:
  * `CONTINUOUS_INTEGRATION` and `CI_*` once, as it loads), and the menu, which
  * has just checked that both ends are terminals, would show nothing at all.
  */
-async function loadTerminalMenu(): Promise<typeof import("../menu/terminal.js")> {
+export async function loadTerminalMenu(): Promise<typeof import("../menu/terminal.js")> {
   const keys = Object.keys(process.env).filter(
     (k) => k === "CI" || k === "CONTINUOUS_INTEGRATION" || k.startsWith("CI_"),
   );

@@ -45,6 +45,14 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("./config.js"),
   },
   {
+    name: ["menu"],
+    summary:
+      "menuconfig for a project target on Kiln's Kconfig engine, with search, why and Kraftfile saving",
+    load: () => import("./menu.js"),
+    // KraftKit's `kraft menu`; Unikraft's make spells it menuconfig
+    aliases: [["menuconfig"]],
+  },
+  {
     name: ["clean"],
     summary: "remove a project's Unikraft build outputs",
     load: () => import("./clean.js"),

@@ -17,6 +17,8 @@ export type MenuOutcome = "saved" | "quit" | "aborted";
 export interface TerminalMenuOptions {
   state: MenuState;
   save: () => Promise<string>;
+  /** A project target's `K`: save and write the changed entries into the Kraftfile. */
+  saveKraftfile?: () => Promise<string>;
   color: boolean;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
@@ -82,10 +84,10 @@ function MenuApp(props: TerminalMenuOptions & { done: (o: MenuOutcome) => void }
         const action = props.state.press(k);
         if (action === "abort") return finish("aborted");
         if (action === "quit") return finish("quit");
-        if (action === "save" || action === "save-quit") {
+        if (action === "save" || action === "save-quit" || action === "save-kraftfile") {
           setBusy(true);
-          props
-            .save()
+          const save = action === "save-kraftfile" && props.saveKraftfile ? props.saveKraftfile : props.save;
+          save()
             .then((msg) => {
               props.state.markSaved(msg);
               if (action === "save-quit") finish("saved");

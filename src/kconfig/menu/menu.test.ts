@@ -212,3 +212,27 @@ describe("menu model", () => {
     assert.equal(m.state.press("q"), "none");
   });
 });
+
+describe("menu model: project targets", () => {
+  it("K saves into the Kraftfile only when the session has one, and the footer says so in 80 columns", () => {
+    const { st } = open();
+    assert.equal(st.press("K"), "none");
+    st.kraftfileSave = true;
+    const screen = keys(st);
+    assert.match(
+      screen,
+      /^Enter:open Spc\/y\/n\/m:set \?:help w:why \/:find z:hidden s:save K:Kraftfile q:quit$/m,
+    );
+    assert.ok(screen.split("\n").every((l) => l.length <= 80));
+    assert.equal(st.press("K"), "save-kraftfile");
+  });
+
+  it("records the symbols the user set, last change last, not those changed as a consequence", () => {
+    const { st } = open();
+    keys(st, "down", " ");
+    keys(st, "up", "enter", "down", "down", " ");
+    assert.deepEqual([...st.userSet], ["MODULES", "SWAP"]);
+    keys(st, "escape", "down", " ");
+    assert.deepEqual([...st.userSet], ["SWAP", "MODULES"]);
+  });
+});

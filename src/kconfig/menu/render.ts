@@ -35,7 +35,9 @@ function keysFor(st: MenuState): string {
     case "confirm-quit":
       return "y: save and quit  n: quit without saving  Esc: stay";
     default:
-      return "Enter:open Spc/y/n/m:set ?:help w:why /:search z:hidden s:save q:quit";
+      return st.kraftfileSave
+        ? "Enter:open Spc/y/n/m:set ?:help w:why /:find z:hidden s:save K:Kraftfile q:quit"
+        : "Enter:open Spc/y/n/m:set ?:help w:why /:search z:hidden s:save q:quit";
   }
 }
 

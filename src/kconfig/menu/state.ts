@@ -31,8 +31,12 @@ export type Key =
   | "ctrl-c"
   | (string & {});
 
-/** What the shell does after a key. */
-export type Action = "none" | "save" | "quit" | "save-quit" | "abort";
+/**
+ * What the shell does after a key. `save-kraftfile` (project targets only,
+ * key `K`): save the configuration and write the entries the user changed
+ * into the Kraftfile's `kconfig:`.
+ */
+export type Action = "none" | "save" | "quit" | "save-quit" | "abort" | "save-kraftfile";
 
 interface Screen {
   menu: MenuNode;
@@ -58,6 +62,10 @@ export class MenuState {
   /** A one-line message for the status bar (cleared by the next key). */
   message: string | undefined;
   dirty = false;
+  /** Symbols the user set in this session (what a Kraftfile save writes), in order. */
+  readonly userSet = new Set<string>();
+  /** Whether `K` saves into a Kraftfile (a project target's menu). */
+  kraftfileSave = false;
   width = 80;
   height = 24;
   private rowsCache: Row[] | undefined;
@@ -147,6 +155,12 @@ export class MenuState {
     }
   }
 
+  private changed(name: string): void {
+    this.dirty = true;
+    this.userSet.delete(name);
+    this.userSet.add(name);
+  }
+
   private back(): Action {
     if (this.stack.length > 1) {
       this.stack.pop();
@@ -214,6 +228,8 @@ export class MenuState {
         return "none";
       case "s":
         return "save";
+      case "K":
+        return this.kraftfileSave ? "save-kraftfile" : "none";
       default:
         return "none";
     }
@@ -226,7 +242,7 @@ export class MenuState {
     if (this.screen.menu.kind === "choice" && s) {
       if (!setTri(this.cfg, s, 2))
         this.message = `${s.name} cannot be selected: ${row.hidden ?? "not changeable"}`;
-      else this.dirty = true;
+      else this.changed(s.name);
       if (!rightOnly) this.back();
       this.invalidate();
       return;
@@ -262,7 +278,7 @@ export class MenuState {
     do {
       v = ((v + 1) % 3) as 0 | 1 | 2;
       if (setTri(this.cfg, s, v)) {
-        this.dirty = true;
+        this.changed(s.name);
         break;
       }
     } while (v !== old);
@@ -281,7 +297,7 @@ export class MenuState {
     if (!s || !(s.type === "bool" || s.type === "tristate")) return;
     const tri = key === "y" ? 2 : key === "m" ? 1 : 0;
     if (triOf(this.cfg, s) === tri) return;
-    if (setTri(this.cfg, s, tri)) this.dirty = true;
+    if (setTri(this.cfg, s, tri)) this.changed(s.name);
     else
       this.message = `${s.name} cannot be ${key}: ${row?.hidden ?? "not allowed by its dependencies or selects"} (w: why)`;
     this.invalidate();
@@ -375,7 +391,7 @@ export class MenuState {
     else if (key === "backspace") this.editText = this.editText.slice(0, -1);
     else if (key === "enter" && s) {
       if (setString(this.cfg, s, this.editText)) {
-        this.dirty = true;
+        this.changed(s.name);
         this.mode = "menu";
         this.invalidate();
       } else
