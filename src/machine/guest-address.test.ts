@@ -56,3 +56,22 @@ test("QEMU: the MAC on the NIC, forwards to the chosen address, the address on b
     "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:8080-:80",
   );
 });
+
+test("Firecracker: --mac becomes guest_mac on the tap interface, --ip the Linux ip= in its boot args", async () => {
+  const { firecrackerVmSpecFor } = await import("./firecracker/driver.js");
+  const spec = machineSpec({
+    kernelKind: "elf",
+    network: "tap",
+    networkDevice: "fc-tap0",
+    mac: "06:00:ac:10:00:02",
+    guestIp: parseGuestIp("172.16.0.2/30:172.16.0.1", "tap"),
+  });
+  const fc = firecrackerVmSpecFor(spec, "/m");
+  assert.deepEqual(fc.networkInterfaces, [
+    { id: "eth0", hostDevName: "fc-tap0", guestMac: "06:00:ac:10:00:02" },
+  ]);
+  assert.match(
+    fc.bootArgs,
+    /^console=ttyS0 reboot=k panic=1 pci=off ip=172\.16\.0\.2::172\.16\.0\.1:255\.255\.255\.252::eth0:off( |$)/,
+  );
+});
