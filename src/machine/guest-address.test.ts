@@ -71,7 +71,7 @@ test("Firecracker: --mac becomes guest_mac on the tap interface, --ip the Linux 
     { id: "eth0", hostDevName: "fc-tap0", guestMac: "06:00:ac:10:00:02" },
   ]);
   assert.match(
-    fc.bootArgs,
+    fc.bootArgs ?? "",
     /^console=ttyS0 reboot=k panic=1 pci=off ip=172\.16\.0\.2::172\.16\.0\.1:255\.255\.255\.252::eth0:off( |$)/,
   );
 });
