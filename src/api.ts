@@ -18,17 +18,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KilnError } from "./core/errors.js";
 import { type Reporter, silentReporter } from "./core/output.js";
-import {
-  type BuildRootfsOptions,
-  type BuildRootfsResult,
-  buildRootfs as buildRootfsImpl,
-} from "./image/build.js";
-import { type PackCpioOptions, type PackCpioResult, packCpio } from "./image/cpio/pack.js";
-import { loadProject } from "./kraftfile/load.js";
-import { followFile } from "./machine/console.js";
-import { launchMachine, stopMachine, watchMachine } from "./machine/launch.js";
-import { planRun } from "./machine/run-plan.js";
-import { buildProjectWithEngine } from "./orchestration/unikraft-config.js";
+// Type-only imports: the façade loads each job's modules when it is called, so `import "kiln-vm"`
+// stays cheap (bench/startup measures it).
+import type { BuildRootfsOptions, BuildRootfsResult } from "./image/build.js";
+import type { PackCpioOptions, PackCpioResult } from "./image/cpio/pack.js";
 import type { BuildOptions, TargetBuildResult } from "./unikraft/build.js";
 
 export interface BootOptions {
@@ -79,6 +72,9 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   const env = { ...(o.env ?? process.env), ...(privateHome ? { KILN_HOME: privateHome } : {}) };
   let name: string | undefined;
   let text = "";
+  const { planRun } = await import("./machine/run-plan.js");
+  const { launchMachine, stopMachine, watchMachine } = await import("./machine/launch.js");
+  const { followFile } = await import("./machine/console.js");
   try {
     const plan = await planRun({
       target: resolve(o.kernel),
@@ -109,6 +105,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
       prepare: initrdDir
         ? async (dir) => {
             const out = join(dir, "initrd.cpio");
+            const { packCpio } = await import("./image/cpio/pack.js");
             await packCpio({ sourceDir: initrdDir, output: out, signal: o.signal });
             return { initrd: out };
           }
@@ -170,6 +167,8 @@ export async function build(
   projectDir: string,
   opts: BuildOptions & { kraftfile?: string } = {},
 ): Promise<TargetBuildResult[]> {
+  const { loadProject } = await import("./kraftfile/load.js");
+  const { buildProjectWithEngine } = await import("./orchestration/unikraft-config.js");
   const { project } = await loadProject(resolve(projectDir), {
     ...(opts.kraftfile ? { kraftfile: opts.kraftfile } : {}),
     env: opts.env ?? process.env,
@@ -178,19 +177,21 @@ export async function build(
 }
 
 /** Pack a directory into a CPIO archive (an initrd), atomically. */
-export function pack(
+export async function pack(
   dir: string,
   output: string,
   opts: Omit<PackCpioOptions, "sourceDir" | "output"> = {},
 ): Promise<PackCpioResult> {
+  const { packCpio } = await import("./image/cpio/pack.js");
   return packCpio({ ...opts, sourceDir: dir, output });
 }
 
 /** Build a root filesystem image (`kiln rootfs build`): a directory, archive, image reference or `debian:SUITE`. */
-export function buildRootfs(
+export async function buildRootfs(
   source: string,
   output: string,
   opts: Omit<BuildRootfsOptions, "source" | "output"> = {},
 ): Promise<BuildRootfsResult> {
+  const { buildRootfs: buildRootfsImpl } = await import("./image/build.js");
   return buildRootfsImpl({ ...opts, source, output });
 }

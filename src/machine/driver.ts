@@ -17,6 +17,7 @@
  * - control sockets are created mode 0600 inside the instance directory.
  */
 import type { Reporter } from "../core/output.js";
+import type { GuestIp } from "./guest-address.js";
 import type { SupervisorWatch } from "./supervise.js";
 
 /** What kind of kernel image a file is (see `kernel-detect.ts`). */
@@ -126,6 +127,10 @@ export interface MachineSpec {
      */
     hostPath?: string;
   };
+  /** The guest NIC's MAC address (`--mac`, lower case, `:`-separated); the VMM's default when absent. */
+  mac?: string;
+  /** A static address for the guest (`--ip`): passed on its command line (see `guest-address.ts`). */
+  guestIp?: GuestIp;
   /** Firecracker only: the binary (`--firecracker-binary`) and the API socket (`--socket-path`). */
   firecracker?: { binary?: string; apiSocket?: string };
 }

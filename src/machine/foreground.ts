@@ -22,7 +22,14 @@ import {
   printedOnlyFirmware,
 } from "./console.js";
 import type { StartedMachine } from "./driver.js";
-import { type Launched, launchMachine, removeMachine, stopMachine, watchMachine } from "./launch.js";
+import {
+  createMachine,
+  type Launched,
+  launchMachine,
+  removeMachine,
+  stopMachine,
+  watchMachine,
+} from "./launch.js";
 import type { RunPlan } from "./run-plan.js";
 import type { ConsolePattern } from "./wait-pattern.js";
 
@@ -42,7 +49,10 @@ export interface RunIO {
 const SUPERVISOR_GRACE_SEC = 5;
 
 /** How a run ended: started in the background, or the exit status of a finished one. */
-export type RunResult = { kind: "detached"; launched: Launched } | { kind: "exited"; exitCode: number };
+export type RunResult =
+  | { kind: "detached"; launched: Launched }
+  | { kind: "created"; created: Omit<Launched, "started"> }
+  | { kind: "exited"; exitCode: number };
 
 /**
  * Launch a planned run, then attach to it unless detached. The caller owns
@@ -52,9 +62,43 @@ export type RunResult = { kind: "detached"; launched: Launched } | { kind: "exit
 export async function startRun(
   plan: RunPlan,
   io: RunIO,
-  opts: { name?: string; autoRemove: boolean },
+  opts: {
+    name?: string;
+    autoRemove: boolean;
+    noStart?: boolean;
+    /** kraft's `--prefix TEXT` (or `true`: `--prefix-name`, the machine's name): console lines as `PREFIX | line`. */
+    consolePrefix?: string | true;
+  },
 ): Promise<RunResult> {
   const initrdDir = plan.initrdDir;
+  const prepare = initrdDir
+    ? async (dir: string) => {
+        // Plain (uncompressed) newc: both Linux and Unikraft read it.
+        const out = join(dir, "initrd.cpio");
+        const { packCpio } = await import("../image/cpio/index.js");
+        await packCpio({
+          sourceDir: initrdDir,
+          output: out,
+          reporter: io.reporter,
+          signal: io.signal,
+        });
+        return { initrd: out };
+      }
+    : undefined;
+  if (opts.noStart) {
+    const created = await createMachine(plan.base, {
+      name: opts.name,
+      driver: plan.driver,
+      platform: plan.platform,
+      autoRemove: opts.autoRemove,
+      // `kiln start` runs it detached.
+      detached: true,
+      reporter: io.reporter,
+      env: io.env,
+      prepare,
+    });
+    return { kind: "created", created };
+  }
   let launched: Launched;
   try {
     launched = await launchMachine(plan.base, {
@@ -77,20 +121,7 @@ export async function startRun(
           }),
       reporter: io.reporter,
       env: io.env,
-      prepare: initrdDir
-        ? async (dir) => {
-            // Plain (uncompressed) newc: both Linux and Unikraft read it.
-            const out = join(dir, "initrd.cpio");
-            const { packCpio } = await import("../image/cpio/index.js");
-            await packCpio({
-              sourceDir: initrdDir,
-              output: out,
-              reporter: io.reporter,
-              signal: io.signal,
-            });
-            return { initrd: out };
-          }
-        : undefined,
+      prepare,
     });
   } catch (e) {
     // Interrupted while packing the initrd: launchMachine recorded the machine as failed to start.
@@ -109,13 +140,38 @@ export async function startRun(
     return { kind: "exited", exitCode: ExitCode.interrupted };
   }
   if (plan.detach) return { kind: "detached", launched };
-  const exitCode = await runInForeground(name, launched.started, io, {
-    ...(plan.waitFor !== undefined ? { waitFor: plan.waitFor } : {}),
-    ...(plan.timeoutMs !== undefined ? { timeoutMs: plan.timeoutMs } : {}),
-    autoRemove: opts.autoRemove,
-    accel: launched.started.accel,
-  });
+  const prefix = opts.consolePrefix === true ? name : opts.consolePrefix;
+  const exitCode = await runInForeground(
+    name,
+    launched.started,
+    prefix === undefined ? io : prefixLines(io, prefix),
+    {
+      ...(plan.waitFor !== undefined ? { waitFor: plan.waitFor } : {}),
+      ...(plan.timeoutMs !== undefined ? { timeoutMs: plan.timeoutMs } : {}),
+      autoRemove: opts.autoRemove,
+      accel: launched.started.accel,
+    },
+  );
   return { kind: "exited", exitCode };
+}
+
+/**
+ * `io` with each console line printed as `PREFIX | line`, the form of kraft's
+ * `--prefix` (KraftKit's log consumer writes `"%s | %s"`); no colour, so
+ * NO_COLOR and pipes need nothing special.
+ */
+function prefixLines(io: RunIO, prefix: string): RunIO {
+  let atLineStart = true;
+  return {
+    ...io,
+    out: (text: string) => {
+      if (text === "") return;
+      let out = atLineStart ? `${prefix} | ` : "";
+      out += text.replace(/\n(?=.)/gs, `\n${prefix} | `);
+      atLineStart = text.endsWith("\n");
+      io.out(out);
+    },
+  };
 }
 
 /**

@@ -62,12 +62,29 @@ export async function getMachine(name: string, env: NodeJS.ProcessEnv = process.
   return reconcile(await readRecord(name, env), interpretExit, env);
 }
 
-/** Create the instance, start the VMM and record it as running. */
-export async function launchMachine(base: Omit<MachineSpec, "name">, opts: LaunchOptions): Promise<Launched> {
+/**
+ * Create the instance without starting it (`kiln run --no-start`, kraft's
+ * flag; docker's `create`): prepared files and all, recorded as `created`
+ * until `kiln start NAME` (lifecycle.ts) boots it. Ports are checked then.
+ */
+export async function createMachine(
+  base: Omit<MachineSpec, "name">,
+  opts: Omit<LaunchOptions, "watch">,
+): Promise<Omit<Launched, "started">> {
   const env = opts.env ?? process.env;
+  await opts.driver.available({ ...base, name: opts.name ?? "unnamed" });
+  const { dir, spec } = await createPrepared(base, opts, env);
+  const record = await updateRecord(spec.name, (r) => ({ ...r, state: "created" }), env);
+  return { dir, spec, record };
+}
+
+/** Allocate the instance and run `opts.prepare`; a failed preparation leaves the record exited (and `--rm` removes it). */
+async function createPrepared(
+  base: Omit<MachineSpec, "name">,
+  opts: Omit<LaunchOptions, "watch">,
+  env: NodeJS.ProcessEnv,
+): Promise<{ dir: string; spec: MachineSpec }> {
   const driver = opts.driver;
-  await driver.available({ ...base, name: opts.name ?? "unnamed" });
-  await checkPorts(base.ports, () => machines(env));
   const created = await createInstance(
     base,
     {
@@ -86,7 +103,38 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
       // What was prepared (the CPIO packed from `--initrd DIR`) is what `kiln inspect` shows.
       await writeFileAtomic(join(created.dir, INSTANCE_FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
     }
-    const started = await driver.start(spec, created.dir, {
+  } catch (e) {
+    await recordFailedStart(spec.name, e, opts.autoRemove ?? false, env);
+    throw e;
+  }
+  return { dir: created.dir, spec };
+}
+
+async function recordFailedStart(name: string, e: unknown, autoRemove: boolean, env: NodeJS.ProcessEnv) {
+  const reason = e instanceof KilnError ? e.message : String(e);
+  await updateRecord(
+    name,
+    (r) => ({
+      ...r,
+      state: "exited",
+      exitCode: 1,
+      reason: `failed to start: ${reason}`,
+      exitedAt: new Date().toISOString(),
+    }),
+    env,
+  ).catch(() => {});
+  if (autoRemove) await removeInstance(name, env).catch(() => {});
+}
+
+/** Create the instance, start the VMM and record it as running. */
+export async function launchMachine(base: Omit<MachineSpec, "name">, opts: LaunchOptions): Promise<Launched> {
+  const env = opts.env ?? process.env;
+  const driver = opts.driver;
+  await driver.available({ ...base, name: opts.name ?? "unnamed" });
+  await checkPorts(base.ports, () => machines(env));
+  const { dir, spec } = await createPrepared(base, opts, env);
+  try {
+    const started = await driver.start(spec, dir, {
       reporter: opts.reporter ?? silentReporter,
       env,
       ...(opts.watch ? { watch: opts.watch } : {}),
@@ -103,21 +151,9 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
       }),
       env,
     );
-    return { dir: created.dir, spec, record, started };
+    return { dir, spec, record, started };
   } catch (e) {
-    const reason = e instanceof KilnError ? e.message : String(e);
-    await updateRecord(
-      spec.name,
-      (r) => ({
-        ...r,
-        state: "exited",
-        exitCode: 1,
-        reason: `failed to start: ${reason}`,
-        exitedAt: new Date().toISOString(),
-      }),
-      env,
-    ).catch(() => {});
-    if (opts.autoRemove) await removeInstance(spec.name, env).catch(() => {});
+    await recordFailedStart(spec.name, e, opts.autoRemove ?? false, env);
     throw e;
   }
 }
@@ -135,7 +171,7 @@ export async function stopMachine(
 ): Promise<MachineRecord> {
   const env = opts.env ?? process.env;
   const record = await getMachine(name, env);
-  if (record.state === "exited") return record;
+  if (record.state === "exited" || record.state === "created") return record;
   const dir = instanceDir(name, env);
   if (record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) {
     await getDriver(record.vmm).stop(dir, record.pid, { timeoutMs: opts.timeoutMs });
@@ -176,7 +212,7 @@ export async function removeMachine(
     throw e;
   });
   if (record === undefined) return;
-  if (record.state !== "exited") {
+  if (record.state !== "exited" && record.state !== "created") {
     if (!opts.force) {
       throw new KilnError("MACHINE_RUNNING", `machine "${name}" is ${record.state}`, {
         hint: `stop it first (kiln stop ${name}) or force: kiln rm -f ${name}`,

@@ -27,7 +27,7 @@ export async function startMachine(
 ): Promise<MachineRecord> {
   const env = opts.env ?? process.env;
   const record = await getMachine(name, env);
-  if (record.state !== "exited") {
+  if (record.state !== "exited" && record.state !== "created") {
     throw new KilnError("MACHINE_RUNNING", `machine "${name}" is already ${record.state}`, {
       hint: `restart it with: kiln restart ${name}`,
     });
@@ -127,11 +127,11 @@ export async function waitMachine(
   }
 }
 
-/** Remove every exited machine; resolves to the names removed. */
+/** Remove every exited (or never started: `created`) machine, as docker's prune; resolves to the names removed. */
 export async function pruneMachines(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const removed: string[] = [];
   for (const m of await machines(env)) {
-    if (m.state !== "exited") continue;
+    if (m.state !== "exited" && m.state !== "created") continue;
     await removeMachine(m.name, { env });
     removed.push(m.name);
   }

@@ -188,14 +188,18 @@ export function checkHostNetwork(
  * outbound connections go as a whole; `-p` forwards still work.
  */
 export function qemuNetdev(
-  spec: Pick<MachineSpec, "name" | "network" | "networkDevice" | "ports" | "allowHostLoopback">,
+  spec: Pick<MachineSpec, "name" | "network" | "networkDevice" | "ports" | "allowHostLoopback" | "guestIp">,
 ): string | undefined {
   switch (spec.network) {
     case "none":
       return undefined;
     case "user":
       return `user,id=net0${spec.allowHostLoopback ? "" : ",restrict=on"}${spec.ports
-        .map((p) => `,hostfwd=${p.protocol}:${p.hostIp}:${p.hostPort}-:${p.guestPort}`)
+        // Forwards go to slirp's first DHCP address unless the guest has its own (--ip).
+        .map(
+          (p) =>
+            `,hostfwd=${p.protocol}:${p.hostIp}:${p.hostPort}-${spec.guestIp?.address ?? ""}:${p.guestPort}`,
+        )
         .join("")}`;
     case "tap":
       // script=no/downscript=no: the device exists already; QEMU must not run /etc/qemu-ifup as us.

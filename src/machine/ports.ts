@@ -34,7 +34,8 @@ export async function checkPorts(
     if (await portFree(p)) continue;
     const holder = (await machines()).find(
       (m) =>
-        m.state !== "exited" && m.ports.some((q) => q.hostPort === p.hostPort && q.protocol === p.protocol),
+        (m.state === "running" || m.state === "starting") &&
+        m.ports.some((q) => q.hostPort === p.hostPort && q.protocol === p.protocol),
     );
     const where = `${p.hostIp}:${p.hostPort}/${p.protocol}`;
     throw new KilnError(

@@ -14,6 +14,7 @@ import { type ImageFormat, sniffImageFormat } from "../image/sniff.js";
 import { readAccelSetting } from "./accel-setting.js";
 import type { MachineSpec, VmmDriver } from "./driver.js";
 import { getDriver } from "./drivers.js";
+import { parseGuestIp, parseMac } from "./guest-address.js";
 import { detectKernel } from "./kernel-detect.js";
 import { parseNetworkOption } from "./network.js";
 // project.js (and the Kraftfile reader behind it) is imported only for a
@@ -80,6 +81,10 @@ export interface RunRequest {
   firecrackerBinary?: string;
   /** `--socket-path PATH`: Firecracker's API socket. */
   socketPath?: string;
+  /** kraft's `--ip ADDR[/PREFIX][:GW[:DNS0[:DNS1]]]`. */
+  ip?: string;
+  /** kraft's `--mac`. */
+  mac?: string;
 }
 
 /** A checked run: the spec to launch and how to watch it. */
@@ -251,7 +256,12 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
       : {}),
     ...((req.drives ?? []).length > 0 ? { drives: req.drives!.map((d) => parseDrive(d, req.cwd)) } : {}),
     ...firecrackerOptions(req),
+    ...(req.mac !== undefined ? { mac: parseMac(req.mac) } : {}),
+    ...(req.ip !== undefined ? { guestIp: parseGuestIp(req.ip, network) } : {}),
   };
+  if (req.mac !== undefined && network === "none") {
+    throw usageError("--mac sets the guest NIC's address, and --network none gives it none");
+  }
   checkVmmOnlyFlags(req, driver.name);
   // A Unikraft image's own configuration decides 9p tags and whether it gets a NIC.
   const warnings: string[] = [];

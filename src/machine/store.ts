@@ -30,7 +30,8 @@ import {
   readVmmLogTail,
 } from "./supervise.js";
 
-export type MachineState = "starting" | "running" | "exited";
+/** `created`: made by `kiln run --no-start`, never started yet (docker's `created`). */
+export type MachineState = "created" | "starting" | "running" | "exited";
 
 /** What Kiln knows about a machine (`state.json`). */
 export interface MachineRecord {
@@ -265,7 +266,7 @@ export async function reconcile(
   interpret: ExitInterpreter,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<MachineRecord> {
-  if (record.state === "exited") return record;
+  if (record.state === "exited" || record.state === "created") return record;
   const dir = instanceDir(record.name, env);
   if (record.pid !== undefined && (await isInstanceProcess(record.pid, dir))) return record;
   if (record.pid === undefined) {

@@ -152,7 +152,7 @@ const command: CommandDef = {
       // Following: later lines get the time the follower recorded, or now when it has none yet.
       const stamper = lineStamper(dir, timed.lines.length, stamps, (t) => ctx.out(t));
       const f = followFile(log, stamper.chunk, { pollMs: 100, fromOffset: timed.log.length });
-      while (record.state !== "exited" && !ctx.signal.aborted) {
+      while (record.state !== "exited" && record.state !== "created" && !ctx.signal.aborted) {
         await new Promise((r) => setTimeout(r, 200));
         record = await getMachine(name, ctx.env);
       }
@@ -179,7 +179,12 @@ const command: CommandDef = {
       }
     }
     const f = followFile(log, (c) => ctx.out(c.toString("utf8")), { pollMs: 100, fromOffset });
-    while (bool(ctx, "follow") && record.state !== "exited" && !ctx.signal.aborted) {
+    while (
+      bool(ctx, "follow") &&
+      record.state !== "exited" &&
+      record.state !== "created" &&
+      !ctx.signal.aborted
+    ) {
       await new Promise((r) => setTimeout(r, 200));
       record = await getMachine(name, ctx.env);
     }

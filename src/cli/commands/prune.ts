@@ -4,7 +4,7 @@ import { bool, type CommandDef } from "../command.js";
 
 const command: CommandDef = {
   name: ["prune"],
-  summary: "remove every exited machine",
+  summary: "remove every exited (or never started) machine",
   usage: "prune [-f] [--json]",
   maxPositionals: 0,
   options: {

@@ -23,7 +23,7 @@ function ports(m: MachineRecord): string {
 }
 
 /**
- * `--filter` as docker reads it: `status=` (running, exited, starting) and
+ * `--filter` as docker reads it: `status=` (created, starting, running, exited) and
  * `name=` (a substring); one key given twice matches either value, different
  * keys must all match. Returns the predicate and whether a status was named.
  */
@@ -39,8 +39,8 @@ export function parseFilters(filters: readonly string[]): {
         `--filter "${f}" is not status=STATE or name=NAME`,
         "e.g. --filter status=exited --filter name=web",
       );
-    if (m[1] === "status" && !["running", "exited", "starting"].includes(m[2]!)) {
-      throw usageError(`--filter status=${m[2]}: a machine is running, exited or starting`);
+    if (m[1] === "status" && !["running", "exited", "starting", "created"].includes(m[2]!)) {
+      throw usageError(`--filter status=${m[2]}: a machine is created, starting, running or exited`);
     }
     by.set(m[1]!, [...(by.get(m[1]!) ?? []), m[2]!]);
   }
@@ -78,7 +78,7 @@ const command: CommandDef = {
   usage: "ps [-a] [-q] [--filter K=V]... [--format TEMPLATE] [--json]",
   maxPositionals: 0,
   options: {
-    all: { type: "boolean", short: "a", description: "include exited machines" },
+    all: { type: "boolean", short: "a", description: "include exited and created (never started) machines" },
     quiet: { type: "boolean", short: "q", description: "print only machine names" },
     filter: {
       type: "string",
@@ -107,7 +107,9 @@ const command: CommandDef = {
     const filter = parseFilters(list(ctx, "filter"));
     const all = await listMachinesLazily(ctx.env);
     const shown = all.filter(
-      (m) => (bool(ctx, "all") || filter.byStatus || m.state !== "exited") && filter.match(m),
+      (m) =>
+        (bool(ctx, "all") || filter.byStatus || m.state === "running" || m.state === "starting") &&
+        filter.match(m),
     );
     // VMMs of this store whose record was removed by hand: shown with -a (and no filter), ended by rm -f.
     const orphans = bool(ctx, "all") && list(ctx, "filter").length === 0 ? await findOrphans(ctx.env) : [];

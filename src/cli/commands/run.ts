@@ -7,15 +7,15 @@
 
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ExitCode, KilnError, usageError } from "../../core/errors.js";
+import { ExitCode, usageError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
 import { startRun } from "../../machine/foreground.js";
 import type { ProjectRunFilter } from "../../machine/project.js";
 import { planRun } from "../../machine/run-plan.js";
-import { parseVsockDevice } from "../../machine/spec.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
+import { checkArch, checkNoStart, consolePrefix, symbolicImage, vsockFlags } from "../run-flags.js";
 
 /**
  * The run settings of a Linux microVM project (a directory with a Linuxfile
@@ -70,53 +70,6 @@ async function promptBuiltTarget(ctx: CommandContext, filter: ProjectRunFilter):
     hint: "pass -t NAME",
   });
   return picked.name;
-}
-
-/** Architecture spellings (Debian's, Unikraft's, the kernel's) of the two Kiln runs. */
-const ARCH_ALIASES: Record<string, string> = {
-  x86_64: "x86_64",
-  "x86-64": "x86_64",
-  amd64: "x86_64",
-  arm64: "arm64",
-  aarch64: "arm64",
-};
-
-/** `-m/--arch` with a kernel file: the kernel must be built for it (kraft checks the same for a package). */
-function checkArch(flag: string | undefined, detected: string, kernel: string): void {
-  if (flag === undefined) return;
-  const want = ARCH_ALIASES[flag.toLowerCase()];
-  if (!want) throw usageError(`-m/--arch "${flag}" is not x86_64 or arm64`);
-  if (want !== detected) {
-    throw new KilnError("RUN_ARCH_MISMATCH", `-m ${flag}: ${kernel} is an ${detected} kernel`, {
-      hint: `leave out -m, or give a kernel built for ${want}`,
-    });
-  }
-}
-
-/** The `.dbg` image Unikraft's build writes beside the kernel (kraft run --symbolic boots it). */
-function symbolicImage(kernel: string): string {
-  const dbg = kernel.endsWith(".dbg") ? kernel : `${kernel}.dbg`;
-  if (!existsSync(dbg)) {
-    throw new KilnError("RUN_NO_SYMBOLIC", `--symbolic: there is no ${dbg} beside ${kernel}`, {
-      hint: "Unikraft's build writes KERNEL.dbg (the image with symbols); build the target first",
-    });
-  }
-  return dbg;
-}
-
-/** `--vsock CID [--vsock-path PATH]`, or firectl's `--vsock-device PATH:CID` (not both). */
-function vsockFlags(ctx: CommandContext): { vsock?: string; vsockPath?: string } {
-  const device = str(ctx, "vsock-device");
-  const cid = str(ctx, "vsock");
-  const path = str(ctx, "vsock-path");
-  if (device === undefined) return { ...optional("vsock", cid), ...optional("vsockPath", path) };
-  if (cid !== undefined || path !== undefined) {
-    throw usageError(
-      "--vsock-device PATH:CID is firectl's spelling of --vsock CID --vsock-path PATH: give one",
-    );
-  }
-  const parsed = parseVsockDevice(device, ctx.cwd);
-  return { vsock: parsed.cid, vsockPath: parsed.hostPath };
 }
 
 const command: CommandDef = {
@@ -285,17 +238,37 @@ const command: CommandDef = {
       short: "i",
       description: "keep the console attached with input (the default without -d; kraft's -i)",
     },
+    "no-start": {
+      type: "boolean",
+      description:
+        "create the machine without starting it; start it later with kiln start NAME (kraft's flag)",
+    },
+    ip: {
+      type: "string",
+      valueName: "ADDR[/PREFIX][:GW[:DNS0[:DNS1]]]",
+      description:
+        "static guest address: Unikraft netdev.ip=, Linux ip= (user network: 10.0.2.4-254, -p forwards go there)",
+    },
+    mac: {
+      type: "string",
+      valueName: "MAC",
+      description: "the guest NIC's MAC address, e.g. 52:54:00:12:34:56",
+    },
+    prefix: {
+      type: "string",
+      valueName: "TEXT",
+      description: "foreground: print each console line as 'TEXT | line'",
+    },
+    "prefix-name": {
+      type: "boolean",
+      description: "foreground: prefix each console line with the machine name",
+    },
   },
   foreignFlags: {
     "--platform": "Kiln's spelling is --plat (kraft's -p is the port here, as in docker)",
     "--runtime": "give the package reference as the argument: kiln run REF (or a runtime: project directory)",
     "--entrypoint": "give the application's arguments after --: kiln run KERNEL -- ARG…",
     "--restart": "Kiln has no restart policy; start it again with kiln start NAME",
-    "--no-start": "not available: a machine starts when created; kiln run -d, then kiln stop/start NAME",
-    "--ip":
-      "not available: user-mode networking gives the guest 10.0.2.15 (DHCP); use --network tap:DEV for your own addressing",
-    "--mac": "not available: the guest's MAC address is QEMU's default",
-    "--prefix": "not available: Kiln prints the console as the guest writes it",
     "--memory-size": "Kiln's spelling is -M/--memory",
     "--vcpus": "Kiln's spelling is --cpus",
     "--kernel-opts": "Kiln's spelling is -a/--kernel-arg ARG (repeatable)",
@@ -327,7 +300,8 @@ examples:
         "--as is kraft's spelling of --vmm: give one",
       );
     }
-    if (bool(ctx, "json") && !bool(ctx, "detach")) {
+    if (bool(ctx, "no-start")) checkNoStart(ctx);
+    if (bool(ctx, "json") && !bool(ctx, "detach") && !bool(ctx, "no-start")) {
       throw usageError(
         "--json needs -d: a foreground run streams the guest's console on stdout",
         "kiln run -d --json … prints the machine record; then kiln wait/logs NAME",
@@ -386,6 +360,8 @@ examples:
       drives: list(ctx, "add-drive"),
       firecrackerBinary: str(ctx, "firecracker-binary"),
       socketPath: str(ctx, "socket-path"),
+      ip: str(ctx, "ip"),
+      mac: str(ctx, "mac"),
     });
     checkArch(str(ctx, "arch"), plan.base.architecture, plan.base.kernel);
     if (bool(ctx, "symbolic")) plan.base.kernel = symbolicImage(plan.base.kernel);
@@ -393,8 +369,18 @@ examples:
     // Ctrl-C from here on is Kiln's to handle: main's default would exit at once, leaving a QEMU
     // spawned in its own session (or a record stuck in "starting") behind.
     ctx.claimInterrupts();
-    const result = await startRun(plan, ctx, { name: str(ctx, "name"), autoRemove: bool(ctx, "rm") });
+    const result = await startRun(plan, ctx, {
+      name: str(ctx, "name"),
+      autoRemove: bool(ctx, "rm"),
+      noStart: bool(ctx, "no-start"),
+      ...consolePrefix(ctx),
+    });
     if (result.kind === "exited") return result.exitCode;
+    if (result.kind === "created") {
+      const { record } = result.created;
+      ctx.out(bool(ctx, "json") ? `${JSON.stringify(record, null, 2)}\n` : `${record.name}\n`);
+      return ExitCode.ok;
+    }
     const { record, spec } = result.launched;
     ctx.out(bool(ctx, "json") ? `${JSON.stringify(record, null, 2)}\n` : `${spec.name}\n`);
     return ExitCode.ok;

@@ -6,7 +6,7 @@ import { bool, type CommandDef } from "../command.js";
 
 const command: CommandDef = {
   name: ["start"],
-  summary: "start exited machines again (same kernel, disks and settings), detached",
+  summary: "start created or exited machines (same kernel, disks and settings), detached",
   usage: "start NAME... [--json]",
   options: { json: { type: "boolean", description: "print {ok, started: [machine records]}" } },
   details:

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { KilnError } from "../../core/errors.js";
 import { which } from "../../core/exec.js";
 import type { GuestExit, MachineSpec, StartedMachine, StartOptions, VmmDriver } from "../driver.js";
+import { linuxIpArg } from "../guest-address.js";
 import { networkDeviceFor, tapNameFor } from "../network.js";
 import { kernelCommandLine, rootfsReadOnly } from "../qemu/argv.js";
 import { INSTANCE_FILES } from "../supervise.js";
@@ -39,6 +40,7 @@ export function firecrackerBootArgs(spec: MachineSpec): string {
   if (spec.guest === "unikraft") return kernelCommandLine(spec);
   const has = (key: string) => spec.kernelArgs.some((a) => a === key || a.startsWith(`${key}=`));
   const out = FIRECRACKER_DEFAULT_BOOT_ARGS.split(" ").filter((a) => !has(a.split("=")[0]!));
+  if (spec.guestIp && !has("ip")) out.push(linuxIpArg(spec.guestIp));
   out.push(...spec.kernelArgs);
   for (const [k, v] of Object.entries(spec.env)) out.push(`${k}=${kq(v)}`);
   if (spec.appArgs.length > 0) out.push("--", ...spec.appArgs.map(kq));
@@ -104,7 +106,7 @@ export function firecrackerVmSpecFor(spec: MachineSpec, instanceDir: string): Fi
     ],
     networkInterfaces:
       spec.network === "tap" || spec.network === "bridge"
-        ? [{ id: "eth0", hostDevName: networkDeviceFor(spec) }]
+        ? [{ id: "eth0", hostDevName: networkDeviceFor(spec), ...(spec.mac ? { guestMac: spec.mac } : {}) }]
         : [],
     logger: { logPath: join(instanceDir, FIRECRACKER_FILES.log), level: "Warning" },
     metrics: { metricsPath: join(instanceDir, FIRECRACKER_FILES.metrics) },

@@ -26,6 +26,7 @@ import { KilnError } from "../../core/errors.js";
 import { socketPathFrom } from "../../core/unix-socket.js";
 import type { MachineSpec } from "../driver.js";
 import { translateFirecrackerArgs } from "../firecracker/translate.js";
+import { linuxIpArg, unikraftIpArg } from "../guest-address.js";
 import { qemuNetdev } from "../network.js";
 import { INSTANCE_FILES } from "../supervise.js";
 import { checkQemuVsock } from "../vsock.js";
@@ -150,6 +151,7 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
     // As Firecracker appends `root=/dev/vda rw` for a writable root drive (`ro` for
     // a read-only one): without `rw` the kernel (and Debian's initramfs) mounts it read-only.
     if (spec.rootfs && !has("rw") && !has("ro")) out.push(rootfsReadOnly(spec) ? "ro" : "rw");
+    if (spec.guestIp && !has("ip")) out.push(linuxIpArg(spec.guestIp));
     out.push(...args);
     // The kernel hands `K=V` words it does not know to init as environment.
     for (const [k, v] of Object.entries(spec.env)) out.push(`${k}=${kq(v)}`);
@@ -160,6 +162,7 @@ export function kernelCommandLine(spec: MachineSpec, machine: QemuMachineType = 
   // argv. Environment and 9p mounts use the array syntax KraftKit emits:
   // env.vars=[ 'K=V' ] and vfs.fstab=[ 'fs0:/dst:9pfs:::mkmp' ] (KraftKit double-quotes; see ukq), where
   // the fstab fields are dev:path:driver:flags:opts:ukopts (flags 0x1 = read-only).
+  if (spec.guestIp && !has("netdev.ip")) out.push(unikraftIpArg(spec.guestIp));
   out.push(...args);
   const env = Object.entries(spec.env);
   if (env.length > 0) out.push(`env.vars=[ ${env.map(([k, v]) => ukq(`-e ${k}`, `${k}=${v}`)).join(" ")} ]`);
@@ -315,7 +318,11 @@ export function buildQemuArgv(spec: MachineSpec, host: QemuHost): string[] {
   if (netdev !== undefined) {
     argv.push("-netdev", netdev);
     // romfile= : no iPXE option ROM; Kiln never network-boots, and loading it costs boot time.
-    argv.push("-device", mmio ? "virtio-net-device,netdev=net0" : "virtio-net-pci,netdev=net0,romfile=");
+    const mac = spec.mac ? `,mac=${spec.mac}` : "";
+    argv.push(
+      "-device",
+      mmio ? `virtio-net-device,netdev=net0${mac}` : `virtio-net-pci,netdev=net0,romfile=${mac}`,
+    );
   }
   if (spec.vsock) {
     if (host.vhostVsock === false) checkQemuVsock(false);

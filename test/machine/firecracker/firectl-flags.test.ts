@@ -113,10 +113,30 @@ test("--add-drive, --firecracker-binary, --socket-path and --vsock-device reach 
     const text = (await runKiln(["inspect", "fcx"], { env })).stdout;
     assert.match(text, new RegExp(`^drives: +${data}:ro, ${scratch}$`, "m"));
     assert.match(text, new RegExp(`^vsock: +CID 7 \\(host side: ${vsockPath}\\)$`, "m"));
+    // The supervisor stamps every VMM's console lines (console.times): logs -t on Firecracker too,
+    // and a follower started now prints the later lines stamped until the machine ends.
+    const STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z /;
+    let stamped = "";
+    for (let i = 0; i < 50 && !/booted/.test(stamped); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      stamped = (await runKiln(["logs", "-t", "fcx"], { env })).stdout;
+    }
+    assert.match(stamped, new RegExp(`${STAMP.source}stand-in guest booted: kernel=`, "m"));
+    const follow = runKiln(["logs", "-f", "-t", "--since", "0s", "fcx"], { env });
+    await new Promise((r) => setTimeout(r, 1500));
     // kiln stop reaches the API socket through the link: SendCtrlAltDel ends the stand-in.
     const stop = await runKiln(["stop", "fcx"], { env });
     assert.equal(stop.code, 0, stop.stderr);
     assert.match(readFileSync(log, "utf8"), /"path":"\/actions".*"SendCtrlAltDel"/);
+    const followed = await follow;
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.doesNotMatch(followed.stdout, /booted/, "--since 0s: the boot line is older");
+    const later = followed.stdout.split("\n").filter((l) => l !== "");
+    assert.ok(
+      later.some((l) => /reboot: Restarting system/.test(l)),
+      followed.stdout,
+    );
+    for (const l of later) assert.match(l, STAMP);
   } finally {
     await runKiln(["rm", "-f", "fcx"], { env });
   }
