@@ -13,6 +13,7 @@ import { parseBearerChallenge } from "./reference.js";
 import {
   isNotTlsError,
   isTlsError,
+  isTlsServerAnswer,
   type RegistryEndpoint,
   registryCAs,
   registryEndpoints,
@@ -134,17 +135,32 @@ export class RegistryClient {
     for (let i = 0; ; i++) {
       const c = list[i]!;
       this.tried = c;
+      const last = i + 1 >= list.length;
+      let res: Response;
       try {
-        const res = await c.fetch(this.url(repo, path, c.base), i === 0 ? init : fresh());
-        this.chosen = c;
-        return res;
+        res = await c.fetch(this.url(repo, path, c.base), i === 0 ? init : fresh());
       } catch (e) {
         const falls =
           c.fallbackOn === "tls"
             ? isTlsError(e) || isNotTlsError(e)
-            : c.fallbackOn === "not-tls" && (isNotTlsError(e) || errCode(e) === "ECONNREFUSED");
-        if (!falls || i + 1 >= list.length) throw e;
+            : c.fallbackOn === "tls-server" && isNotTlsError(e);
+        if (!falls || last) throw e;
+        continue;
       }
+      if (c.fallbackOn === "tls-server" && res.status === 400 && !last) {
+        const text = await res.text().catch(() => "");
+        // A HEAD's answer has no body to tell: ask the API root with a GET.
+        const probe =
+          text ||
+          (await c
+            .fetch(`${c.base}/v2/`, { signal: this.opts.signal })
+            .then(async (r) => (r.status === 400 ? await r.text() : ""))
+            .catch(() => ""));
+        if (isTlsServerAnswer(res.status, probe)) continue;
+        res = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+      }
+      this.chosen = c;
+      return res;
     }
   }
 
