@@ -105,6 +105,35 @@ export async function downloadBlob(
   }
 }
 
+/**
+ * The blob's body from byte `headers.range` on: through Node's own client
+ * when the registry answers it directly, else through the client's fetch
+ * path (authentication, redirects, errors). Undefined for a 416: what is
+ * held is already the whole blob (or more), and verification decides.
+ */
+async function openBody(
+  client: RegistryClient,
+  ref: ImageReference,
+  blob: Descriptor,
+  headers: Record<string, string>,
+): Promise<{ status: number; chunks: AsyncIterable<Uint8Array> } | undefined> {
+  const path = `blobs/${blob.digest}`;
+  const fast = await client.streamGet(ref.repository, path, headers);
+  if (fast) {
+    if (fast.statusCode === 416) {
+      fast.resume();
+      return undefined;
+    }
+    return { status: fast.statusCode ?? 200, chunks: fast };
+  }
+  const res = await client.request(ref.repository, path, { headers, allow: [416] });
+  if (res.status === 416 || !res.body) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  return { status: res.status, chunks: res.body as unknown as AsyncIterable<Uint8Array> };
+}
+
 /** One GET of a blob appended to `partial` from byte `from`; returns the bytes written. */
 async function fetchInto(
   client: RegistryClient,
@@ -116,17 +145,12 @@ async function fetchInto(
   hash?: Hash,
 ): Promise<{ bytes: number; hashed: boolean }> {
   const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
-  const res = await client.request(ref.repository, `blobs/${blob.digest}`, { headers, allow: [416] });
-  if (res.status === 416 || !res.body) {
-    // What we hold is already the whole blob (or more): verification decides.
-    await res.body?.cancel();
-    return { bytes: 0, hashed: false };
-  }
+  const body = await openBody(client, ref, blob, headers);
+  if (!body) return { bytes: 0, hashed: false };
   // A 200 to a Range request is the whole blob again: start the file over.
-  const append = from > 0 && res.status === 206;
-  const whole = hash !== undefined && res.status === 200;
+  const append = from > 0 && body.status === 206;
+  const whole = hash !== undefined && body.status === 200;
   const fh = await open(partial, append ? "a" : "w");
-  const reader = res.body.getReader();
   let n = 0;
   let batch: Uint8Array[] = [];
   let batched = 0;
@@ -138,9 +162,7 @@ async function fetchInto(
     await fh.writev(chunks);
   };
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+    for await (const value of body.chunks) {
       n += value.length;
       if (whole) hash.update(value);
       batch.push(value);

@@ -10,6 +10,7 @@ import type { Readable } from "node:stream";
 import { KilnError } from "../errors.js";
 import { findCredentials, type RegistryCredentials } from "./auth.js";
 import { parseBearerChallenge } from "./reference.js";
+import { type StreamTls, streamGet } from "./stream.js";
 import {
   isNotTlsError,
   isTlsError,
@@ -62,6 +63,8 @@ type FetchFn = (url: string | URL, init?: RequestInit) => Promise<Response>;
 /** An endpoint with the fetch that reaches it (Node's own, or undici's with a TLS-configured Agent). */
 interface Connection extends RegistryEndpoint {
   fetch: FetchFn;
+  /** The TLS settings for Node's own clients (streamGet). */
+  tls: StreamTls;
 }
 
 function errCode(e: unknown): string | undefined {
@@ -109,7 +112,7 @@ export class RegistryClient {
       return await Promise.all(
         registryEndpoints(this.registry, this.opts.insecure).map(async (ep): Promise<Connection> => {
           if (!ep.base.startsWith("https:") || (ep.verify && !extra)) {
-            return { ...ep, fetch: globalThis.fetch };
+            return { ...ep, fetch: globalThis.fetch, tls: { verify: ep.verify } };
           }
           // Node's fetch takes no TLS options: undici's own Agent carries them.
           const undici = await import("undici");
@@ -118,7 +121,11 @@ export class RegistryClient {
             connect: { rejectUnauthorized: ep.verify, ...(ca ? { ca } : {}) },
           });
           const f = undici.fetch as unknown as FetchFn;
-          return { ...ep, fetch: (url, init) => f(url, { ...init, dispatcher } as RequestInit) };
+          return {
+            ...ep,
+            fetch: (url, init) => f(url, { ...init, dispatcher } as RequestInit),
+            tls: { verify: ep.verify, ...(ca ? { ca } : {}) },
+          };
         }),
       );
     })();
@@ -162,6 +169,40 @@ export class RegistryClient {
       this.chosen = c;
       return res;
     }
+  }
+
+  /**
+   * A GET streamed with Node's own client (large blob bodies), once an
+   * earlier request chose the endpoint and authenticated: a 2xx (or a 416)
+   * answer is returned; anything else (401 after a token expired, a redirect
+   * to storage, an error) returns undefined, and the caller uses `request`,
+   * which handles it. Connection failures are thrown as by `request`.
+   */
+  async streamGet(
+    repo: string,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<import("node:http").IncomingMessage | undefined> {
+    const c = this.chosen;
+    if (!c) return undefined;
+    const auth = this.authorization([`repository:${repo}:pull`]);
+    let res: import("node:http").IncomingMessage;
+    try {
+      res = await streamGet(
+        this.url(repo, path, c.base),
+        { ...headers, ...(auth ? { authorization: auth } : {}) },
+        c.tls,
+        this.opts.signal,
+      );
+    } catch (e) {
+      // A reset is the caller's to retry (it resumes); other failures are reported by `request`.
+      if (RETRY_ERRNO.has(errCode(e) ?? "")) throw e;
+      return undefined;
+    }
+    const status = res.statusCode ?? 0;
+    if ((status >= 200 && status < 300) || status === 416) return res;
+    res.resume();
+    return undefined;
   }
 
   /** Send a request, authenticating and retrying as needed; throws a `REGISTRY_*` KilnError. */
