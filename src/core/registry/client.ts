@@ -115,7 +115,9 @@ export class RegistryClient {
             return { ...ep, fetch: globalThis.fetch, tls: { verify: ep.verify } };
           }
           // Node's fetch takes no TLS options: undici's own Agent carries them.
-          const undici = await import("undici");
+          // The bundled CLI sees this CommonJS module's exports only as `default`.
+          const loaded = await import("undici");
+          const undici = (loaded as unknown as { default?: typeof loaded }).default ?? loaded;
           const ca = ep.verify ? await trustedCAs(extra!.pems, env) : undefined;
           const dispatcher = new undici.Agent({
             connect: { rejectUnauthorized: ep.verify, ...(ca ? { ca } : {}) },
@@ -414,6 +416,21 @@ export class RegistryClient {
 
   private unreachable(url: string, e: unknown): KilnError {
     const why = rootReason(e) || (e as Error).message;
+    if (
+      url.startsWith("https:") &&
+      isNotTlsError(e) &&
+      /WRONG_VERSION|PACKET_LENGTH|wrong version|packet length/i.test(why)
+    ) {
+      const host = this.registry;
+      return new KilnError(
+        "REGISTRY_TLS",
+        `registry ${host} (${url}) does not speak TLS: it answered the HTTPS handshake in plain HTTP`,
+        {
+          cause: e,
+          hint: `Kiln speaks plain HTTP only to localhost/127.0.0.1 unless asked: pass --insecure to use plain HTTP with ${host} (docker's insecure-registries)`,
+        },
+      );
+    }
     if (url.startsWith("https:") && isTlsError(e)) {
       const host = this.registry;
       return new KilnError("REGISTRY_TLS", `TLS with registry ${host} (${url}) failed: ${why}`, {
