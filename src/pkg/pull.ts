@@ -5,19 +5,13 @@
  * midway resumes with an HTTP `Range` request from what `ingest/` holds,
  * within the same pull (on a connection reset) or in the next one.
  */
-import { createHash, type Hash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import lockfile from "proper-lockfile";
 import { KilnError } from "../core/errors.js";
 import type { Reporter } from "../core/output.js";
 import { RegistryClient, type RegistryClientOptions } from "../core/registry/client.js";
 import { type Descriptor, isIndex, MANIFEST_ACCEPT, MEDIA, sha256Digest } from "../core/registry/oci.js";
 import { formatImageReference, type ImageReference } from "../core/registry/reference.js";
 import { formatBytes } from "../core/units.js";
+import { downloadBlob } from "./download.js";
 import { ANNOTATION, PKG_MEDIA } from "./media.js";
 import { parsePackageReference } from "./platform.js";
 import type { PackageStore } from "./store.js";
@@ -129,13 +123,21 @@ export async function pullPackage(
         `${canonical}: ${child.desc.digest} is not an image manifest (no "layers")`,
       );
     }
-    for (const blob of [...(m.config ? [m.config] : []), ...layers]) {
-      if (blob === layers[0]) await refuseContainerImage(store, canonical, child.desc, { ...m, layers });
-      if (await store.hasBlob(blob.digest)) continue;
-      downloaded += await downloadBlob(store, client, ref, blob, (done) => {
-        progress?.update(`${canonical}: ${formatBytes(downloaded + done)}`);
+    const fetchBlob = async (blob: Descriptor) => {
+      if (await store.hasBlob(blob.digest)) return;
+      let last = 0;
+      const n = await downloadBlob(store, client, ref, blob, (done) => {
+        downloaded += done - last;
+        last = done;
+        progress?.update(`${canonical}: ${formatBytes(downloaded)}`);
       });
-    }
+      downloaded += n - last;
+    };
+    // The config first (small; it tells a container image from a package), then the layers
+    // at once: several small layers cost one round trip instead of one each.
+    if (m.config) await fetchBlob(m.config);
+    await refuseContainerImage(store, canonical, child.desc, { ...m, layers });
+    await mapLimit(layers, PARALLEL_BLOBS, fetchBlob);
     // The manifest enters the store only once its blobs are there.
     await store.putBytes(child.body, child.desc.mediaType);
     manifests.push(child.desc);
@@ -144,6 +146,18 @@ export async function pullPackage(
   await store.setRef(canonical, top.desc);
   progress?.done(`${canonical}: ${manifests.length} manifest(s), ${formatBytes(downloaded)} downloaded`);
   return { ref: canonical, digest: top.desc.digest, manifests, downloadedBytes: downloaded };
+}
+
+/** Blobs downloaded at once (docker pulls 3 layers at a time, containerd 3). */
+const PARALLEL_BLOBS = 4;
+
+/** Run `fn` over `items` with at most `limit` running at once; rejects with the first failure. */
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Operating systems of container images (OCI image-spec config `os`); packages carry a VMM platform. */
@@ -178,116 +192,4 @@ async function refuseContainerImage(
       hint: `a container image is a root filesystem: kiln rootfs build docker://${ref} -o rootfs.ext4, then kiln run KERNEL --rootfs rootfs.ext4`,
     },
   );
-}
-
-const RESUMABLE = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "UND_ERR_SOCKET",
-  "ETIMEDOUT",
-  "ERR_STREAM_PREMATURE_CLOSE",
-]);
-
-function streamErrCode(e: unknown): string {
-  const c = e as { code?: string; cause?: { code?: string } };
-  return c.cause?.code ?? c.code ?? "";
-}
-
-/**
- * Download one blob into `ingest/<hex>.partial`, resuming from its current
- * length with `Range`, verify it and rename it into the blobs. Returns the
- * bytes downloaded by this call.
- */
-async function downloadBlob(
-  store: PackageStore,
-  client: RegistryClient,
-  ref: ImageReference,
-  blob: Descriptor,
-  onBytes: (n: number) => void,
-): Promise<number> {
-  await store.init();
-  const partial = store.partialPath(blob.digest);
-  await mkdir(dirname(partial), { recursive: true });
-  // One downloader per blob across processes: the other waits, then finds the blob stored.
-  const release = await lockfile.lock(partial, {
-    realpath: false,
-    lockfilePath: `${partial}.lock`,
-    // A downloader killed midway leaves its lock: taken over once 5 s old (refreshed every 2.5 s while alive).
-    stale: 5_000,
-    retries: { retries: 600, factor: 1, minTimeout: 200, maxTimeout: 200 },
-  });
-  let got = 0;
-  try {
-    if (await store.hasBlob(blob.digest)) return 0;
-    // A download in one piece is hashed as it arrives; a resumed one is read back once to hash it.
-    const inline = createHash("sha256");
-    let hashedInline = false;
-    for (let attempt = 0; ; attempt++) {
-      const have = (await stat(partial).catch(() => undefined))?.size ?? 0;
-      try {
-        const r = await fetchInto(
-          client,
-          ref,
-          blob,
-          partial,
-          have,
-          (n) => onBytes(got + n),
-          attempt === 0 && have === 0 ? inline : undefined,
-        );
-        got += r.bytes;
-        hashedInline = r.hashed;
-        break;
-      } catch (e) {
-        if (attempt < 5 && RESUMABLE.has(streamErrCode(e))) continue;
-        throw e;
-      }
-    }
-    let digest: string;
-    if (hashedInline) digest = `sha256:${inline.digest("hex")}`;
-    else {
-      const hash = createHash("sha256");
-      await pipeline(createReadStream(partial), hash);
-      digest = `sha256:${hash.digest("hex")}`;
-    }
-    if (digest !== blob.digest) {
-      await rm(partial, { force: true });
-      throw new KilnError("PKG_DIGEST_MISMATCH", `blob ${blob.digest} downloaded with digest ${digest}`, {
-        hint: "the registry or a proxy served different content; nothing of it was stored",
-      });
-    }
-    await rename(partial, store.blobPath(blob.digest));
-    return got;
-  } finally {
-    await release();
-  }
-}
-
-/** One GET of a blob appended to `partial` from byte `from`; returns the bytes written. */
-async function fetchInto(
-  client: RegistryClient,
-  ref: ImageReference,
-  blob: Descriptor,
-  partial: string,
-  from: number,
-  onBytes: (n: number) => void,
-  hash?: Hash,
-): Promise<{ bytes: number; hashed: boolean }> {
-  const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
-  const res = await client.request(ref.repository, `blobs/${blob.digest}`, { headers, allow: [416] });
-  if (res.status === 416) {
-    // What we hold is already the whole blob (or more): verification decides.
-    await res.body?.cancel();
-    return { bytes: 0, hashed: false };
-  }
-  const append = from > 0 && res.status === 206;
-  let n = 0;
-  const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
-  const whole = hash !== undefined && res.status === 200;
-  body.on("data", (c: Buffer) => {
-    n += c.length;
-    if (whole) hash.update(c);
-    onBytes(n);
-  });
-  await pipeline(body, createWriteStream(partial, { flags: append ? "a" : "w" }));
-  return { bytes: n, hashed: whole };
 }

@@ -32,6 +32,8 @@ export interface RegistryOptions {
   basic?: { user: string; password: string };
   /** Token authentication: the token server's realm, service, issuer and certificate. */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** The address to listen on (default 127.0.0.1): another one makes a non-loopback registry. */
+  ip?: string;
   /** Storage in read-only maintenance mode: pushes are refused (HTTP 405). */
   readOnly?: boolean;
   /** Serve HTTPS with this certificate and key (PEM files). */
@@ -41,6 +43,7 @@ export interface RegistryOptions {
 /** Start a registry in `dir`, plain or with the authentication and TLS of `opts`. */
 export async function startRegistry(dir: string, opts: RegistryOptions = {}): Promise<TestRegistry> {
   mkdirSync(dir, { recursive: true });
+  const ip = opts.ip ?? "127.0.0.1";
   const port = await freePort();
   const storage = join(dir, "storage");
   const config = join(dir, "registry.yml");
@@ -53,7 +56,7 @@ export async function startRegistry(dir: string, opts: RegistryOptions = {}): Pr
     `    rootdirectory: ${storage}`,
     ...(opts.readOnly ? ["  maintenance:", "    readonly:", "      enabled: true"] : []),
     "http:",
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${ip}:${port}`,
   ];
   if (opts.tls) lines.push("  tls:", `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`);
   if (opts.basic) {
@@ -75,16 +78,16 @@ export async function startRegistry(dir: string, opts: RegistryOptions = {}): Pr
   for (let i = 0; i < 100; i++) {
     const up = opts.tls
       ? await new Promise<boolean>((r) => {
-          const s = connect(port, "127.0.0.1", () => {
+          const s = connect(port, ip, () => {
             s.destroy();
             r(true);
           }).on("error", () => r(false));
         })
-      : await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      : await fetch(`http://${ip}:${port}/v2/`).then(
           (r) => r.status === 200 || r.status === 401,
           () => false,
         );
-    if (up) return { port, host: `127.0.0.1:${port}`, proc, storage, stop };
+    if (up) return { port, host: `${ip}:${port}`, proc, storage, stop };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();

@@ -10,9 +10,11 @@ import type { Readable } from "node:stream";
 import { KilnError } from "../errors.js";
 import { findCredentials, type RegistryCredentials } from "./auth.js";
 import { parseBearerChallenge } from "./reference.js";
+import { type StreamTls, streamGet } from "./stream.js";
 import {
   isNotTlsError,
   isTlsError,
+  isTlsServerAnswer,
   type RegistryEndpoint,
   registryCAs,
   registryEndpoints,
@@ -61,6 +63,8 @@ type FetchFn = (url: string | URL, init?: RequestInit) => Promise<Response>;
 /** An endpoint with the fetch that reaches it (Node's own, or undici's with a TLS-configured Agent). */
 interface Connection extends RegistryEndpoint {
   fetch: FetchFn;
+  /** The TLS settings for Node's own clients (streamGet). */
+  tls: StreamTls;
 }
 
 function errCode(e: unknown): string | undefined {
@@ -108,16 +112,22 @@ export class RegistryClient {
       return await Promise.all(
         registryEndpoints(this.registry, this.opts.insecure).map(async (ep): Promise<Connection> => {
           if (!ep.base.startsWith("https:") || (ep.verify && !extra)) {
-            return { ...ep, fetch: globalThis.fetch };
+            return { ...ep, fetch: globalThis.fetch, tls: { verify: ep.verify } };
           }
           // Node's fetch takes no TLS options: undici's own Agent carries them.
-          const undici = await import("undici");
+          // The bundled CLI sees this CommonJS module's exports only as `default`.
+          const loaded = await import("undici");
+          const undici = (loaded as unknown as { default?: typeof loaded }).default ?? loaded;
           const ca = ep.verify ? await trustedCAs(extra!.pems, env) : undefined;
           const dispatcher = new undici.Agent({
             connect: { rejectUnauthorized: ep.verify, ...(ca ? { ca } : {}) },
           });
           const f = undici.fetch as unknown as FetchFn;
-          return { ...ep, fetch: (url, init) => f(url, { ...init, dispatcher } as RequestInit) };
+          return {
+            ...ep,
+            fetch: (url, init) => f(url, { ...init, dispatcher } as RequestInit),
+            tls: { verify: ep.verify, ...(ca ? { ca } : {}) },
+          };
         }),
       );
     })();
@@ -134,18 +144,67 @@ export class RegistryClient {
     for (let i = 0; ; i++) {
       const c = list[i]!;
       this.tried = c;
+      const last = i + 1 >= list.length;
+      let res: Response;
       try {
-        const res = await c.fetch(this.url(repo, path, c.base), i === 0 ? init : fresh());
-        this.chosen = c;
-        return res;
+        res = await c.fetch(this.url(repo, path, c.base), i === 0 ? init : fresh());
       } catch (e) {
         const falls =
           c.fallbackOn === "tls"
             ? isTlsError(e) || isNotTlsError(e)
-            : c.fallbackOn === "not-tls" && (isNotTlsError(e) || errCode(e) === "ECONNREFUSED");
-        if (!falls || i + 1 >= list.length) throw e;
+            : c.fallbackOn === "tls-server" && isNotTlsError(e);
+        if (!falls || last) throw e;
+        continue;
       }
+      if (c.fallbackOn === "tls-server" && res.status === 400 && !last) {
+        const text = await res.text().catch(() => "");
+        // A HEAD's answer has no body to tell: ask the API root with a GET.
+        const probe =
+          text ||
+          (await c
+            .fetch(`${c.base}/v2/`, { signal: this.opts.signal })
+            .then(async (r) => (r.status === 400 ? await r.text() : ""))
+            .catch(() => ""));
+        if (isTlsServerAnswer(res.status, probe)) continue;
+        res = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+      }
+      this.chosen = c;
+      return res;
     }
+  }
+
+  /**
+   * A GET streamed with Node's own client (large blob bodies), once an
+   * earlier request chose the endpoint and authenticated: a 2xx (or a 416)
+   * answer is returned; anything else (401 after a token expired, a redirect
+   * to storage, an error) returns undefined, and the caller uses `request`,
+   * which handles it. Connection failures are thrown as by `request`.
+   */
+  async streamGet(
+    repo: string,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<import("node:http").IncomingMessage | undefined> {
+    const c = this.chosen;
+    if (!c) return undefined;
+    const auth = this.authorization([`repository:${repo}:pull`]);
+    let res: import("node:http").IncomingMessage;
+    try {
+      res = await streamGet(
+        this.url(repo, path, c.base),
+        { ...headers, ...(auth ? { authorization: auth } : {}) },
+        c.tls,
+        this.opts.signal,
+      );
+    } catch (e) {
+      // A reset is the caller's to retry (it resumes); other failures are reported by `request`.
+      if (RETRY_ERRNO.has(errCode(e) ?? "")) throw e;
+      return undefined;
+    }
+    const status = res.statusCode ?? 0;
+    if ((status >= 200 && status < 300) || status === 416) return res;
+    res.resume();
+    return undefined;
   }
 
   /** Send a request, authenticating and retrying as needed; throws a `REGISTRY_*` KilnError. */
@@ -357,6 +416,21 @@ export class RegistryClient {
 
   private unreachable(url: string, e: unknown): KilnError {
     const why = rootReason(e) || (e as Error).message;
+    if (
+      url.startsWith("https:") &&
+      isNotTlsError(e) &&
+      /WRONG_VERSION|PACKET_LENGTH|wrong version|packet length/i.test(why)
+    ) {
+      const host = this.registry;
+      return new KilnError(
+        "REGISTRY_TLS",
+        `registry ${host} (${url}) does not speak TLS: it answered the HTTPS handshake in plain HTTP`,
+        {
+          cause: e,
+          hint: `Kiln speaks plain HTTP only to localhost/127.0.0.1 unless asked: pass --insecure to use plain HTTP with ${host} (docker's insecure-registries)`,
+        },
+      );
+    }
     if (url.startsWith("https:") && isTlsError(e)) {
       const host = this.registry;
       return new KilnError("REGISTRY_TLS", `TLS with registry ${host} (${url}) failed: ${why}`, {
