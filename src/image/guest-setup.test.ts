@@ -57,6 +57,23 @@ test("sysvinit: Debian's commented-out serial getty does not count; an active on
   assert.ok(!active.some((o) => o.op === "append"));
 });
 
+test("passwordless root: root's shadow field is emptied, other lines kept; no shadow is an error", () => {
+  const shadow = "root:*:20790:0:99999:7:::\ndaemon:*:20790:0:99999:7:::\n";
+  const ops = planGuestSetup({ ...facts("sysvinit", ""), shadow }, { passwordlessRoot: true });
+  const w = ops.find((o) => o.op === "write" && o.path === "/etc/shadow");
+  assert.deepEqual(w, {
+    op: "write",
+    path: "/etc/shadow",
+    content: "root::20790:0:99999:7:::\ndaemon:*:20790:0:99999:7:::\n",
+    mode: 0o640,
+  });
+  assert.ok(!planGuestSetup({ ...facts("sysvinit", ""), shadow }, {}).some((o) => o.path === "/etc/shadow"));
+  assert.throws(
+    () => planGuestSetup(facts("busybox"), { passwordlessRoot: true }),
+    (e) => isKilnError(e, "ROOTFS_NO_SHADOW"),
+  );
+});
+
 test("bad hostname and bad SSH key are refused", () => {
   assert.throws(
     () => planGuestSetup(facts("busybox"), { hostname: "bad_name!" }),

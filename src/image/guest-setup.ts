@@ -24,6 +24,11 @@ export interface GuestSetupOptions {
   sshPublicKey?: string;
   /** Serial console device (default `ttyS0`; `ttyAMA0` on Arm). */
   console?: string;
+  /**
+   * Let root log in on the console without a password, as root does in the
+   * Alpine image Firecracker's rootfs guide uses (Debian's root is locked: `*`).
+   */
+  passwordlessRoot?: boolean;
 }
 
 export type InitSystem = "systemd" | "openrc" | "busybox" | "sysvinit" | "other";
@@ -35,6 +40,8 @@ export interface GuestFacts {
   busybox?: string;
   /** Current /etc/inittab, if any. */
   inittab?: string;
+  /** Current /etc/shadow, if any (read only when a passwordless root is asked for). */
+  shadow?: string;
   /** Which of these exist in the guest. */
   exists: Set<string>;
 }
@@ -154,6 +161,7 @@ export function planGuestSetup(facts: GuestFacts, opts: GuestSetupOptions): Gues
     case "other":
       break;
   }
+  if (opts.passwordlessRoot) ops.push(passwordlessRootOp(facts.shadow));
   if (opts.sshPublicKey !== undefined) {
     const key = opts.sshPublicKey.trim();
     if (!/^(ssh-|ecdsa-|sk-)\S+ \S+/.test(key)) {
@@ -167,6 +175,25 @@ export function planGuestSetup(facts: GuestFacts, opts: GuestSetupOptions): Gues
   return ops;
 }
 
+/** /etc/shadow with root's password field emptied (shadow(5): field 2; empty means no password). */
+function passwordlessRootOp(shadow: string | undefined): GuestFileOp {
+  const lines = shadow?.split("\n") ?? [];
+  const i = lines.findIndex((l) => l.startsWith("root:"));
+  if (i === -1) {
+    throw new KilnError(
+      "ROOTFS_NO_SHADOW",
+      shadow === undefined
+        ? "a passwordless root needs /etc/shadow, which the root filesystem lacks"
+        : "a passwordless root needs a root line in /etc/shadow, which has none",
+      { hint: "use a distribution root (debian:SUITE, an OCI image), or leave out the passwordless root" },
+    );
+  }
+  const fields = lines[i]!.split(":");
+  fields[1] = "";
+  lines[i] = fields.join(":");
+  return { op: "write", path: "/etc/shadow", content: lines.join("\n"), mode: 0o640 };
+}
+
 /** The guest path `guestPath` resolves to inside the tree, if it exists. */
 async function resolveInGuest(root: string, guestPath: string): Promise<string | undefined> {
   const r = await resolveInScope(root, guestPath);
@@ -174,7 +201,11 @@ async function resolveInGuest(root: string, guestPath: string): Promise<string |
 }
 
 /** Look at a tree: which init system `/sbin/init` is, where busybox is, which files exist. */
-export async function detectGuest(root: string, initOverride?: string): Promise<GuestFacts> {
+export async function detectGuest(
+  root: string,
+  initOverride?: string,
+  readShadow = false,
+): Promise<GuestFacts> {
   const exists = new Set<string>();
   for (const p of ["/etc/hosts", "/etc/fstab", "/etc/init.d/rcS", "/sbin/openrc", "/etc/init.d/agetty"]) {
     if ((await resolveInScope(root, p, false)).exists) exists.add(p);
@@ -182,6 +213,8 @@ export async function detectGuest(root: string, initOverride?: string): Promise<
   const init = await resolveInGuest(root, initOverride ?? "/sbin/init");
   const tab = await resolveInScope(root, "/etc/inittab");
   const inittab = tab.exists ? await readFile(tab.host, "utf8").catch(() => undefined) : undefined;
+  const shadowAt = readShadow ? await resolveInScope(root, "/etc/shadow") : undefined;
+  const shadow = shadowAt?.exists ? await readFile(shadowAt.host, "utf8").catch(() => undefined) : undefined;
   let busybox: string | undefined;
   for (const p of ["/bin/busybox", "/usr/bin/busybox", "/sbin/busybox"]) {
     if (await resolveInGuest(root, p)) {
@@ -196,7 +229,7 @@ export async function detectGuest(root: string, initOverride?: string): Promise<
   else if (base === "openrc-init") initSystem = "openrc";
   else if (base === "init" && inittab !== undefined) initSystem = "sysvinit";
   if (base.startsWith("busybox")) busybox = init;
-  return { initSystem, busybox, inittab, exists };
+  return { initSystem, busybox, inittab, exists, ...(shadow !== undefined ? { shadow } : {}) };
 }
 
 /**
@@ -219,7 +252,7 @@ export async function guestSetupOps(
       });
     }
   }
-  const facts = await detectGuest(root, opts.init);
+  const facts = await detectGuest(root, opts.init, opts.passwordlessRoot === true);
   if (facts.initSystem === "other") {
     reporter?.warn(
       "no known init system (systemd, OpenRC, BusyBox, sysvinit) in the root filesystem; no getty set up",

@@ -113,6 +113,7 @@ export async function buildLinuxProject(
       ? {
           guestSetup: {
             ...(r.hostname ? { hostname: r.hostname } : {}),
+            ...(r.passwordlessRoot ? { passwordlessRoot: true } : {}),
             ...(project.kernel.arch === "arm64" ? { console: "ttyAMA0" } : {}),
           },
         }

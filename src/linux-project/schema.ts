@@ -31,6 +31,8 @@ export interface LinuxProject {
     packages: string[];
     guestSetup: boolean;
     hostname?: string;
+    /** Root logs in on the console without a password (implies guest set-up). */
+    passwordlessRoot?: boolean;
     size?: string;
   };
   /** `init=` on the kernel command line. */
@@ -52,7 +54,7 @@ export interface LinuxfileProblem {
 
 const TOP = ["spec", "name", "kernel", "rootfs", "init", "cmdline", "memory", "cpus", "volumes", "ports"];
 const KERNEL = ["source", "file", "arch", "config", "fragments"];
-const ROOTFS = ["source", "format", "packages", "guest-setup", "hostname", "size"];
+const ROOTFS = ["source", "format", "packages", "guest-setup", "hostname", "passwordless-root", "size"];
 
 /** Parse and validate a Linuxfile; every problem is listed with its position. */
 export function parseLinuxfile(
@@ -174,13 +176,20 @@ export function parseLinuxfile(
       at(setupNode, "`rootfs.guest-setup` must be true or false");
     }
     const hostname = str(r.get("hostname"), "rootfs.hostname");
+    const pwNode = r.get("passwordless-root");
+    if (pwNode !== undefined && !(isScalar(pwNode) && typeof pwNode.value === "boolean")) {
+      at(pwNode, "`rootfs.passwordless-root` must be true or false");
+    }
+    const passwordlessRoot = isScalar(pwNode) && pwNode.value === true;
     const size = str(r.get("size"), "rootfs.size");
     rootfs = {
       source: source ?? "",
       format: format as "ext4" | "erofs",
       packages: strList(r.get("packages"), "rootfs.packages"),
-      guestSetup: (isScalar(setupNode) && setupNode.value === true) || hostname !== undefined,
+      guestSetup:
+        (isScalar(setupNode) && setupNode.value === true) || hostname !== undefined || passwordlessRoot,
       ...(hostname !== undefined ? { hostname } : {}),
+      ...(passwordlessRoot ? { passwordlessRoot } : {}),
       ...(size !== undefined ? { size } : {}),
     };
   }

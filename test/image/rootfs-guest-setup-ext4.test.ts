@@ -22,7 +22,14 @@ function guestView(image: string): Record<string, unknown> {
     ls.delete("..");
     view[`ls ${dir}`] = Object.fromEntries([...ls].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
-  for (const f of ["/etc/inittab", "/etc/hostname", "/etc/hosts", "/etc/fstab", "/root/.ssh/authorized_keys"])
+  for (const f of [
+    "/etc/inittab",
+    "/etc/hostname",
+    "/etc/hosts",
+    "/etc/fstab",
+    "/etc/shadow",
+    "/root/.ssh/authorized_keys",
+  ])
     view[f] = debugfs(image, `cat ${f}`);
   view["/sbin/init"] = /Fast link dest: "(.*)"/.exec(debugfs(image, "stat /sbin/init"))?.[1];
   return view;
@@ -40,6 +47,10 @@ test("--guest-setup → ext4 without a staging copy matches the staged build", a
   writeFileSync(join(root, "etc/hostname"), "old\n");
   writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
   chmodSync(join(root, "etc/hosts"), 0o640);
+  // A locked root, as Debian's (`*`): --passwordless-root empties that field only.
+  const shadow = "root:*:20790:0:99999:7:::\nnobody:*:20790:0:99999:7:::\n";
+  writeFileSync(join(root, "etc/shadow"), shadow);
+  chmodSync(join(root, "etc/shadow"), 0o600);
   symlinkSync("/bin/busybox", join(root, "sbin/init"));
   mkdirSync(join(root, "tmp"), { mode: 0o755 });
   const key = join(dir, "id.pub");
@@ -48,7 +59,10 @@ test("--guest-setup → ext4 without a staging copy matches the staged build", a
   writeFileSync(spec, "/bin d 0 0 0755 0 0\n");
   const before = readdirSync(root, { recursive: true }).sort();
 
-  const args = (out: string) => ["rootfs", "build", root, "-o", out, "--hostname", "vm1", "--ssh-key", key];
+  const args = (out: string) => [
+    ...["rootfs", "build", root, "-o", out],
+    ...["--hostname", "vm1", "--ssh-key", key, "--passwordless-root"],
+  ];
   const inPlace = join(dir, "inplace.ext4");
   const staged = join(dir, "staged.ext4");
   const a = await runKiln([...args(inPlace), "--json"]);
@@ -63,6 +77,8 @@ test("--guest-setup → ext4 without a staging copy matches the staged build", a
   // What the guest gets, spelled out.
   assert.equal(got["/etc/hostname"], "vm1\n");
   assert.equal(got["/etc/hosts"], "127.0.0.1 localhost\n");
+  assert.equal(got["/etc/shadow"], "root::20790:0:99999:7:::\nnobody:*:20790:0:99999:7:::\n");
+  assert.deepEqual((got["ls /etc"] as Record<string, unknown>).shadow, { mode: "100640", uid: 0, gid: 0 });
   assert.match(String(got["/etc/inittab"]), /^::sysinit:\/etc\/init.d\/rcS\n::ctrlaltdel:/);
   assert.match(String(got["/etc/inittab"]), /\nttyS0::respawn:\/bin\/busybox getty -L 115200 ttyS0 vt100\n$/);
   assert.deepEqual((got["ls /"] as Record<string, unknown>).tmp, { mode: "41777", uid: 0, gid: 0 });
@@ -77,4 +93,5 @@ test("--guest-setup → ext4 without a staging copy matches the staged build", a
   assert.deepEqual(readdirSync(root, { recursive: true }).sort(), before);
   assert.equal(readFileSync(join(root, "etc/inittab"), "utf8"), inittab);
   assert.equal(readFileSync(join(root, "etc/hostname"), "utf8"), "old\n");
+  assert.equal(readFileSync(join(root, "etc/shadow"), "utf8"), shadow);
 });

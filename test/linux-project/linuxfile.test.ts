@@ -45,6 +45,14 @@ test("a Linuxfile becomes a project: kernel from source with the baseline, rootf
   assert.equal(project?.cpus, 2);
 });
 
+test("rootfs.passwordless-root: true implies guest set-up", () => {
+  const text = "kernel: {file: ./vmlinux}\nrootfs:\n  source: debian:bookworm\n  passwordless-root: true\n";
+  const { project, problems } = parseLinuxfile(text, "Linuxfile");
+  assert.deepEqual(problems, []);
+  assert.equal(project?.rootfs.guestSetup, true);
+  assert.equal(project?.rootfs.passwordlessRoot, true);
+});
+
 test("Linuxfile mistakes are reported with line and column", () => {
   const text = [
     "name: x",
@@ -55,6 +63,7 @@ test("Linuxfile mistakes are reported with line and column", () => {
     "rootfs:",
     "  format: btrfs",
     "  sourse: ./root",
+    "  passwordless-root: yes please",
     "cpus: two",
     "",
   ].join("\n");
@@ -65,10 +74,11 @@ test("Linuxfile mistakes are reported with line and column", () => {
     [
       "5:9 `kernel.arch` must be one of x86_64, arm64, got riscv",
       "3:3 `kernel` needs exactly one of `source` (a Linux tree or tarball to build) and `file` (a built kernel)",
-      "8:3 unknown key `sourse` in rootfs; known keys: source, format, packages, guest-setup, hostname, size",
+      "8:3 unknown key `sourse` in rootfs; known keys: source, format, packages, guest-setup, hostname, passwordless-root, size",
       "7:3 missing `rootfs.source`",
       "7:11 `rootfs.format` must be ext4 or erofs, got btrfs",
-      "9:7 `cpus` must be a positive whole number",
+      "9:22 `rootfs.passwordless-root` must be true or false",
+      "10:7 `cpus` must be a positive whole number",
     ],
   );
   assert.deepEqual(

@@ -59,6 +59,10 @@ const command: CommandDef = {
       valueName: "FILE",
       description: "authorize this public key for root (implies --guest-setup)",
     },
+    "passwordless-root": {
+      type: "boolean",
+      description: "root logs in on the console without a password (implies --guest-setup)",
+    },
     mirror: {
       type: "string",
       valueName: "URL",
@@ -128,14 +132,26 @@ const command: CommandDef = {
     const sourceDateEpoch = bool(ctx, "reproducible") ? (envEpoch ?? 0) : envEpoch;
     let guestSetup: GuestSetupOptions | undefined;
     const sshKeyFile = str(ctx, "ssh-key");
-    if (bool(ctx, "guest-setup") || str(ctx, "hostname") || str(ctx, "init") || sshKeyFile) {
+    const passwordlessRoot = bool(ctx, "passwordless-root");
+    if (
+      bool(ctx, "guest-setup") ||
+      str(ctx, "hostname") ||
+      str(ctx, "init") ||
+      sshKeyFile ||
+      passwordlessRoot
+    ) {
       let sshPublicKey: string | undefined;
       if (sshKeyFile !== undefined) {
         sshPublicKey = await readFile(sshKeyFile, "utf8").catch((e: Error) => {
           throw new KilnError("ROOTFS_BAD_SSH_KEY", `cannot read SSH key file "${sshKeyFile}": ${e.message}`);
         });
       }
-      guestSetup = { hostname: str(ctx, "hostname"), init: str(ctx, "init"), sshPublicKey };
+      guestSetup = {
+        hostname: str(ctx, "hostname"),
+        init: str(ctx, "init"),
+        sshPublicKey,
+        ...(passwordlessRoot ? { passwordlessRoot } : {}),
+      };
     }
     const r = await buildRootfs({
       source,
