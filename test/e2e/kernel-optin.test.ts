@@ -150,7 +150,7 @@ function converse(
     const onData = (c: Buffer) => {
       out += c.toString();
       const step = steps[0];
-      if (step && step.expect.test(out.slice(seen))) {
+      if (step?.expect.test(out.slice(seen))) {
         steps.shift();
         seen = out.length;
         child.stdin.write(step.answer);
