@@ -9,6 +9,7 @@
 import type { Readable } from "node:stream";
 import { KilnError } from "../errors.js";
 import { findCredentials, type RegistryCredentials } from "./auth.js";
+import { credentialsHint, type ErrorContext, statusError, unreachableError } from "./errors.js";
 import { parseBearerChallenge } from "./reference.js";
 import { type StreamTls, streamGet } from "./stream.js";
 import {
@@ -18,7 +19,6 @@ import {
   type RegistryEndpoint,
   registryCAs,
   registryEndpoints,
-  rootReason,
   trustedCAs,
 } from "./transport.js";
 
@@ -222,7 +222,7 @@ export class RegistryClient {
           await this.backoff(attempt);
           continue;
         }
-        throw this.unreachable(this.url(repo, path), e);
+        throw unreachableError(this.errorContext, this.url(repo, path), e);
       }
       if (res.status === 401 && !authed) {
         authed = true;
@@ -237,7 +237,7 @@ export class RegistryClient {
         continue;
       }
       if (res.ok || req.allow?.includes(res.status)) return res;
-      throw await this.statusError(res, repo, method, path, req.actions ?? "pull");
+      throw await statusError(this.errorContext, res, repo, method, path, req.actions ?? "pull");
     }
   }
 
@@ -318,7 +318,7 @@ export class RegistryClient {
       const f = url.protocol === "https:" && this.chosen ? this.chosen.fetch : globalThis.fetch;
       res = await f(url, { headers, signal: this.opts.signal });
     } catch (e) {
-      throw this.unreachable(url.href, e);
+      throw unreachableError(this.errorContext, url.href, e);
     }
     const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
@@ -338,115 +338,7 @@ export class RegistryClient {
     await new Promise((r) => setTimeout(r, ms));
   }
 
-  private async statusError(
-    res: Response,
-    repo: string,
-    method: string,
-    path: string,
-    actions: string,
-  ): Promise<KilnError> {
-    const text = await res.text().catch(() => "");
-    let detail = "";
-    try {
-      const errors = (JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors;
-      if (errors?.length)
-        detail = `: ${errors.map((e) => `${e.code ?? ""} ${e.message ?? ""}`.trim()).join("; ")}`;
-    } catch {
-      // not a distribution error body
-    }
-    const what = `${this.registry}/${repo}`;
-    const where = path.replace(/^https?:\/\/[^/]+/, "").replace(/\?.*$/, "");
-    const challenge = parseBearerChallenge(res.headers.get("www-authenticate") ?? "");
-    if (res.status === 401 && challenge?.error === "insufficient_scope") {
-      // A token was issued but without the actions asked (distribution's token
-      // access controller answers 401 insufficient_scope, docs/spec/auth/token.md).
-      const scope = challenge.scope ?? `repository:${repo}:${actions}`;
-      return new KilnError(
-        "REGISTRY_DENIED",
-        `${what}: the token service ${challenge.realm ? new URL(challenge.realm).origin : ""} did not grant "${scope}" to ${this.creds ? `the account from ${this.creds.source}` : "anonymous access"} (${method} ${where}, HTTP 401 insufficient_scope)`.replace(
-          / {2}/g,
-          " ",
-        ),
-        {
-          hint: /push/.test(scope)
-            ? "the account may pull but not push to this repository: use an account with write access"
-            : "the account has no access to this repository",
-        },
-      );
-    }
-    if (res.status === 401) {
-      return new KilnError(
-        "REGISTRY_UNAUTHORIZED",
-        `${what}: ${this.creds ? `the credentials from ${this.creds.source} were refused` : "authentication required"} for ${method} ${where} (HTTP 401)`,
-        { hint: credentialsHint(this.registry) },
-      );
-    }
-    if (res.status === 403) {
-      return new KilnError(
-        "REGISTRY_DENIED",
-        `${what}: ${method} ${where} is forbidden (HTTP 403)${detail}`,
-        {
-          hint: "the account has no right to this repository (push needs write access)",
-        },
-      );
-    }
-    if (res.status === 404) {
-      const m = /^manifests\/(.+)$/.exec(path);
-      const b = /^blobs\/(sha256:[a-f0-9]+)$/.exec(path);
-      return new KilnError(
-        "REGISTRY_NOT_FOUND",
-        m
-          ? `${what}: no image "${m[1]}" (HTTP 404)`
-          : b
-            ? `${what}: blob ${b[1]} not found (HTTP 404)`
-            : `${what}: ${method} ${where} not found (HTTP 404)`,
-        { hint: m ? "check the name and tag (kiln pkg ls lists local packages)" : undefined },
-      );
-    }
-    return new KilnError(
-      "REGISTRY_HTTP",
-      `${what}: ${method} ${where} answered HTTP ${res.status}${detail}${res.status === 405 && res.headers.get("allow") ? ` (allowed: ${res.headers.get("allow")})` : ""}`,
-      {
-        ...(res.status === 405
-          ? { hint: "the registry does not allow this operation (read-only, or a pull-through cache)" }
-          : {}),
-      },
-    );
+  private get errorContext(): ErrorContext {
+    return { registry: this.registry, creds: this.creds, insecure: this.opts.insecure };
   }
-
-  private unreachable(url: string, e: unknown): KilnError {
-    const why = rootReason(e) || (e as Error).message;
-    if (
-      url.startsWith("https:") &&
-      isNotTlsError(e) &&
-      /WRONG_VERSION|PACKET_LENGTH|wrong version|packet length/i.test(why)
-    ) {
-      const host = this.registry;
-      return new KilnError(
-        "REGISTRY_TLS",
-        `registry ${host} (${url}) does not speak TLS: it answered the HTTPS handshake in plain HTTP`,
-        {
-          cause: e,
-          hint: `Kiln speaks plain HTTP only to localhost/127.0.0.1 unless asked: pass --insecure to use plain HTTP with ${host} (docker's insecure-registries)`,
-        },
-      );
-    }
-    if (url.startsWith("https:") && isTlsError(e)) {
-      const host = this.registry;
-      return new KilnError("REGISTRY_TLS", `TLS with registry ${host} (${url}) failed: ${why}`, {
-        cause: e,
-        hint: this.opts.insecure
-          ? "the registry's TLS handshake failed even without verification"
-          : `to trust the registry's certificate, put its CA in ~/.config/containers/certs.d/${host}/ca.crt (or /etc/docker/certs.d/${host}/, or a file named by NODE_EXTRA_CA_CERTS); --insecure skips verification`,
-      });
-    }
-    return new KilnError("REGISTRY_UNREACHABLE", `cannot reach registry ${this.registry} (${url}): ${why}`, {
-      cause: e,
-      hint: "check the name, the port and the network (is the registry running?)",
-    });
-  }
-}
-
-function credentialsHint(registry: string): string {
-  return `Kiln reads credentials for ${registry} from ~/.docker/config.json (auths, credHelpers, credsStore; DOCKER_CONFIG moves it), as docker login writes them`;
 }
