@@ -25,9 +25,18 @@ export function explainDrop(c: Config, symbol: string, requestedLine: string): s
     if (f.definitions.every((d) => d.prompt === undefined)) return "has no prompt: its default applies";
     return `its prompt is hidden: ${f.toEnable.join(", ")}`;
   }
-  if (f.range) return `outside its range ${f.range.min}..${f.range.max}`;
+  if (f.range && outside(requestedLine, f.range)) return `outside its range ${f.range.min}..${f.range.max}`;
   if (f.choice) return `choice selects ${f.choice.selected ?? "nothing"}`;
   if (f.type === "bool" && requestedLine.endsWith("=m")) return "bool symbols cannot be m";
   if (f.visibility === "m" && requestedLine.endsWith("=y")) return "its dependencies are m, so at most m";
   return `value is ${f.value}`;
+}
+
+/** Whether the requested number lies outside `range` (an unparsable one counts as outside). */
+function outside(requestedLine: string, range: { min: string; max: string }): boolean {
+  const v = requestedLine.slice(requestedLine.indexOf("=") + 1).trim();
+  const num = (t: string) =>
+    /^-?0x[0-9a-f]+$/i.test(t) ? Number.parseInt(t, 16) : /^-?\d+$/.test(t) ? Number(t) : Number.NaN;
+  const [x, lo, hi] = [num(v), num(range.min), num(range.max)];
+  return Number.isNaN(x) || Number.isNaN(lo) || Number.isNaN(hi) || x < lo || x > hi;
 }

@@ -12,6 +12,7 @@ import { type WhyFacts, why } from "../kconfig/explain.js";
 import type { ConfigVerb } from "../kconfig/linux-config.js";
 import { allconfig, type Config, olddefconfig, type UnmetDependency } from "../kconfig/ops.js";
 import { type SetReport, setValues } from "../kconfig/set.js";
+import { unikraftHostArch } from "../kconfig/unikraft.js";
 import { type KconfigScope, saveKconfigEntries } from "../kraftfile/kconfig-edit.js";
 import type { Project, Target } from "../kraftfile/types.js";
 import { kconfigString, originLabel } from "../unikraft/config.js";
@@ -127,7 +128,7 @@ export async function runTargetConfig(
     if (req.save) result.saved = await saveToKraftfile(tk, config, entries, values, result.set);
   } else if (req.verb === "savedefconfig") {
     const out = req.out ?? join(project.dir, `defconfig.${target.name}`);
-    await writeFileAtomic(out, config.savedefconfig());
+    await writeFileAtomic(out, unikraftSavedefconfig(config.savedefconfig(), target, project.name));
     result.out = out;
   } else output = config.dotconfig();
   if (output !== undefined) {
@@ -202,4 +203,27 @@ export async function saveToKraftfile(
   }
   if (saved.length > 0) await writeFileAtomic(tk.project.file, text);
   return saved;
+}
+
+/**
+ * What Unikraft's `make savedefconfig` writes: conf's minimal configuration,
+ * then the architecture's symbol when it is the host's (conf leaves it out as
+ * the default; the Makefile adds `$(call ukarch_str2cfg,…)=y` so the file
+ * still says it) and `CONFIG_UK_NAME`. One deliberate difference: for a
+ * target of another architecture the Makefile also appends the host's
+ * symbol (savedefconfig reads no `.config`, so it compares the host with
+ * itself), which would switch the architecture when the file is read back;
+ * Kiln does not.
+ */
+export function unikraftSavedefconfig(
+  minimal: string,
+  target: Target,
+  name: string,
+  host = unikraftHostArch(),
+): string {
+  const archSym = { x86_64: "CONFIG_ARCH_X86_64", arm64: "CONFIG_ARCH_ARM_64", arm: "CONFIG_ARCH_ARM_32" }[
+    target.architecture
+  ];
+  const arch = host === target.architecture ? `${archSym}=y\n` : "";
+  return `${minimal}${arch}CONFIG_UK_NAME="${name}"\n`;
 }

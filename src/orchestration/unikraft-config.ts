@@ -8,7 +8,7 @@
  * reason each requested option did not survive.
  */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
 import type { Reporter } from "../core/output.js";
 import { explainDrop } from "../kconfig/drop.js";
@@ -192,10 +192,23 @@ export const engineConfigurer: TargetConfigurer = async (req): Promise<Configure
     }
     return undefined;
   }
+  const entries = await kraftfileEntries(req.project);
+  if (!req.write) {
+    // the kept .config (the Kraftfile did not change): what the Kraftfile's own configuration lacks,
+    // then what a later kiln config set / kiln menu changed
+    const text = await readFile(req.configFile, "utf8");
+    const planned = configureFromPlan(tk, req.defconfig);
+    const fromPlan = droppedOptions(tk, planned, planned.dotconfig(), entries);
+    const known = new Set(fromPlan.map((d) => d.name));
+    const later = `in ${basename(req.configFile)}, changed after it was configured from the Kraftfile (kiln config defconfig -t ${req.target.name} starts again from it)`;
+    const changed: DroppedOption[] = missingOptions(tk.plan.options, text)
+      .filter((m) => !known.has(m.name))
+      .map((m) => ({ ...m, reason: `${m.actual ?? "not set"} ${later}`, origin: tk.plan.origins[m.name] }));
+    return { dropped: [...fromPlan, ...changed].map(withLine) };
+  }
   const config = configureFromPlan(tk, req.defconfig);
   const text = config.dotconfig();
-  if (req.write) await writeDotConfig(req.configFile, text);
-  const entries = await kraftfileEntries(req.project);
+  await writeDotConfig(req.configFile, text);
   return { dropped: droppedOptions(tk, config, text, entries).map(withLine) };
 };
 

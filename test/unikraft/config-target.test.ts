@@ -51,6 +51,15 @@ test("kiln config olddefconfig -t writes the target's .config as kiln build does
   assert.equal(readFileSync(cfg, "utf8"), configureFromPlan(tk).dotconfig());
   assert.match(readFileSync(cfg, "utf8"), /^CONFIG_STACK_SIZE_PAGE_ORDER=5$/m);
 
+  // savedefconfig as Unikraft's make writes it: conf's minimal lines, the (host's) architecture, the name
+  const saved = await runKiln(["config", "savedefconfig", "-t", "hello_qemu-x86_64", dir], { env });
+  assert.equal(saved.code, 0, saved.stderr);
+  const arch = process.arch === "x64" ? "CONFIG_ARCH_X86_64=y\n" : "";
+  assert.equal(
+    readFileSync(join(dir, "defconfig.hello_qemu-x86_64"), "utf8"),
+    `CONFIG_STACK_SIZE_PAGE_ORDER=5\nCONFIG_PLAT_KVM=y\n# CONFIG_LIBUKRANDOM is not set\nCONFIG_LIBFOO=y\n${arch}CONFIG_UK_NAME="hello"\n`,
+  );
+
   const why = await runKiln(["config", "why", "STACK_SIZE_PAGE_ORDER", "-t", "hello_qemu-x86_64", dir], {
     env,
   });

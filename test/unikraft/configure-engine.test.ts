@@ -12,6 +12,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { collectingReporter } from "../../src/core/output.js";
+import { runTargetConfig } from "../../src/orchestration/target-config.js";
 import {
   buildProjectWithEngine,
   configureFromPlan,
@@ -144,4 +145,27 @@ test("a core whose Config.uk the engine cannot parse is configured by make defco
   const said = reporter.warnings.filter((w) => /Kconfig engine cannot read this Unikraft tree/.test(w));
   assert.equal(said.length, 1);
   assert.match(said[0]!, /Config\.uk:\d+/);
+});
+
+test("a .config changed after configuring (kiln config set -t) is kept by the next build, which says what differs from the Kraftfile", async (t) => {
+  const root = scratchDir(t);
+  const p = fixtureProject(root);
+  p.unikraft!.kconfig = { CONFIG_STACK_SIZE_PAGE_ORDER: "5" };
+  const env = { ...process.env, KILN_HOME: join(root, "home") };
+  await buildProjectWithEngine(p, { reporter: collectingReporter(), env });
+  const set = await runTargetConfig(
+    p,
+    p.targets[0]!,
+    { verb: "set", args: ["STACK_SIZE_PAGE_ORDER=6"] },
+    { fetch: false },
+  );
+  assert.deepEqual(set.set?.applied, [{ symbol: "STACK_SIZE_PAGE_ORDER", value: "6" }]);
+  const reporter = collectingReporter();
+  const [r] = await buildProjectWithEngine(p, { reporter, env });
+  assert.equal(r?.configured, false, "the Kraftfile did not change: its .config is kept");
+  assert.match(readFileSync(r!.configFile, "utf8"), /^CONFIG_STACK_SIZE_PAGE_ORDER=6$/m);
+  assert.match(
+    reporter.warnings.join("\n"),
+    /CONFIG_STACK_SIZE_PAGE_ORDER=5 dropped: 6 in \.config\.hello_qemu-x86_64, changed after it was configured from the Kraftfile \(kiln config defconfig -t hello_qemu-x86_64 starts again from it\)/,
+  );
 });
