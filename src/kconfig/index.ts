@@ -4,17 +4,6 @@
  * conf's operations, and explain values.
  */
 
-// The subpath's surface for project targets: composed in src/orchestration (the engine on a
-// Kraftfile's core, libraries and targets), re-exported here so `kiln-vm/kconfig` has it all.
-export {
-  buildProjectWithEngine,
-  configureFromPlan,
-  type DroppedOption,
-  droppedOptions,
-  openTargetKconfig,
-  type TargetKconfig,
-  type TargetKconfigOptions,
-} from "../orchestration/unikraft-config.js";
 export { readConfig, readConfigSimple, writeAutoconf, writeConfig, writeDefconfig } from "./confdata.js";
 export { Evaluator } from "./eval.js";
 export { formatWhy, type WhyFacts, why } from "./explain.js";

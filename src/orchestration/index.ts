@@ -1,0 +1,15 @@
+/**
+ * The composition layer as a library (`kiln-vm/orchestration`): what joins
+ * the domains for a project target — the Kconfig engine on a Kraftfile's core,
+ * libraries and target, and `kiln build` configuring through it. Domains never
+ * import this; it imports them.
+ */
+export {
+  buildProjectWithEngine,
+  configureFromPlan,
+  type DroppedOption,
+  droppedOptions,
+  openTargetKconfig,
+  type TargetKconfig,
+  type TargetKconfigOptions,
+} from "./unikraft-config.js";
