@@ -104,10 +104,27 @@ test("a file that is not a kernel: clear error, no machine left behind", async (
     textRoot.stderr,
     /warning: --rootfs \S+package\.json does not look like a disk image \(no filesystem or partition table Kiln knows\); the guest gets it as a writable disk/,
   );
-  const dirRoot = await runKiln(["run", "-W", buildMultibootStandin(dir), "--rootfs", dir], { env });
-  assert.equal(dirRoot.code, 1);
-  assert.match(dirRoot.stderr, /error: --rootfs \S+ is a directory, not a disk image/);
-  assert.match(dirRoot.stderr, /hint: make an image of it first: kiln rootfs build /);
+  // A directory as --rootfs of a Unikraft guest is its initrd, as kraft run --rootfs does: packed to
+  // CPIO in the machine's directory and given to QEMU as -initrd, never as a disk.
+  const tree = join(dir, "tree");
+  mkdirSync(tree);
+  writeFileSync(join(tree, "hello.txt"), "hi\n");
+  const dirRoot = await runKiln(
+    ["run", "-W", "-n", "dr", buildMultibootStandin(dir), "--rootfs", tree, "-a", "exit=3"],
+    {
+      env,
+    },
+  );
+  assert.equal(dirRoot.code, 3, dirRoot.stderr);
+  const inspected = JSON.parse((await runKiln(["inspect", "dr", "--json"], { env })).stdout) as {
+    spec: { initrd?: string; rootfs?: string };
+    record: { argv: string[] };
+    dir: string;
+  };
+  assert.equal(inspected.spec.initrd, join(inspected.dir, "initrd.cpio"));
+  assert.equal(inspected.spec.rootfs, undefined);
+  assert.ok(inspected.record.argv.includes("-initrd") && !inspected.record.argv.includes("-drive"));
+  await runKiln(["rm", "dr"], { env });
   assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
 });
 
