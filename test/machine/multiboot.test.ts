@@ -224,3 +224,37 @@ test("a Unikraft image configured with CONFIG_LIBUKRANDOM=y gets the RDSEED warn
   const quiet = await runKiln(["run", "-W", kernel], { env: { KILN_HOME: dir } });
   assert.doesNotMatch(quiet.stderr, /RDSEED/);
 });
+
+test("kraft's --ip and --mac on a Unikraft guest: netdev.ip= on its command line as KraftKit passes it, the MAC on its NIC", async (t) => {
+  const dir = scratchDir(t);
+  const env = { KILN_HOME: dir };
+  const r = await runKiln(
+    [
+      "run",
+      "-W",
+      "-n",
+      "uk-ip",
+      buildMultibootStandin(dir),
+      "--ip",
+      "10.0.2.42",
+      "--mac",
+      "52:54:00:00:00:01",
+      "-a",
+      "exit=3",
+    ],
+    { env },
+  );
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(
+    r.stdout,
+    /cmdline: \S*standin_qemu-x86_64 netdev\.ip=10\.0\.2\.42\/24:10\.0\.2\.2:10\.0\.2\.3::: exit=3/,
+  );
+  const inspected = JSON.parse((await runKiln(["inspect", "uk-ip", "--json"], { env })).stdout) as {
+    record: { argv: string[] };
+  };
+  assert.ok(
+    inspected.record.argv.some((a) => /^virtio-net-pci,netdev=net0,romfile=,mac=52:54:00:00:00:01$/.test(a)),
+    inspected.record.argv.join(" "),
+  );
+  await runKiln(["rm", "uk-ip"], { env });
+});
