@@ -94,7 +94,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
       publish: [],
       noAccel: o.accel === "tcg",
     });
-    const initrdDir = plan.initrdDir;
+    const { planPreparation } = await import("./machine/foreground.js");
     const launched = await launchMachine(plan.base, {
       name: o.name,
       driver: plan.driver,
@@ -102,14 +102,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
       detached: true,
       reporter: o.reporter ?? silentReporter,
       env,
-      prepare: initrdDir
-        ? async (dir) => {
-            const out = join(dir, "initrd.cpio");
-            const { packCpio } = await import("./image/cpio/pack.js");
-            await packCpio({ sourceDir: initrdDir, output: out, signal: o.signal });
-            return { initrd: out };
-          }
-        : undefined,
+      prepare: planPreparation(plan, { signal: o.signal }),
     });
     name = launched.spec.name;
     const follower = followFile(launched.started.consoleLog, (c) => {

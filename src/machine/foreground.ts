@@ -21,7 +21,7 @@ import {
   PROMPT_SETTLE_MS,
   printedOnlyFirmware,
 } from "./console.js";
-import type { StartedMachine } from "./driver.js";
+import type { MachineSpec, StartedMachine } from "./driver.js";
 import {
   createMachine,
   type Launched,
@@ -48,6 +48,42 @@ export interface RunIO {
 /** Seconds after `--timeout` at which the supervisor ends a machine whose client did not. */
 const SUPERVISOR_GRACE_SEC = 5;
 
+/**
+ * What a plan builds inside the new instance directory before the VMM starts:
+ * the CPIO of `--initrd DIR` (or a Unikraft `--rootfs DIR`), and the ext4
+ * image of a Linux guest's `--rootfs DIR` (what `kiln rootfs build DIR -o
+ * X.ext4` makes: root-owned, writable). Undefined when there is nothing to build.
+ */
+export function planPreparation(
+  plan: Pick<RunPlan, "initrdDir" | "rootfsDir">,
+  io: { reporter?: Reporter; signal?: AbortSignal },
+): ((dir: string) => Promise<Partial<MachineSpec>>) | undefined {
+  const { initrdDir, rootfsDir } = plan;
+  if (initrdDir === undefined && rootfsDir === undefined) return undefined;
+  return async (dir: string) => {
+    const out: Partial<MachineSpec> = {};
+    if (initrdDir !== undefined) {
+      // Plain (uncompressed) newc: both Linux and Unikraft read it.
+      out.initrd = join(dir, "initrd.cpio");
+      const { packCpio } = await import("../image/cpio/index.js");
+      await packCpio({ sourceDir: initrdDir, output: out.initrd, reporter: io.reporter, signal: io.signal });
+    }
+    if (rootfsDir !== undefined) {
+      out.rootfs = join(dir, "rootfs.ext4");
+      const { buildRootfs } = await import("../image/build.js");
+      await buildRootfs({
+        source: rootfsDir,
+        output: out.rootfs,
+        format: "ext4",
+        ...(io.reporter ? { reporter: io.reporter } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+      });
+      out.rootfsReadOnly = false;
+    }
+    return out;
+  };
+}
+
 /** How a run ended: started in the background, or the exit status of a finished one. */
 export type RunResult =
   | { kind: "detached"; launched: Launched }
@@ -70,21 +106,7 @@ export async function startRun(
     consolePrefix?: string | true;
   },
 ): Promise<RunResult> {
-  const initrdDir = plan.initrdDir;
-  const prepare = initrdDir
-    ? async (dir: string) => {
-        // Plain (uncompressed) newc: both Linux and Unikraft read it.
-        const out = join(dir, "initrd.cpio");
-        const { packCpio } = await import("../image/cpio/index.js");
-        await packCpio({
-          sourceDir: initrdDir,
-          output: out,
-          reporter: io.reporter,
-          signal: io.signal,
-        });
-        return { initrd: out };
-      }
-    : undefined;
+  const prepare = planPreparation(plan, io);
   if (opts.noStart) {
     const created = await createMachine(plan.base, {
       name: opts.name,

@@ -95,6 +95,8 @@ export interface RunPlan {
   platform: string;
   /** `--initrd DIR`: packed to CPIO in the instance directory at launch. */
   initrdDir?: string;
+  /** `--rootfs DIR` for a Linux guest: an ext4 image built from it in the instance directory at launch. */
+  rootfsDir?: string;
   waitFor?: WaitForPattern;
   timeoutMs?: number;
   detach: boolean;
@@ -218,7 +220,8 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
   ];
   for (const v of req.volumes) volumes.push(parseVolume(v, req.cwd, volumes.length));
   const initrdPath = req.initrd === undefined ? t.initrd : resolve(req.cwd, req.initrd);
-  const initrdDir = initrdPath !== undefined && isDir(initrdPath) ? initrdPath : undefined;
+  let initrdDir = initrdPath !== undefined && isDir(initrdPath) ? initrdPath : undefined;
+  let rootfsDir: string | undefined;
   const timeoutMs = req.timeout === undefined ? undefined : Number(req.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     throw usageError(`--timeout must be a positive number of seconds; got "${req.timeout}"`);
@@ -320,13 +323,37 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
       );
     }
   }
+  // `--rootfs` takes what `kraft run --rootfs` takes (issue 16): a directory or a CPIO archive is a
+  // root *tree*, not a disk. Unikraft gets it as its initrd, as kraft does; a Linux guest gets a
+  // directory as an ext4 image built at launch, and a CPIO (or gzip) archive as its initramfs. Only a
+  // disk image is attached as a disk (a CPIO on /dev/vda made Linux panic: "Unable to mount root fs").
+  if (base.rootfs !== undefined) {
+    const given = base.rootfs;
+    const dir = isDir(given);
+    const archive = dir ? undefined : await sniffImageFormat(given);
+    if (dir || archive === "cpio" || archive === "gzip") {
+      const what = dir
+        ? "a directory"
+        : archive === "cpio"
+          ? "a CPIO archive"
+          : "a gzip archive (an initramfs)";
+      if (dir && info.guest === "linux") {
+        rootfsDir = given;
+      } else {
+        if (initrdPath !== undefined) {
+          throw usageError(
+            `--rootfs ${given} is ${what}, which the guest gets as its initrd, and --initrd ${initrdPath} is given too`,
+            "give one of them; a disk image (ext4, EROFS) as --rootfs is attached as a disk beside an initrd",
+          );
+        }
+        if (dir) initrdDir = given;
+        else base.initrd = given;
+      }
+      delete base.rootfs;
+    }
+  }
   // A read-only filesystem gets a read-only disk, whatever the file is called.
   if (base.rootfs !== undefined) {
-    if (isDir(base.rootfs)) {
-      throw new KilnError("INPUT_NOT_IMAGE", `--rootfs ${base.rootfs} is a directory, not a disk image`, {
-        hint: `make an image of it first: kiln rootfs build ${req.rootfs} -o root.ext4 --format ext4 (or pass it as --initrd)`,
-      });
-    }
     const format = await sniffImageFormat(base.rootfs);
     base.rootfsReadOnly = format === "erofs";
     if (!DISK_FORMATS.has(format)) {
@@ -340,6 +367,7 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
     driver,
     platform: t.project?.target.platform ?? driver.name,
     ...(initrdDir !== undefined ? { initrdDir } : {}),
+    ...(rootfsDir !== undefined ? { rootfsDir } : {}),
     ...(waitFor !== undefined ? { waitFor } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     detach: req.detach,

@@ -105,10 +105,27 @@ test("a file that is not a kernel: clear error, no machine left behind", async (
     textRoot.stderr,
     /warning: --rootfs \S+package\.json does not look like a disk image \(no filesystem or partition table Kiln knows\); the guest gets it as a writable disk/,
   );
-  const dirRoot = await runKiln(["run", "-W", buildMultibootStandin(dir), "--rootfs", dir], { env });
-  assert.equal(dirRoot.code, 1);
-  assert.match(dirRoot.stderr, /error: --rootfs \S+ is a directory, not a disk image/);
-  assert.match(dirRoot.stderr, /hint: make an image of it first: kiln rootfs build /);
+  // A directory as --rootfs of a Unikraft guest is its initrd, as kraft run --rootfs does: packed to
+  // CPIO in the machine's directory and given to QEMU as -initrd, never as a disk.
+  const tree = join(dir, "tree");
+  mkdirSync(tree);
+  writeFileSync(join(tree, "hello.txt"), "hi\n");
+  const dirRoot = await runKiln(
+    ["run", "-W", "-n", "dr", buildMultibootStandin(dir), "--rootfs", tree, "-a", "exit=3"],
+    {
+      env,
+    },
+  );
+  assert.equal(dirRoot.code, 3, dirRoot.stderr);
+  const inspected = JSON.parse((await runKiln(["inspect", "dr", "--json"], { env })).stdout) as {
+    spec: { initrd?: string; rootfs?: string };
+    record: { argv: string[] };
+    dir: string;
+  };
+  assert.equal(inspected.spec.initrd, join(inspected.dir, "initrd.cpio"));
+  assert.equal(inspected.spec.rootfs, undefined);
+  assert.ok(inspected.record.argv.includes("-initrd") && !inspected.record.argv.includes("-drive"));
+  await runKiln(["rm", "dr"], { env });
   assert.equal((await runKiln(["ps", "-a", "--json"], { env })).stdout.trim(), "[]");
 });
 
@@ -233,4 +250,38 @@ test("Unikraft -e values reach the guest's command line but not QEMU's argv", as
   assert.equal(q.code, 4, q.stderr);
   assert.match(q.stderr, /visible in QEMU's command line \(ps\) because it holds a double quote/);
   assert.ok(q.stdout.includes(`env.vars=[ 'K=${secret}' ]`), q.stdout);
+});
+
+test("kraft's --ip and --mac on a Unikraft guest: netdev.ip= on its command line as KraftKit passes it, the MAC on its NIC", async (t) => {
+  const dir = scratchDir(t);
+  const env = { KILN_HOME: dir };
+  const r = await runKiln(
+    [
+      "run",
+      "-W",
+      "-n",
+      "uk-ip",
+      buildMultibootStandin(dir),
+      "--ip",
+      "10.0.2.42",
+      "--mac",
+      "52:54:00:00:00:01",
+      "-a",
+      "exit=3",
+    ],
+    { env },
+  );
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(
+    r.stdout,
+    /cmdline: \S*standin_qemu-x86_64 netdev\.ip=10\.0\.2\.42\/24:10\.0\.2\.2:10\.0\.2\.3::: exit=3/,
+  );
+  const inspected = JSON.parse((await runKiln(["inspect", "uk-ip", "--json"], { env })).stdout) as {
+    record: { argv: string[] };
+  };
+  assert.ok(
+    inspected.record.argv.some((a) => /^virtio-net-pci,netdev=net0,romfile=,mac=52:54:00:00:00:01$/.test(a)),
+    inspected.record.argv.join(" "),
+  );
+  await runKiln(["rm", "uk-ip"], { env });
 });

@@ -128,3 +128,28 @@ test("kiln build --json and kiln fetch --json print {ok: false, error} on stdout
   assert.deepEqual([doc.ok, doc.error.code], [false, "SOURCES_MISSING"]);
   assert.match(doc.error.message, /not found offline/);
 });
+
+test("kiln build -c FILE (kraft's --config): the target builds with FILE's configuration, no defconfig merged", async (t) => {
+  const dir = writeKraftfile(scratchDir(t));
+  const env = { KILN_HOME: join(dir, "home") };
+  const first = await runKiln(["build", dir, "-p", "qemu", "--json"], { env });
+  assert.equal(first.code, 0, first.stderr);
+  const configFile = join(dir, ".config.hello_qemu-x86_64");
+  const mine = join(dir, "../my.config");
+  writeFileSync(mine, `${readFileSync(configFile, "utf8")}# chosen with kiln build -c\n`);
+  const r = await runKiln(["build", dir, "-p", "qemu", "-c", mine, "--json"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { targets: { configured: boolean; configFile: string }[] };
+  assert.equal(out.targets[0]!.configured, false, "no make defconfig over the given file");
+  assert.equal(readFileSync(configFile, "utf8"), readFileSync(mine, "utf8"));
+
+  const both = await runKiln(["build", dir, "--all", "-c", mine], { env });
+  assert.equal(both.code, 2, both.stderr);
+  assert.match(
+    both.stderr,
+    /^error: -c .*my\.config is one target's configuration, and 2 targets are selected/m,
+  );
+  const missing = await runKiln(["build", dir, "-p", "qemu", "-c", join(dir, "nope.config")], { env });
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /^error: -c .*nope\.config cannot be read \(ENOENT\)$/m);
+});

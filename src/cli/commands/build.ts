@@ -4,14 +4,16 @@
  * cannot read the tree), build it with Unikraft's make, and print the artifacts.
  */
 
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { usageError } from "../../core/errors.js";
+import { errnoCode, KilnError, usageError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../core/fs.js";
 import { formatBytes, formatDuration } from "../../core/units.js";
 import type { Project } from "../../kraftfile/types.js";
 import { linuxfileIn } from "../../linux-project/index.js";
 import { buildProjectWithEngine } from "../../orchestration/unikraft-config.js";
-import type { BuildOptions } from "../../unikraft/build.js";
-import { describeTargets, matchTargets } from "../../unikraft/select.js";
+import { type BuildOptions, targetConfigFile } from "../../unikraft/build.js";
+import { describeTargets, matchTargets, selectTargets } from "../../unikraft/select.js";
 import { chooseOnTerminal } from "../choose.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 import { kraftfileOption, loadProjectFromArgs, projectDir } from "../project-options.js";
@@ -45,6 +47,30 @@ async function promptTarget(
     hint: "pass -t NAME or --all",
   });
   return picked.name;
+}
+
+/**
+ * kraft's `build -c/--config FILE` ("override the path to the KConfig .config
+ * file"): the one selected target is built with FILE's configuration, copied
+ * to where Kiln keeps the target's (`<project>/.config.<target>`), without
+ * merging a defconfig over it.
+ */
+async function useConfigFile(project: Project, opts: BuildOptions, file: string): Promise<void> {
+  const text = await readFile(file, "utf8").catch((e: unknown) => {
+    throw new KilnError("INPUT_NOT_FOUND", `-c ${file} cannot be read (${errnoCode(e) ?? String(e)})`, {
+      hint: "give the path of a Unikraft .config file",
+      cause: e,
+    });
+  });
+  const targets = selectTargets(project, opts);
+  if (targets.length !== 1) {
+    throw usageError(
+      `-c ${file} is one target's configuration, and ${targets.length} targets are selected (${targets.map((t) => t.name).join(", ")})`,
+      "pick one with -t NAME (or -p/-m)",
+    );
+  }
+  await writeFileAtomic(targetConfigFile(project, targets[0]!), text);
+  opts.configure = false;
 }
 
 const command: CommandDef = {
@@ -105,11 +131,15 @@ const command: CommandDef = {
       description:
         "keep the sources kiln.lock pins (what kiln build always does; kiln fetch --update moves them)",
     },
+    config: {
+      type: "string",
+      short: "c",
+      valueName: "FILE",
+      description:
+        "build one target with this .config (kraft's -c): copied to <project>/.config.<target>, no defconfig",
+    },
   },
   foreignFlags: {
-    "--config":
-      "Kiln keeps each target's configuration in <project>/.config.<target>: edit it and build with --no-configure",
-    "-c": "Kiln keeps each target's configuration in <project>/.config.<target>: edit it and build with --no-configure",
     "--platform": "Kiln's spelling is -p/--plat",
     "--architecture": "Kiln's spelling is -m/--arch",
     "--force-pull": "Kiln's spelling is kiln fetch --update (then kiln build)",
@@ -189,6 +219,8 @@ const command: CommandDef = {
       opts.force = true;
     }
     if (bool(ctx, "strict")) opts.strict = true;
+    const configGiven = str(ctx, "config");
+    if (configGiven !== undefined) await useConfigFile(project, opts, resolve(ctx.cwd, configGiven));
     const results = await buildProjectWithEngine(project, opts);
     if (bool(ctx, "json")) {
       ctx.out(

@@ -108,7 +108,10 @@ const command: CommandDef = {
       valueName: "TIME",
       description: "only lines written since TIME: 10m, 1h30m, Unix seconds or RFC 3339 (docker's forms)",
     },
-    json: { type: "boolean", description: "print {ok, name, state, console} (not with -f)" },
+    json: {
+      type: "boolean",
+      description: "print {ok, name, state, console} (with -t also lines: [{time, text}]; not with -f)",
+    },
   },
   async run(ctx) {
     const name = ctx.positionals[0];

@@ -85,8 +85,9 @@ const command: CommandDef = {
     },
     rootfs: {
       type: "string",
-      valueName: "IMAGE",
-      description: "root filesystem image on virtio-blk (/dev/vda)",
+      valueName: "IMAGE|DIR|CPIO",
+      description:
+        "root filesystem: a disk image on virtio-blk (/dev/vda); a directory (Linux: an ext4 image built at launch) or CPIO archive is the initrd otherwise, as kraft run --rootfs",
     },
     volume: {
       type: "string",

@@ -126,7 +126,9 @@ export async function launchFirecracker(
     await symlink(socketPath, defaultSocket);
   }
   if (spec.vsock) await clearSocketPath(spec.vsock.udsPath, "the vsock socket", instanceDir);
-  await writeFile(join(instanceDir, INSTANCE_FILES.consoleLog), "", { flag: "a" });
+  // The log is this boot's (as QEMU's, which writes from the file's start): `kiln start` of an
+  // exited machine begins it afresh, so console.times (one time per line, from line 1) stays aligned.
+  await writeFile(join(instanceDir, INSTANCE_FILES.consoleLog), "", { flag: "w" });
 
   const sup = await spawnSupervised(
     ["/bin/sh", "-c", WRAPPER, "kiln-firecracker", ...argv],

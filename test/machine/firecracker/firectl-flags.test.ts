@@ -137,6 +137,17 @@ test("--add-drive, --firecracker-binary, --socket-path and --vsock-device reach 
       followed.stdout,
     );
     for (const l of later) assert.match(l, STAMP);
+    // kiln start boots it again (same socket paths): the log is the new boot's, its times aligned.
+    const again = await runKiln(["start", "fcx"], { env });
+    assert.equal(again.code, 0, again.stderr);
+    let relog = "";
+    for (let i = 0; i < 50 && !/booted/.test(relog); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      relog = (await runKiln(["logs", "fcx"], { env })).stdout;
+    }
+    assert.equal(relog.match(/stand-in guest booted/g)?.length, 1, relog);
+    const restamped = (await runKiln(["logs", "-t", "fcx"], { env })).stdout;
+    assert.equal(restamped.replace(new RegExp(STAMP.source, "gm"), ""), relog);
   } finally {
     await runKiln(["rm", "-f", "fcx"], { env });
   }
