@@ -5,12 +5,11 @@
  * `.config.<target>`, `K` also writes the changed entries into the
  * Kraftfile's `kconfig:`.
  */
-import { useColor } from "../../core/output.js";
 import { openTargetMenu } from "../../orchestration/target-menu.js";
 import { pickTarget } from "../../orchestration/unikraft-config.js";
 import { type CommandDef, str } from "../command.js";
+import { requireTerminal, runMenuSession } from "../menu/run.js";
 import { kraftfileOption, loadProjectFromArgs } from "../project-options.js";
-import { loadTerminalMenu, requireTerminal } from "./config-menu.js";
 
 const command: CommandDef = {
   name: ["menu"],
@@ -47,23 +46,7 @@ const command: CommandDef = {
     };
     const target = pickTarget(project, filter);
     const session = await openTargetMenu(project, target, { env: ctx.env, reporter: ctx.reporter });
-    const { runTerminalMenu } = await loadTerminalMenu();
-    const outcome = await runTerminalMenu({
-      state: session.state,
-      save: session.save,
-      saveKraftfile: session.saveKraftfile,
-      color: useColor(process.stdout, ctx.env),
-    });
-    if (outcome === "aborted") {
-      ctx.reporter.warn("interrupted: the configuration was not saved");
-      return 130;
-    }
-    ctx.out(
-      session.state.dirty
-        ? "Your configuration changes were NOT saved.\n"
-        : "\n*** End of the configuration.\n",
-    );
-    return 0;
+    return runMenuSession(ctx, session);
   },
 };
 
