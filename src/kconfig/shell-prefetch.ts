@@ -47,14 +47,18 @@ export class ShellPrefetch {
     // a parse that never reaches finish() (an error, an interrupted menu) still leaves no directory
     process.once("exit", this.removeDir);
     const jobs = Math.max(2, availableParallelism() * 2);
+    // No process per job but the command's own: a count and `wait -n` bound the jobs (a
+    // `$(jobs -rp | wc -l)` test forked twice a command), and an empty `.done` file written by
+    // a redirection marks the output complete (an `mv` forked once more).
     const lines = [
       "set +e",
       `D=${shQuote(this.dir)}`,
-      'run() { sh -c "$2" >"$D/$1.tmp" 2>"$D/$1.err"; mv "$D/$1.tmp" "$D/$1.out"; }',
+      'run() { sh -c "$2" >"$D/$1.out" 2>"$D/$1.err"; : >"$D/$1.done"; }',
     ];
     commands.forEach((c, i) => {
       this.index.set(c, i);
-      lines.push(`while [ "$(jobs -rp | wc -l)" -ge ${jobs} ]; do wait -n; done`, `run ${i} ${shQuote(c)} &`);
+      if (i >= jobs) lines.push("wait -n");
+      lines.push(`run ${i} ${shQuote(c)} &`);
     });
     lines.push("wait");
     writeFileSync(join(this.dir, "run.sh"), `${lines.join("\n")}\n`);
@@ -78,10 +82,11 @@ export class ShellPrefetch {
     if (i === undefined) return undefined;
     this.index.delete(command);
     const out = join(this.dir, `${i}.out`);
+    const done = join(this.dir, `${i}.done`);
     const deadline = Date.now() + 120_000;
-    while (!existsSync(out)) {
+    while (!existsSync(done)) {
       if (Date.now() > deadline || this.child?.exitCode != null) {
-        if (existsSync(out)) break;
+        if (existsSync(done)) break;
         return undefined;
       }
       sleepMs(1);
