@@ -144,12 +144,7 @@ describe("docker verbs and kraft spellings on real QEMU", { skip }, () => {
     const plat = await kiln(["run", "--platform", "qemu", kernel!]);
     assert.equal(plat.code, 2);
     assert.match(plat.stderr, /^error: unknown option --platform: Kiln's spelling is --plat/);
-    const cfg = await kiln(["build", "-c", "my.config"]);
-    assert.equal(cfg.code, 2);
-    assert.match(
-      cfg.stderr,
-      /unknown option -c: Kiln keeps each target's configuration in <project>\/\.config\.<target>/,
-    );
+    // kraft's build -c FILE is supported now: test/unikraft/build-cli.test.ts
     const both = await kiln(["run", "-d", "-i", kernel!]);
     assert.match(both.stderr, /-i keeps the console attached; -d detaches/);
     assert.deepEqual(qemuPidsUnder(env.KILN_HOME!), []);
