@@ -391,5 +391,7 @@ export async function removeInstance(name: string, env: NodeJS.ProcessEnv = proc
       throw e;
     }
   });
-  if (moved) await rm(trash, { recursive: true, force: true });
+  // Retried: a supervisor whose VMM just died may still write its exit status (and the console's
+  // line-time stamper its last line) into the directory it runs in, which the rename moved here.
+  if (moved) await rm(trash, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }

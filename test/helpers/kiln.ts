@@ -93,7 +93,8 @@ export function scratchDir(t: TestContext, prefix = "kiln-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => {
     killQemusUsing(dir);
-    rmSync(dir, { recursive: true, force: true });
+    // a killed QEMU's supervisor (exit status) and console stamper can still write for a moment
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
   return dir;
 }
