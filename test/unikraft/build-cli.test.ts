@@ -7,33 +7,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
-import { FIXTURE_CORE, fixtureProject } from "./fixture-project.js";
-
-function writeKraftfile(root: string): string {
-  const p = fixtureProject(root);
-  writeFileSync(
-    p.file,
-    [
-      "spec: v0.6",
-      "name: hello",
-      "unikraft:",
-      `  source: ${FIXTURE_CORE}`,
-      "libraries:",
-      "  foo:",
-      `    source: ${join(root, "lib-foo")}`,
-      "    kconfig:",
-      "      CONFIG_LIBFOO: 'y'",
-      "targets:",
-      "  - qemu/x86_64",
-      "  - fc/x86_64",
-      "",
-    ].join("\n"),
-  );
-  return p.dir;
-}
+import { writeFixtureKraftfile } from "./fixture-project.js";
 
 test("kiln build: ambiguous and unmatched filters are errors listing the targets", async (t) => {
-  const dir = writeKraftfile(scratchDir(t));
+  const dir = writeFixtureKraftfile(scratchDir(t), { lib: ["CONFIG_LIBFOO: 'y'"] });
   const env = { KILN_HOME: join(dir, "home") };
   const amb = await runKiln(["build", dir], { env });
   assert.equal(amb.code, 1);
@@ -46,7 +23,7 @@ test("kiln build: ambiguous and unmatched filters are errors listing the targets
 });
 
 test("kiln build --json, a no-op rebuild that skips make, --force, then kiln clean and clean --proper", async (t) => {
-  const dir = writeKraftfile(scratchDir(t));
+  const dir = writeFixtureKraftfile(scratchDir(t), { lib: ["CONFIG_LIBFOO: 'y'"] });
   const env = { KILN_HOME: join(dir, "home") };
   const r = await runKiln(["build", dir, "-p", "qemu", "-j", "2", "--json"], { env });
   assert.equal(r.code, 0, r.stderr);
@@ -103,7 +80,7 @@ test("kiln build --json, a no-op rebuild that skips make, --force, then kiln cle
 });
 
 test("kiln build --json and kiln fetch --json print {ok: false, error} on stdout when they fail", async (t) => {
-  const dir = writeKraftfile(scratchDir(t));
+  const dir = writeFixtureKraftfile(scratchDir(t), { lib: ["CONFIG_LIBFOO: 'y'"] });
   const env = { KILN_HOME: join(dir, "home") };
   // Two targets and no -t: the build cannot start.
   const build = await runKiln(["build", "--json", dir], { env });
@@ -130,7 +107,7 @@ test("kiln build --json and kiln fetch --json print {ok: false, error} on stdout
 });
 
 test("kiln build -c FILE (kraft's --config): the target builds with FILE's configuration, no defconfig merged", async (t) => {
-  const dir = writeKraftfile(scratchDir(t));
+  const dir = writeFixtureKraftfile(scratchDir(t), { lib: ["CONFIG_LIBFOO: 'y'"] });
   const env = { KILN_HOME: join(dir, "home") };
   const first = await runKiln(["build", dir, "-p", "qemu", "--json"], { env });
   assert.equal(first.code, 0, first.stderr);

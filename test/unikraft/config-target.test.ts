@@ -6,42 +6,23 @@
  * impossible value is refused with its reason.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadProject } from "../../src/kraftfile/load.js";
 import { configureFromPlan, openTargetKconfig } from "../../src/orchestration/unikraft-config.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
-import { FIXTURE_CORE, fixtureProject } from "./fixture-project.js";
+import { writeFixtureKraftfile } from "./fixture-project.js";
 
-function writeProject(root: string): string {
-  const p = fixtureProject(root);
-  writeFileSync(
-    p.file,
-    [
-      "spec: v0.6",
-      "name: hello",
-      "unikraft:",
-      `  source: ${FIXTURE_CORE}`,
-      "  kconfig:",
-      "    # deeper stacks for the app",
-      "    CONFIG_STACK_SIZE_PAGE_ORDER: 5",
-      "libraries:",
-      "  foo:",
-      `    source: ${join(root, "lib-foo")}`,
-      "    kconfig:",
-      "      - CONFIG_LIBFOO=y",
-      "targets:",
-      "  - qemu/x86_64   # the one we run",
-      "  - fc/x86_64",
-      "",
-    ].join("\n"),
-  );
-  return p.dir;
-}
+/** Comments on a core entry and a target: saving must keep them; `why` names these lines. */
+const PARTS = {
+  core: ["# deeper stacks for the app", "CONFIG_STACK_SIZE_PAGE_ORDER: 5"],
+  lib: ["- CONFIG_LIBFOO=y"],
+  targets: ["qemu/x86_64   # the one we run", "fc/x86_64"],
+};
 
 test("kiln config olddefconfig -t writes the target's .config as kiln build does; why names the Kraftfile line", async (t) => {
-  const dir = writeProject(scratchDir(t));
+  const dir = writeFixtureKraftfile(scratchDir(t), PARTS);
   const env = { KILN_HOME: join(dir, "home") };
   const r = await runKiln(["config", "olddefconfig", "-t", "hello_qemu-x86_64", dir], { env });
   assert.equal(r.code, 0, r.stderr);
@@ -78,7 +59,7 @@ test("kiln config olddefconfig -t writes the target's .config as kiln build does
 });
 
 test("kiln config set --save -t edits the Kraftfile where each entry is set, keeping comments; unset --save removes", async (t) => {
-  const dir = writeProject(scratchDir(t));
+  const dir = writeFixtureKraftfile(scratchDir(t), PARTS);
   const env = { KILN_HOME: join(dir, "home") };
   const r = await runKiln(
     ["config", "set", "LIBVFSCORE=y", "STACK_SIZE_PAGE_ORDER=6", "-t", "hello_qemu-x86_64", "--save", dir],
@@ -116,7 +97,7 @@ test("kiln config set --save -t edits the Kraftfile where each entry is set, kee
 });
 
 test("kiln config set -t refuses an impossible value with the reason; several targets need -t", async (t) => {
-  const dir = writeProject(scratchDir(t));
+  const dir = writeFixtureKraftfile(scratchDir(t), PARTS);
   const env = { KILN_HOME: join(dir, "home") };
   const r = await runKiln(
     ["config", "set", "LIBVFSCORE=y", "LIBVFSCORE_ROOTFS_INITRD=y", "-t", "hello_fc-x86_64", dir, "--json"],

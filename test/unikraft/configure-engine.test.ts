@@ -20,7 +20,7 @@ import {
   openTargetKconfig,
 } from "../../src/orchestration/unikraft-config.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
-import { FIXTURE_CORE, fixtureProject, target } from "./fixture-project.js";
+import { FIXTURE_CORE, fixtureProject, target, writeFixtureKraftfile } from "./fixture-project.js";
 
 const makeRuns = (buildDir: string) =>
   existsSync(join(buildDir, ".fixture-make-runs"))
@@ -95,24 +95,10 @@ test("kiln build configures without make defconfig; dropped entries are warnings
 test("kiln build --strict from the command line names the Kraftfile line of a dropped entry", async (t) => {
   const root = scratchDir(t);
   const p = fixtureProject(root);
-  writeFileSync(
-    p.file,
-    [
-      "spec: v0.6",
-      "name: hello",
-      "unikraft:",
-      `  source: ${FIXTURE_CORE}`,
-      "  kconfig:",
-      "    # the core's own options",
-      "    CONFIG_LIBVFSCORE_ROOTFS_INITRD: 'y'",
-      "libraries:",
-      "  foo:",
-      `    source: ${join(root, "lib-foo")}`,
-      "targets:",
-      "  - qemu/x86_64",
-      "",
-    ].join("\n"),
-  );
+  writeFixtureKraftfile(root, {
+    core: ["# the core's own options", "CONFIG_LIBVFSCORE_ROOTFS_INITRD: 'y'"],
+    targets: ["qemu/x86_64"],
+  });
   const env = { KILN_HOME: join(root, "home") };
   const r = await runKiln(["build", p.dir, "--strict"], { env });
   assert.equal(r.code, 1, r.stderr);

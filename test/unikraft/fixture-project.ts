@@ -60,3 +60,29 @@ export function fixtureProject(root: string, over: Partial<Project> = {}, mainC 
     ...over,
   };
 }
+
+/** The parts of a fixture project's Kraftfile that tests vary; each a list of YAML lines. */
+export interface FixtureKraftfileParts {
+  /** Lines under `unikraft: kconfig:` (none: no kconfig key). */
+  core?: string[];
+  /** Lines under library `foo`'s `kconfig:` (none: no kconfig key). */
+  lib?: string[];
+  /** Target entries, each as written after `- `. */
+  targets?: string[];
+}
+
+/**
+ * {@link fixtureProject} with its Kraftfile written out as a user would
+ * (comments and layout included, for tests of lines and of saving); returns
+ * the project directory.
+ */
+export function writeFixtureKraftfile(root: string, parts: FixtureKraftfileParts = {}): string {
+  const p = fixtureProject(root);
+  const lines = ["spec: v0.6", "name: hello", "unikraft:", `  source: ${FIXTURE_CORE}`];
+  if (parts.core) lines.push("  kconfig:", ...parts.core.map((l) => `    ${l}`));
+  lines.push("libraries:", "  foo:", `    source: ${join(root, "lib-foo")}`);
+  if (parts.lib) lines.push("    kconfig:", ...parts.lib.map((l) => `      ${l}`));
+  lines.push("targets:", ...(parts.targets ?? ["qemu/x86_64", "fc/x86_64"]).map((t) => `  - ${t}`), "");
+  writeFileSync(p.file, lines.join("\n"));
+  return p.dir;
+}

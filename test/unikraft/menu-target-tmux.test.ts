@@ -9,47 +9,28 @@
  * Kraftfile alone configures the same .config. No terminal is refused.
  */
 import assert from "node:assert/strict";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadProject } from "../../src/kraftfile/load.js";
 import { configureFromPlan, openTargetKconfig } from "../../src/orchestration/unikraft-config.js";
 import { KILN_FROM_SOURCE, runKiln, scratchDir } from "../helpers/kiln.js";
 import { startTerminal } from "../helpers/tmux.js";
-import { FIXTURE_CORE, fixtureProject } from "./fixture-project.js";
+import { writeFixtureKraftfile } from "./fixture-project.js";
+
+/** Comments on a core entry and a target: saving must keep them; `why` names these lines. */
+const PARTS = {
+  core: ["# deeper stacks for the app", "CONFIG_STACK_SIZE_PAGE_ORDER: 5"],
+  lib: ["- CONFIG_LIBFOO=y"],
+  targets: ["qemu/x86_64   # the one we run", "fc/x86_64"],
+};
 
 const TARGET = "hello_qemu-x86_64";
-
-function writeProject(root: string): string {
-  const p = fixtureProject(root);
-  writeFileSync(
-    p.file,
-    [
-      "spec: v0.6",
-      "name: hello",
-      "unikraft:",
-      `  source: ${FIXTURE_CORE}`,
-      "  kconfig:",
-      "    # deeper stacks for the app",
-      "    CONFIG_STACK_SIZE_PAGE_ORDER: 5",
-      "libraries:",
-      "  foo:",
-      `    source: ${join(root, "lib-foo")}`,
-      "    kconfig:",
-      "      - CONFIG_LIBFOO=y",
-      "targets:",
-      "  - qemu/x86_64   # the one we run",
-      "  - fc/x86_64",
-      "",
-    ].join("\n"),
-  );
-  return p.dir;
-}
 
 describe("kiln menu in tmux (fixture Unikraft project)", () => {
   it("marks, toggle, search and jump, why of a blocked symbol, K saves .config and the Kraftfile", async (t) => {
     const root = scratchDir(t, "kiln-ukmenu-");
-    const dir = writeProject(root);
+    const dir = writeFixtureKraftfile(root, PARTS);
     // a twin project for kiln config set (same core, library and Kraftfile)
     const twin = join(root, "twin");
     cpSync(dir, twin, { recursive: true });
@@ -134,7 +115,7 @@ describe("kiln menu in tmux (fixture Unikraft project)", () => {
   });
 
   it("without a terminal kiln menu refuses, pointing at kiln config set -t", async (t) => {
-    const dir = writeProject(scratchDir(t, "kiln-ukmenu-"));
+    const dir = writeFixtureKraftfile(scratchDir(t, "kiln-ukmenu-"), PARTS);
     const r = await runKiln(["menuconfig", "-t", TARGET, dir]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /kiln menu is interactive and needs a terminal/);
