@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { isKilnError, KilnError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { type Reporter, silentReporter } from "../core/output.js";
-import type { MachineSpec, StartedMachine, VmmDriver } from "./driver.js";
+import type { MachineSpec, StartedMachine, StartOptions, VmmDriver } from "./driver.js";
 import { getDriver, interpretExit } from "./drivers.js";
 import { endOrphan } from "./orphans.js";
 import { checkPorts } from "./ports.js";
@@ -133,12 +133,29 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
   await driver.available({ ...base, name: opts.name ?? "unnamed" });
   await checkPorts(base.ports, () => machines(env));
   const { dir, spec } = await createPrepared(base, opts, env);
+  const { record, started } = await startRecorded(driver, spec, dir, {
+    reporter: opts.reporter ?? silentReporter,
+    env,
+    ...(opts.watch ? { watch: opts.watch } : {}),
+    autoRemove: opts.autoRemove ?? false,
+  });
+  return { dir, spec, record, started };
+}
+
+/**
+ * Start an instance's VMM and record it as running (`kiln run`, and `kiln
+ * start`/`restart` of an existing machine); a failed start is recorded as
+ * exited with its reason (and removed under `--rm`) before the error goes on.
+ */
+export async function startRecorded(
+  driver: VmmDriver,
+  spec: MachineSpec,
+  dir: string,
+  opts: StartOptions & { env: NodeJS.ProcessEnv; autoRemove?: boolean },
+): Promise<{ record: MachineRecord; started: StartedMachine }> {
+  const { autoRemove = false, ...startOpts } = opts;
   try {
-    const started = await driver.start(spec, dir, {
-      reporter: opts.reporter ?? silentReporter,
-      env,
-      ...(opts.watch ? { watch: opts.watch } : {}),
-    });
+    const started = await driver.start(spec, dir, startOpts);
     const record = await updateRecord(
       spec.name,
       (r) => ({
@@ -149,11 +166,11 @@ export async function launchMachine(base: Omit<MachineSpec, "name">, opts: Launc
         argv: started.argv,
         startedAt: new Date().toISOString(),
       }),
-      env,
+      opts.env,
     );
-    return { dir, spec, record, started };
+    return { record, started };
   } catch (e) {
-    await recordFailedStart(spec.name, e, opts.autoRemove ?? false, env);
+    await recordFailedStart(spec.name, e, autoRemove, opts.env);
     throw e;
   }
 }

@@ -12,7 +12,7 @@ import { KilnError } from "../core/errors.js";
 import { type Reporter, silentReporter } from "../core/output.js";
 import type { MachineSpec } from "./driver.js";
 import { getDriver } from "./drivers.js";
-import { getMachine, machines, removeMachine } from "./launch.js";
+import { getMachine, machines, removeMachine, startRecorded } from "./launch.js";
 import { checkPorts } from "./ports.js";
 import { instanceDir, isInstanceProcess, type MachineRecord, updateRecord } from "./store.js";
 import { INSTANCE_FILES } from "./supervise.js";
@@ -50,35 +50,7 @@ export async function startMachine(
     }),
     env,
   );
-  try {
-    const started = await driver.start(spec, dir, { reporter: opts.reporter ?? silentReporter, env });
-    return await updateRecord(
-      name,
-      (r) => ({
-        ...r,
-        state: "running",
-        pid: started.pid,
-        accel: started.accel,
-        argv: started.argv,
-        startedAt: new Date().toISOString(),
-      }),
-      env,
-    );
-  } catch (e) {
-    const reason = e instanceof KilnError ? e.message : String(e);
-    await updateRecord(
-      name,
-      (r) => ({
-        ...r,
-        state: "exited",
-        exitCode: 1,
-        reason: `failed to start: ${reason}`,
-        exitedAt: new Date().toISOString(),
-      }),
-      env,
-    ).catch(() => {});
-    throw e;
-  }
+  return (await startRecorded(driver, spec, dir, { reporter: opts.reporter ?? silentReporter, env })).record;
 }
 
 /** A signal name or number as `kill -s` takes it (`KILL`, `SIGTERM`, `9`) → its name. Throws `USAGE`. */
