@@ -4,9 +4,9 @@
  * `mkfs.ext4 -d DIR` (e2fsprogs' `misc/create_inode.c`) copies the staging
  * tree, taking owners, modes and times from the host files. Whatever the host
  * cannot hold — root ownership when Kiln runs unprivileged, owners recorded
- * from archives, device nodes, modes without u+r, and reproducible
- * atime/ctime — is fixed afterwards in one `debugfs -w -f CMDS` batch
- * (`set_inode_field`, `mknod`). Debian 12's e2fsprogs is 1.47.0, which
+ * from archives, device nodes, modes without u+r — is fixed afterwards in
+ * one `debugfs -w -f CMDS` batch (`set_inode_field`, `mknod`); reproducible
+ * atime/ctime/mtime are written into the inode tables (ext4-times.ts). Debian 12's e2fsprogs is 1.47.0, which
  * cannot yet read a tarball for `-d` (that arrived in 1.47.1).
  *
  * The fix-up pass costs ~1 s per 40,000 commands, so Kiln avoids needing
@@ -15,7 +15,6 @@
  * fix-ups only for what differs from that (other owners, device nodes).
  */
 import { createHash } from "node:crypto";
-import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { KilnError } from "../core/errors.js";
@@ -24,6 +23,7 @@ import type { Reporter } from "../core/output.js";
 import { formatBytes } from "../core/units.js";
 import { ownerInNamespace, userNamespaceView } from "../core/userns.js";
 import { ext4ExpectedAllocatedBytes, watchExt4Image } from "./ext4-progress.js";
+import { stampExt4Times } from "./ext4-times.js";
 import { type StagedTree, type WalkedEntry, walkTreeSync } from "./tree.js";
 
 export interface MakeExt4Options {
@@ -142,22 +142,16 @@ const SOCKET_TMP = ".kiln-socket-tmp";
 
 /**
  * The debugfs commands that make the image say what the tree means (pure):
- * owners, modes the host copy could not carry, device nodes, and — when
- * reproducible — atime/ctime set to the epoch (mke2fs copies the host's).
+ * owners, modes the host copy could not carry, and device nodes. Reproducible
+ * timestamps are not among them: {@link stampExt4Times} writes those straight
+ * into the inode tables afterwards (ext4-times.ts says why).
  */
 export function planExt4Fixups(
   entries: readonly WalkedEntry[],
   tree: Pick<StagedTree, "owners" | "ownersRecorded" | "specials" | "modes">,
-  opts: { keepOwner?: boolean; epochSec?: number; rootMtimeSec?: number },
+  opts: { keepOwner?: boolean; epochSec?: number },
 ): string[] {
   const cmds: string[] = [];
-  // Reproducible: mkfs.ext4 -d copies the host's atime, ctime and mtime (create_inode.c
-  // set_inode_extra); atime and ctime become the epoch, an mtime after it is clamped to it.
-  const stamp = (p: string, mtimeSec: number | undefined) => {
-    if (opts.epochSec === undefined) return;
-    cmds.push(`sif ${p} atime @${opts.epochSec}`, `sif ${p} ctime @${opts.epochSec}`);
-    if (mtimeSec !== undefined && mtimeSec > opts.epochSec) cmds.push(`sif ${p} mtime @${opts.epochSec}`);
-  };
   for (const e of entries) {
     const p = q(`/${e.path}`);
     const want = tree.owners.get(e.path) ?? (!tree.ownersRecorded && opts.keepOwner ? e : { uid: 0, gid: 0 });
@@ -166,9 +160,7 @@ export function planExt4Fixups(
     const mode = tree.modes.get(e.path);
     if (mode !== undefined && e.type !== "other")
       cmds.push(`sif ${p} mode 0${(TYPE_BITS[e.type] | mode).toString(8)}`);
-    stamp(p, e.mtimeSec);
   }
-  stamp(q("/"), opts.rootMtimeSec);
   for (const s of [...tree.specials.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const slash = s.path.lastIndexOf("/");
     const parent = slash === -1 ? "/" : `/${s.path.slice(0, slash)}`;
@@ -257,11 +249,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   // user namespace sees the builder's files as root's (others as the overflow id). Take whichever
   // view leaves fewer fix-ups: the namespace for the builder's own tree, the host's for a tree
   // root already owns.
-  const planOpts = {
-    keepOwner: opts.keepOwner,
-    epochSec: opts.epochSec,
-    rootMtimeSec: Math.floor(statSync(opts.tree.dir).mtimeMs / 1000),
-  };
+  const planOpts = { keepOwner: opts.keepOwner, epochSec: opts.epochSec };
   let cmds = planExt4Fixups(entries, opts.tree, planOpts);
   const hostOwnersWanted = opts.keepOwner === true && !opts.tree.ownersRecorded;
   const userns = hostOwnersWanted || cmds.length === 0 ? undefined : await userNamespaceView();
@@ -319,6 +307,12 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
         },
       );
     }
+  }
+  if (opts.epochSec !== undefined) {
+    // mkfs.ext4 -d copied the host's atime/ctime and unclamped mtimes (create_inode.c
+    // set_inode_extra): pin them in the inode tables, after debugfs so nothing it wrote escapes.
+    progress?.update("timestamps");
+    await stampExt4Times(opts.output, opts.epochSec);
   }
   progress?.done(`${entries.length} entries, ${cmds.length} fix-ups`);
   return { sizeBytes, uuid, inodes: stats.entries, fixups: cmds.length };
