@@ -67,8 +67,22 @@ function runOne(name: string): Promise<(BenchRow & { bench: string })[]> {
   });
 }
 
+/**
+ * Benchmarks too long for a default run (bench/kernel builds Linux twice: most of an hour on
+ * 2 cores) run only when named (`npm run bench -- kernel`) or with KILN_BENCH_ALL=1.
+ */
+const LONG: Record<string, string> = {
+  kernel: "builds Linux twice (most of an hour on 2 cores): npm run bench -- kernel, or KILN_BENCH_ALL=1",
+};
+
 const rows: (BenchRow & { bench: string })[] = [];
-for (const n of names) rows.push(...(await runOne(n)));
+for (const n of names) {
+  const long = LONG[n];
+  if (long && only.length === 0 && !process.env.KILN_BENCH_ALL) {
+    process.stderr.write(`[${n}] not run: ${long}\n`);
+    rows.push({ bench: n, work: n, skip: `not run by default: ${long}` });
+  } else rows.push(...(await runOne(n)));
+}
 
 if (json) {
   console.log(JSON.stringify(rows, null, 2));

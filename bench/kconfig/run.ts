@@ -15,12 +15,23 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { report } from "../common/report.js";
+import { measure, medians, peakMiB, sampleAlternating, type Tools, tableLines } from "./common.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const shared = resolve(process.env.KILN_SHARED ?? join(repo, "../shared"));
 const fc = join(shared, "data/firecracker/guest_configs/microvm-kernel-ci-x86_64-6.1.config");
 const tarball = process.env.KILN_LINUX_TARBALL ?? "/usr/src/linux-source-6.1.tar.xz";
 const runs = Number(process.env.KILN_BENCH_RUNS ?? 3);
+
+if (!process.env.KILN_BENCH_LINUX && !existsSync(tarball)) {
+  report({
+    work: "Kconfig olddefconfig, Linux 6.1 x86_64, Firecracker's config",
+    skip: `no Linux tree: ${tarball} is missing (apt-get install linux-source-6.1, or set KILN_BENCH_LINUX)`,
+    target: "≤ 1.0×",
+  });
+  process.exit(0);
+}
 
 function linuxTree(): string {
   if (process.env.KILN_BENCH_LINUX) return resolve(process.env.KILN_BENCH_LINUX);
@@ -33,23 +44,6 @@ function linuxTree(): string {
   }
   return tree;
 }
-
-interface Sample {
-  wallMs: number;
-  cpuMs: number;
-  rssKiB: number;
-}
-
-/** Runs a command under /usr/bin/time for wall, CPU (children included) and peak RSS. */
-function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Sample {
-  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %U %S %M", ...argv], { cwd, env, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed:\n${r.stderr}`);
-  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  if (!m) throw new Error(`no timing from /usr/bin/time:\n${r.stderr}`);
-  return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, rssKiB: Number(m[4]) };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 const tree = linuxTree();
 const kiln = join(repo, "bin/kiln.js");
@@ -78,7 +72,7 @@ const confEnv = {
   CC_VERSION_TEXT: execFileSync("sh", ["-c", `${cc} --version | head -n 1`], { encoding: "utf8" }).trim(),
 };
 
-const tools = {
+const tools: Tools = {
   kiln: () =>
     measure(
       [
@@ -107,28 +101,42 @@ const tools = {
   },
 };
 
-const samples: Record<keyof typeof tools, Sample[]> = { kiln: [], make: [], conf: [] };
-for (const f of Object.values(tools)) f(); // warm-up
-for (let i = 0; i < runs; i++)
-  for (const [k, f] of Object.entries(tools)) samples[k as keyof typeof tools].push(f());
+const samples = sampleAlternating(tools, runs);
 
 const ref = readFileSync(dotconfig, "utf8");
 const same = readFileSync(kilnOut, "utf8") === ref;
-const row = (name: string, s: Sample[]) =>
-  `${name.padEnd(28)} ${(median(s.map((x) => x.wallMs)) / 1000).toFixed(3).padStart(8)} s  ${(median(s.map((x) => x.cpuMs)) / 1000).toFixed(3).padStart(8)} s  ${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(1).padStart(7)} MiB`;
-const k = median(samples.kiln.map((x) => x.wallMs));
-const mk = median(samples.make.map((x) => x.wallMs));
-const cf = median(samples.conf.map((x) => x.wallMs));
-const lines = [
+const { kiln: k, make: mk, conf: cf } = medians(samples);
+const lines = tableLines(
   `olddefconfig, Linux ${confEnv.KERNELVERSION} x86_64, Firecracker guest config (${runs} runs, median)`,
-  `${"".padEnd(28)} ${"wall".padStart(10)}  ${"cpu".padStart(10)}  ${"peak RSS".padStart(11)}`,
-  row("kiln config olddefconfig", samples.kiln),
-  row("make olddefconfig", samples.make),
-  row("conf --olddefconfig (bare)", samples.conf),
-  `ratio kiln/make: ${(k / mk).toFixed(2)}x   kiln/conf: ${(k / cf).toFixed(2)}x   (target: kiln/make <= 1.0)`,
-  `load average at end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
-  `identical .config: ${same ? "yes" : "NO"}`,
-];
+  { kiln: "kiln config olddefconfig", make: "make olddefconfig", conf: "conf --olddefconfig (bare)" },
+  samples,
+  same,
+);
 console.log(lines.join("\n"));
 writeFileSync(join(tmpdir(), "kiln-bench-kconfig.txt"), `${lines.join("\n")}\n`);
 if (!same) process.exitCode = 1;
+report({
+  work: "Kconfig olddefconfig, Linux 6.1 x86_64, Firecracker's config",
+  reference: "make olddefconfig",
+  refS: mk / 1000,
+  kilnS: k / 1000,
+  target: "≤ 1.0×",
+  met: same && k <= mk,
+  peakMiB: peakMiB(samples.kiln),
+  note: `median of ${runs} alternating runs; bare conf ${(cf / 1000).toFixed(2)} s; identical .config: ${same ? "yes" : "NO"}`,
+});
+
+// The same comparison on a Unikraft target, when a Unikraft checkout is at hand.
+const ukCore = process.env.KILN_BENCH_UNIKRAFT ?? process.env.KILN_TEST_UNIKRAFT;
+if (ukCore) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "unikraft.ts")], {
+    stdio: "inherit",
+  });
+  if (r.status !== 0) process.exitCode = 1;
+} else {
+  report({
+    work: "Kconfig defconfig of a Unikraft target",
+    skip: "KILN_TEST_UNIKRAFT is unset (point it at a Unikraft checkout, e.g. RELEASE-0.17.0)",
+    target: "≤ 1.0×",
+  });
+}

@@ -12,7 +12,6 @@
  *
  *   npm run build && npm run bench:kconfig-unikraft
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,26 +21,20 @@ import { openTargetKconfig } from "../../src/orchestration/unikraft-config.js";
 import { defconfigText } from "../../src/unikraft/config.js";
 import { planMake } from "../../src/unikraft/make.js";
 import { writeHelloworldApp } from "../../test/helpers/unikraft.js";
+import { report } from "../common/report.js";
+import { measure, medians, peakMiB, sampleAlternating, type Tools, tableLines } from "./common.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const core = process.env.KILN_BENCH_UNIKRAFT ?? process.env.KILN_TEST_UNIKRAFT;
-if (!core) throw new Error("set KILN_BENCH_UNIKRAFT (or KILN_TEST_UNIKRAFT) to a Unikraft checkout");
+if (!core) {
+  report({
+    work: "Kconfig defconfig of a Unikraft target",
+    skip: "KILN_BENCH_UNIKRAFT (or KILN_TEST_UNIKRAFT) is unset: point it at a Unikraft checkout",
+    target: "≤ 1.0×",
+  });
+  process.exit(0);
+}
 const runs = Number(process.env.KILN_BENCH_RUNS ?? 5);
-
-interface Sample {
-  wallMs: number;
-  cpuMs: number;
-  rssKiB: number;
-}
-
-function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Sample {
-  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %U %S %M", ...argv], { cwd, env, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed:\n${r.stderr}`);
-  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  if (!m) throw new Error(`no timing from /usr/bin/time:\n${r.stderr}`);
-  return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, rssKiB: Number(m[4]) };
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 const dir = mkdtempSync(join(tmpdir(), "kiln-bench-ukconfig-"));
 const home = join(dir, "home");
@@ -77,7 +70,7 @@ const ut = openUnikraftTree({
 });
 const confEnv = { ...process.env, ...ut.env };
 
-const tools = {
+const tools: Tools = {
   kiln: () =>
     measure(
       [process.execPath, join(repo, "bin/kiln.js"), "config", "defconfig", "-t", target.name, dir],
@@ -93,28 +86,27 @@ const tools = {
     ),
 };
 
-const samples: Record<keyof typeof tools, Sample[]> = { kiln: [], make: [], conf: [] };
-for (const f of Object.values(tools)) f(); // warm-up (make builds conf here)
-for (let i = 0; i < runs; i++)
-  for (const [k, f] of Object.entries(tools)) samples[k as keyof typeof tools].push(f());
+const samples = sampleAlternating(tools, runs);
 
 const mine = readFileSync(tk.configFile, "utf8");
 const same = mine === readFileSync(makeConfig, "utf8") && mine === readFileSync(confConfig, "utf8");
-const row = (name: string, s: Sample[]) =>
-  `${name.padEnd(30)} ${(median(s.map((x) => x.wallMs)) / 1000).toFixed(3).padStart(8)} s  ${(median(s.map((x) => x.cpuMs)) / 1000).toFixed(3).padStart(8)} s  ${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(1).padStart(7)} MiB`;
-const k = median(samples.kiln.map((x) => x.wallMs));
-const mk = median(samples.make.map((x) => x.wallMs));
-const cf = median(samples.conf.map((x) => x.wallMs));
-const lines = [
+const { kiln: k, make: mk, conf: cf } = medians(samples);
+const lines = tableLines(
   `configure ${target.name} on ${core} (${runs} runs, median)`,
-  `${"".padEnd(30)} ${"wall".padStart(10)}  ${"cpu".padStart(10)}  ${"peak RSS".padStart(11)}`,
-  row("kiln config defconfig -t", samples.kiln),
-  row("make defconfig", samples.make),
-  row("conf --defconfig (bare)", samples.conf),
-  `ratio kiln/make: ${(k / mk).toFixed(2)}x   kiln/conf: ${(k / cf).toFixed(2)}x`,
-  `load average at end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
-  `identical .config: ${same ? "yes" : "NO"}`,
-];
+  { kiln: "kiln config defconfig -t", make: "make defconfig", conf: "conf --defconfig (bare)" },
+  samples,
+  same,
+);
 console.log(lines.join("\n"));
 rmSync(dir, { recursive: true, force: true });
 if (!same) process.exitCode = 1;
+report({
+  work: `Kconfig defconfig of a Unikraft target (${target.name})`,
+  reference: "make defconfig",
+  refS: mk / 1000,
+  kilnS: k / 1000,
+  target: "≤ 1.0×",
+  met: same && k <= mk,
+  peakMiB: peakMiB(samples.kiln),
+  note: `median of ${runs} alternating runs; bare conf ${(cf / 1000).toFixed(2)} s; identical .config: ${same ? "yes" : "NO"}`,
+});

@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startRegistry } from "../../test/helpers/registry.js";
 import { buildMultibootStandin } from "../../test/machine/guests.js";
+import { report } from "../common/report.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-pkg-"));
@@ -97,6 +98,19 @@ try {
   console.log(
     `push+pull: ratio ${((kilnPush + kilnPull) / (skopeoPush + skopeoPull)).toFixed(2)}x (target ≤ 1.0)`,
   );
+  for (const [what, k, r] of [
+    ["push", kilnPush, skopeoPush],
+    ["pull", kilnPull, skopeoPull],
+  ] as const)
+    report({
+      work: `${what} a 50 MB image, local registry`,
+      reference: "skopeo copy",
+      refS: r / 1000,
+      kilnS: k / 1000,
+      target: "≤ 1.0×",
+      met: k <= r,
+      note: "one run each",
+    });
 } finally {
   await reg.stop();
   await regSkopeo.stop();
