@@ -10,7 +10,7 @@ import { errnoCode, KilnError, usageError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { formatBytes, formatDuration } from "../../core/units.js";
 import type { Project } from "../../kraftfile/types.js";
-import { linuxfileIn } from "../../linux-project/index.js";
+import { linuxfileIn } from "../../orchestration/linux-project/index.js";
 import { buildProjectWithEngine } from "../../orchestration/unikraft-config.js";
 import { type BuildOptions, targetConfigFile } from "../../unikraft/build.js";
 import { describeTargets, matchTargets, selectTargets } from "../../unikraft/select.js";

@@ -15,7 +15,7 @@ import {
   KERNEL_ARCHES,
   type KernelArch,
 } from "../../kernel/types.js";
-import { chosenConfigurator } from "../../linux-project/kconfig-engine.js";
+import { chosenConfigurator } from "../../orchestration/linux-project/kconfig-engine.js";
 import { bool, type CommandDef, list, str } from "../command.js";
 
 const optional = <K extends string, V>(k: K, v: V | undefined) =>

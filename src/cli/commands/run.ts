@@ -25,7 +25,7 @@ import { checkArch, checkNoStart, consolePrefix, symbolicImage, vsockFlags } fro
 async function linuxProjectRun(ctx: CommandContext) {
   const dir = resolve(ctx.cwd, ctx.positionals[0] ?? ".");
   if (ctx.positionals[0] !== undefined && !existsSync(join(dir, "Linuxfile"))) return undefined;
-  const { linuxfileIn } = await import("../../linux-project/index.js");
+  const { linuxfileIn } = await import("../../orchestration/linux-project/index.js");
   const file = linuxfileIn(dir);
   if (!file) return undefined;
   const { linuxfileRunSettings } = await import("../linux-project.js");

@@ -8,12 +8,12 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { errnoText, KilnError } from "../core/errors.js";
-import { type Reporter, silentReporter } from "../core/output.js";
-import { parseSize } from "../core/units.js";
-import { buildRootfs } from "../image/build.js";
-import { buildKernel, type KernelBuildResult } from "../kernel/build.js";
-import type { Fragment } from "../kernel/types.js";
+import { errnoText, KilnError } from "../../core/errors.js";
+import { type Reporter, silentReporter } from "../../core/output.js";
+import { parseSize } from "../../core/units.js";
+import { buildRootfs } from "../../image/build.js";
+import { buildKernel, type KernelBuildResult } from "../../kernel/build.js";
+import type { Fragment } from "../../kernel/types.js";
 import { chosenConfigurator } from "./kconfig-engine.js";
 import { LINUXFILE, type LinuxProject, loadLinuxfileText } from "./schema.js";
 

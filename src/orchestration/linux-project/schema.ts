@@ -10,7 +10,7 @@
  * Parsing is pure: text in, a project or diagnostics with line:column out.
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
-import { KilnError } from "../core/errors.js";
+import { KilnError } from "../../core/errors.js";
 
 /** The file name Kiln looks for. */
 export const LINUXFILE = "Linuxfile";

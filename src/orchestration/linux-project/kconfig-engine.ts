@@ -12,12 +12,12 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { explainDrop } from "../kconfig/drop.js";
-import { loadLinuxKconfig } from "../kconfig/linux-config.js";
-import { allconfig, olddefconfig } from "../kconfig/ops.js";
-import { type KernelConfigurator, mergeRequest, unsetError } from "../kernel/configure.js";
-import { parseAssignments, renderAssignments, unsetRequests } from "../kernel/fragment.js";
-import { ARCH_FACTS } from "../kernel/types.js";
+import { explainDrop } from "../../kconfig/drop.js";
+import { loadLinuxKconfig } from "../../kconfig/linux-config.js";
+import { allconfig, olddefconfig } from "../../kconfig/ops.js";
+import { type KernelConfigurator, mergeRequest, unsetError } from "../../kernel/configure.js";
+import { parseAssignments, renderAssignments, unsetRequests } from "../../kernel/fragment.js";
+import { ARCH_FACTS } from "../../kernel/types.js";
 
 /** The Kconfig engine as a kernel configurator. */
 export const configureWithEngine: KernelConfigurator = async (arch, req, ctx) => {
