@@ -5,7 +5,11 @@
  */
 import { kilnDirs } from "../core/paths.js";
 import { formatBytes, formatDuration } from "../core/units.js";
-import { buildLinuxProject, linuxRunSettings, loadLinuxProject } from "../orchestration/linux-project/index.js";
+import {
+  buildLinuxProject,
+  linuxRunSettings,
+  loadLinuxProject,
+} from "../orchestration/linux-project/index.js";
 import { bool, type CommandContext } from "./command.js";
 
 /** `kiln build DIR` for a Linuxfile: kernel (cached) and root filesystem. */

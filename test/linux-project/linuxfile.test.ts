@@ -6,7 +6,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { linuxfileIn, linuxRunSettings, parseLinuxfile } from "../../src/orchestration/linux-project/index.js";
+import {
+  linuxfileIn,
+  linuxRunSettings,
+  parseLinuxfile,
+} from "../../src/orchestration/linux-project/index.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
 
 const GOOD = `spec: linux/v1
