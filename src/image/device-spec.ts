@@ -62,17 +62,7 @@ export async function applyDeviceSpec(
     if (e.type === "char" || e.type === "block" || e.type === "fifo") {
       if (have === "directory") throw specError(e, `${e.path} would replace a directory of the source tree`);
       if (st) await rm(host, { force: true });
-      forgetMetadata(tree, e.path);
-      tree.specials.set(e.path, {
-        path: e.path,
-        type: e.type,
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        major: e.rdevMajor ?? 0,
-        minor: e.rdevMinor ?? 0,
-        mtimeSec,
-      });
+      recordNode(tree, e, e.type, mtimeSec);
     } else if (e.type === "dir") {
       if (have !== undefined && have !== "directory") {
         throw specError(e, `spec says ${e.path} is a dir, but the tree has a ${have}`);
@@ -141,17 +131,7 @@ export async function deviceSpecCommands(
       if (have === "directory") throw specError(e, `${e.path} would replace a directory of the source tree`);
       // The source keeps its file; the image loses it before the node is made.
       if (st) cmds.push(`rm ${q(`/${e.path}`)}`);
-      forgetMetadata(tree, e.path);
-      tree.specials.set(e.path, {
-        path: e.path,
-        type: e.type,
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        major: e.rdevMajor ?? 0,
-        minor: e.rdevMinor ?? 0,
-        mtimeSec,
-      });
+      recordNode(tree, e, e.type, mtimeSec);
     } else if (e.type === "dir") {
       if (have !== undefined && have !== "directory") {
         throw specError(e, `spec says ${e.path} is a dir, but the tree has a ${have}`);
@@ -173,6 +153,21 @@ export async function deviceSpecCommands(
     }
   }
   return cmds;
+}
+
+/** A spec line's device node or FIFO replaces whatever the tree recorded at its path. */
+function recordNode(tree: StagedTree, e: SpecEntry, type: "char" | "block" | "fifo", mtimeSec: number): void {
+  forgetMetadata(tree, e.path);
+  tree.specials.set(e.path, {
+    path: e.path,
+    type,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    major: e.rdevMajor ?? 0,
+    minor: e.rdevMinor ?? 0,
+    mtimeSec,
+  });
 }
 
 /** What a spec line finds at its path: the staged tree's entry, or a recorded special (pure). */
