@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { basename, join } from "node:path";
 import { test } from "node:test";
 import { which } from "../../src/core/exec.js";
-import { debianKernel } from "../helpers/guests.js";
+import { busyboxTree, debianKernel, installModules } from "../helpers/guests.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
 
 /** Modules (in load order) Debian's kernel needs for virtio-blk over PCI. */
@@ -44,32 +44,22 @@ test("kiln run --add-drive: the Linux guest sees the root and two more disks wit
   const dir = scratchDir(t, "kiln-add-drive-");
   const b = "/bin/busybox";
   const initrd = join(dir, "initrd");
-  mkdirSync(join(initrd, "bin"), { recursive: true });
-  mkdirSync(join(initrd, "lib/modules"), { recursive: true });
-  copyFileSync(b, join(initrd, "bin/busybox"));
-  chmodSync(join(initrd, "bin/busybox"), 0o755);
-  for (const m of BLK_MODULES)
-    copyFileSync(join(modDir, `${m}.ko`), join(initrd, "lib/modules", `${basename(m)}.ko`));
-  writeFileSync(
-    join(initrd, "init"),
-    [
-      `#!${b} sh`,
-      `${b} mkdir -p /proc /sys /dev`,
-      `${b} mount -t proc proc /proc`,
-      `${b} mount -t sysfs sysfs /sys`,
-      `${b} mount -t devtmpfs dev /dev`,
-      `for m in ${BLK_MODULES.map((m) => basename(m)).join(" ")}; do ${b} insmod /lib/modules/$m.ko; done`,
-      `i=0; while [ ! -b /dev/vdc ] && [ $i -lt 100 ]; do ${b} sleep 0.1; i=$((i+1)); done`,
-      `flags=; for d in /sys/block/vd*; do flags="$flags $(${b} basename $d)=$(${b} cat $d/ro)"; done`,
-      `echo written-by-the-guest | ${b} dd of=/dev/vdc bs=512 conv=sync,fsync 2>/dev/null && w=ok || w=failed`,
-      `echo nope | ${b} dd of=/dev/vdb bs=512 conv=sync,fsync 2>/dev/null && r=written || r=refused`,
-      `echo "KILN-DRIVES-$((6*7))$flags vdc-write=$w vdb-write=$r"`,
-      `${b} sleep 2`,
-      `${b} poweroff -f`,
-      "",
-    ].join("\n"),
-  );
-  chmodSync(join(initrd, "init"), 0o755);
+  busyboxTree(initrd, "init", [
+    `#!${b} sh`,
+    `${b} mkdir -p /proc /sys /dev`,
+    `${b} mount -t proc proc /proc`,
+    `${b} mount -t sysfs sysfs /sys`,
+    `${b} mount -t devtmpfs dev /dev`,
+    installModules(initrd, modDir, BLK_MODULES),
+    `i=0; while [ ! -b /dev/vdc ] && [ $i -lt 100 ]; do ${b} sleep 0.1; i=$((i+1)); done`,
+    `flags=; for d in /sys/block/vd*; do flags="$flags $(${b} basename $d)=$(${b} cat $d/ro)"; done`,
+    `echo written-by-the-guest | ${b} dd of=/dev/vdc bs=512 conv=sync,fsync 2>/dev/null && w=ok || w=failed`,
+    `echo nope | ${b} dd of=/dev/vdb bs=512 conv=sync,fsync 2>/dev/null && r=written || r=refused`,
+    `echo "KILN-DRIVES-$((6*7))$flags vdc-write=$w vdb-write=$r"`,
+    `${b} sleep 2`,
+    `${b} poweroff -f`,
+    "",
+  ]);
   const root = join(dir, "root.ext4");
   writeFileSync(root, Buffer.alloc(0));
   execFileSync("truncate", ["-s", "8M", root]);

@@ -24,6 +24,7 @@ import {
 import { basename, join } from "node:path";
 import { test } from "node:test";
 import { which } from "../../src/core/exec.js";
+import { busyboxTree, installModules } from "../helpers/guests.js";
 import { runKiln, scratchDir } from "../helpers/kiln.js";
 
 function findBoot(): { kernel: string; initrd: string } | undefined {
@@ -175,29 +176,19 @@ test("kiln run --rootfs with an EROFS image (named .img: the content decides): a
   renameSync(await buildImage(dir, root, "app.erofs"), image);
   // Kiln initrd: the modules and an /init that mounts root= with the ro/rw flag of the command line.
   const initrd = join(dir, "initrd");
-  mkdirSync(join(initrd, "bin"), { recursive: true });
-  mkdirSync(join(initrd, "lib/modules"), { recursive: true });
-  copyFileSync("/bin/busybox", join(initrd, "bin/busybox"));
-  chmodSync(join(initrd, "bin/busybox"), 0o755);
-  for (const m of EROFS_MODULES)
-    copyFileSync(join(modDir, `${m}.ko`), join(initrd, "lib/modules", `${basename(m)}.ko`));
-  writeFileSync(
-    join(initrd, "init"),
-    [
-      `#!${b} sh`,
-      `${b} mkdir -p /proc /dev /newroot`,
-      `${b} mount -t proc proc /proc`,
-      `${b} mount -t devtmpfs dev /dev`,
-      `for m in ${EROFS_MODULES.map((m) => basename(m)).join(" ")}; do ${b} insmod /lib/modules/$m.ko; done`,
-      `i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do ${b} sleep 0.1; i=$((i+1)); done`,
-      `flag=rw; ${b} grep -qw ro /proc/cmdline && flag=ro`,
-      `${b} mount -t erofs -o $flag /dev/vda /newroot || exec ${b} poweroff -f`,
-      `${b} umount /proc`,
-      `exec ${b} switch_root /newroot /sbin/init`,
-      "",
-    ].join("\n"),
-  );
-  chmodSync(join(initrd, "init"), 0o755);
+  busyboxTree(initrd, "init", [
+    `#!${b} sh`,
+    `${b} mkdir -p /proc /dev /newroot`,
+    `${b} mount -t proc proc /proc`,
+    `${b} mount -t devtmpfs dev /dev`,
+    installModules(initrd, modDir, EROFS_MODULES),
+    `i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do ${b} sleep 0.1; i=$((i+1)); done`,
+    `flag=rw; ${b} grep -qw ro /proc/cmdline && flag=ro`,
+    `${b} mount -t erofs -o $flag /dev/vda /newroot || exec ${b} poweroff -f`,
+    `${b} umount /proc`,
+    `exec ${b} switch_root /newroot /sbin/init`,
+    "",
+  ]);
   const home = join(dir, "home");
   const started = Date.now();
   const run = (name: string) =>

@@ -14,7 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { which } from "../../src/core/exec.js";
 import { REPO_ROOT } from "./kiln.js";
 
@@ -108,6 +108,19 @@ export function busyboxTree(
   mkdirSync(dirname(script), { recursive: true });
   writeFileSync(script, init.join("\n"));
   chmodSync(script, 0o755);
+}
+
+/**
+ * Copy kernel modules (`modules`: paths under `modDir` without `.ko`, in
+ * load order) into `root/lib/modules`; returns the init-script line that
+ * loads them with busybox's insmod.
+ */
+export function installModules(root: string, modDir: string, modules: readonly string[]): string {
+  mkdirSync(join(root, "lib/modules"), { recursive: true });
+  for (const m of modules)
+    copyFileSync(join(modDir, `${m}.ko`), join(root, "lib/modules", `${basename(m)}.ko`));
+  const names = modules.map((m) => basename(m)).join(" ");
+  return `for m in ${names}; do /bin/busybox insmod /lib/modules/$m.ko; done`;
 }
 
 /** Fill `dir` with busybox, /init and the virtio modules of `kernel` (a /boot/vmlinuz-RELEASE). */
