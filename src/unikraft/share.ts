@@ -28,8 +28,9 @@ import { join, relative, sep } from "node:path";
 import { tempPathFor, writeFileAtomic } from "../core/fs.js";
 import type { Reporter } from "../core/output.js";
 import { formatBytes, formatDuration } from "../core/units.js";
-import type { Architecture, Project } from "../kraftfile/types.js";
+import type { Architecture, Project, Target } from "../kraftfile/types.js";
 import { targetArtifacts } from "./artifacts.js";
+import { fingerprintPath } from "./fingerprint.js";
 import { archiveNeeds } from "./sources/index.js";
 
 /** The file in a build directory listing what {@link shareBuildDirs} shared, with each file's own mtime. */
@@ -199,9 +200,19 @@ export interface ProjectShareResult extends ShareResult {
 }
 
 /**
+ * Whether a target's build directory holds a finished build: its fingerprint
+ * is written only after make succeeded and removed before make runs, so a
+ * directory another `kiln build` is compiling into right now (or whose last
+ * make failed) is left out.
+ */
+function finishedBuild(project: Project, t: Target): boolean {
+  return existsSync(fingerprintPath(targetArtifacts(project, t).buildDir, t.name));
+}
+
+/**
  * Share identical files between the build directories of `project`'s targets
  * of each architecture in `architectures` (those whose make just ran), for
- * every target of that architecture that has a build directory. Left alone:
+ * every target of that architecture whose last make succeeded. Left alone:
  * `exclude` (paths relative to a build directory: archives seeded there),
  * each target's images, initrd and defconfig.
  */
@@ -213,7 +224,7 @@ export async function shareProjectBuilds(
   const out: ProjectShareResult[] = [];
   for (const architecture of new Set(architectures)) {
     const targets = project.targets.filter(
-      (t) => t.architecture === architecture && existsSync(targetArtifacts(project, t).buildDir),
+      (t) => t.architecture === architecture && finishedBuild(project, t),
     );
     if (targets.length < 2) continue;
     const r = await shareBuildDirs(
@@ -243,9 +254,7 @@ export async function shareAfterBuild(
   reporter: Reporter,
 ): Promise<ProjectShareResult[]> {
   const several = ranArchitectures.some(
-    (a) =>
-      project.targets.filter((t) => t.architecture === a && existsSync(targetArtifacts(project, t).buildDir))
-        .length > 1,
+    (a) => project.targets.filter((t) => t.architecture === a && finishedBuild(project, t)).length > 1,
   );
   if (!several) return [];
   const exclude: string[] = [];
