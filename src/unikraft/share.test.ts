@@ -103,3 +103,18 @@ test("unsharing gives a directory private copies with its own mtimes, and a writ
   // Nothing shared: nothing to do.
   assert.deepEqual((await unshareBuildDir(b)).copiedFiles, 0);
 });
+
+test("a damaged manifest unshares every file that has another link, so make never writes through one", async (t) => {
+  const root = scratch(t);
+  const a = join(root, "a");
+  const b = join(root, "b");
+  put(a, "lib/x.o", "x", 1_000);
+  put(b, "lib/x.o", "x", 2_000);
+  await shareBuildDirs([{ dir: a }, { dir: b }]);
+  writeFileSync(join(a, SHARE_MANIFEST), "{ not json");
+  const u = await unshareBuildDir(a);
+  assert.equal(u.copiedFiles, 1);
+  assert.equal(statSync(join(a, "lib/x.o")).nlink, 1);
+  assert.equal(statSync(join(a, "lib/x.o")).mtimeMs, 2_000_000, "the shared mtime, the own one being lost");
+  assert.equal(existsSync(join(a, SHARE_MANIFEST)), false);
+});

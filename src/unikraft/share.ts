@@ -123,7 +123,13 @@ export async function shareBuildDirs(dirs: readonly ShareDir[]): Promise<ShareRe
     const byDir = new Map<string, Manifest>();
     for (const x of pairs.flat()) {
       let m = byDir.get(x.dir);
-      if (!m) byDir.set(x.dir, (m = await readManifest(x.dir)));
+      if (!m) {
+        const read = await readManifest(x.dir);
+        m = read.files;
+        // Its record of what is shared is lost: what is shared there now gets no mtime back.
+        if (read.damaged) await unshareBuildDir(x.dir);
+        byDir.set(x.dir, m);
+      }
       m[x.rel] ??= x.mtimeNs.toString();
     }
     for (const [dir, m] of byDir) await writeManifest(dir, m);
@@ -156,7 +162,12 @@ export async function shareBuildDirs(dirs: readonly ShareDir[]): Promise<ShareRe
 export async function unshareBuildDir(dir: string): Promise<UnshareResult> {
   const started = Date.now();
   const result: UnshareResult = { copiedFiles: 0, copiedBytes: 0, durationMs: 0 };
-  const manifest = await readManifest(dir);
+  const read = await readManifest(dir);
+  let manifest = read.files;
+  if (read.damaged) {
+    // Which files are shared is unknown: every one with another link is copied, its mtime kept.
+    manifest = Object.fromEntries((await walkShareable(dir)).map((e) => [e.rel, e.mtimeNs.toString()]));
+  }
   const rels = Object.keys(manifest);
   if (rels.length === 0) return { ...result, durationMs: Date.now() - started };
   const one = async (rel: string) => {
@@ -367,13 +378,23 @@ async function cloneOver(from: string, e: Entry): Promise<boolean> {
   return true;
 }
 
-async function readManifest(dir: string): Promise<Manifest> {
+/**
+ * A directory's manifest; `damaged` when the file exists but cannot be read
+ * as one (then which files are shared is unknown: see {@link unshareBuildDir}).
+ */
+async function readManifest(dir: string): Promise<{ files: Manifest; damaged: boolean }> {
+  const text = await readFile(join(dir, SHARE_MANIFEST), "utf8").catch(() => undefined);
+  if (text === undefined) return { files: {}, damaged: false };
   try {
-    const m = JSON.parse(await readFile(join(dir, SHARE_MANIFEST), "utf8")) as { files?: Manifest };
-    return m.files && typeof m.files === "object" ? m.files : {};
+    const m = JSON.parse(text) as { files?: unknown };
+    const entries = m.files && typeof m.files === "object" ? Object.entries(m.files) : undefined;
+    if (entries?.every(([, v]) => typeof v === "string" && /^\d+$/.test(v))) {
+      return { files: Object.fromEntries(entries) as Manifest, damaged: false };
+    }
   } catch {
-    return {};
+    // damaged, below
   }
+  return { files: {}, damaged: true };
 }
 
 async function writeManifest(dir: string, files: Manifest): Promise<void> {
