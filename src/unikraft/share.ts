@@ -27,7 +27,7 @@ import { copyFile, link, lstat, open, readdir, readFile, rename, rm, utimes } fr
 import { join, relative, sep } from "node:path";
 import { tempPathFor, writeFileAtomic } from "../core/fs.js";
 import type { Reporter } from "../core/output.js";
-import { formatBytes, formatDuration } from "../core/units.js";
+import { formatBytes } from "../core/units.js";
 import type { Architecture, Project, Target } from "../kraftfile/types.js";
 import { targetArtifacts } from "./artifacts.js";
 import { fingerprintPath } from "./fingerprint.js";
@@ -276,7 +276,7 @@ export async function shareAfterBuild(
     .filter((s) => s.linkedFiles > 0)
     .map(
       (s) =>
-        `${s.architecture}: ${s.linkedFiles} files (${formatBytes(s.savedBytes)}) stored once for ${s.targets.join(", ")} (${s.method === "clone" ? "reflinks" : "hard links"}, ${formatDuration(s.durationMs)})`,
+        `${s.architecture}: ${s.linkedFiles} files (${formatBytes(s.savedBytes)}) stored once for ${s.targets.join(", ")} (${s.method === "clone" ? "reflinks" : "hard links"})`,
     );
   progress.done(said.length > 0 ? said.join("; ") : "nothing identical");
   return shared;
