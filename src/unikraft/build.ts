@@ -43,6 +43,7 @@ import { imageSizeBytes, packInitrd, publishImage } from "./publish.js";
 import { explainMissingSymbols } from "./renames.js";
 import { runMake } from "./run-make.js";
 import { selectTargets, type TargetFilter } from "./select.js";
+import { shareAfterBuild, sharingEnabled, unshareBuildDir } from "./share.js";
 import { type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 import { headCommit } from "./sources/git.js";
 import { archiveNeeds, seedArchives } from "./sources/index.js";
@@ -70,6 +71,8 @@ export interface BuildOptions extends TargetFilter {
   debug?: boolean;
   /** One log file for every target instead of `<outdir>/<target>.log`. */
   buildLog?: string;
+  /** Store files identical across targets of one architecture once (`share.ts`; default: unless `KILN_NO_SHARE=1`). */
+  share?: boolean;
   reporter?: Reporter;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
@@ -127,6 +130,10 @@ export async function buildProject(project: Project, opts: BuildOptions = {}): P
     }
   } finally {
     await shared?.close();
+  }
+  if (opts.share !== false && sharingEnabled(opts.env ?? process.env)) {
+    const ran = results.filter((r) => !r.skippedMake).map((r) => r.architecture);
+    await shareAfterBuild(project, ran, dirs.libraries, reporter);
   }
   return results;
 }
@@ -196,6 +203,7 @@ async function buildTarget(
       const outcome = opts.configurer ? await opts.configurer(req) : undefined;
       if (outcome) reasons = new Map(outcome.dropped.map((d) => [d.name, d.reason]));
       else {
+        await unshareBuildDir(art.buildDir);
         await runMake(planMake({ ...base, goal: "defconfig", vars: { UK_DEFCONFIG: pending } }), {
           log: await log.get(),
           env,
@@ -318,6 +326,7 @@ async function buildTarget(
     // A core Kiln checked out (not the user's own directory) gets its git index refreshed.
     ...(dirs.core.startsWith(join(project.dir, ".unikraft", sep)) ? { placedCore: dirs.core } : {}),
     stepsFile: join(art.buildDir, `.kiln-steps.${target.name}`),
+    buildDir: art.buildDir,
   });
 
   await imageSizeBytes(art.builtKernel, target, log.path);

@@ -46,6 +46,17 @@ export {
 } from "./make.js";
 export { type BuildLog, openBuildLog, runMake } from "./run-make.js";
 export { describeTargets, matchTargets, selectTargets, type TargetFilter } from "./select.js";
+export {
+  type ProjectShareResult,
+  SHARE_MANIFEST,
+  type ShareDir,
+  type ShareResult,
+  shareBuildDirs,
+  shareProjectBuilds,
+  sharingEnabled,
+  type UnshareResult,
+  unshareBuildDir,
+} from "./share.js";
 export { componentDir, type ProjectSourceDirs, projectSourceDirs } from "./source-dirs.js";
 export * from "./sources/index.js";
 export { type TreeDigest, treeDigest } from "./tree-state.js";

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import type { Reporter } from "../core/output.js";
+import { formatBytes, formatDuration } from "../core/units.js";
 import type { Target } from "../kraftfile/types.js";
 import {
   changedParts,
@@ -21,6 +22,7 @@ import {
   writeFingerprint,
 } from "./fingerprint.js";
 import { type BuildLog, openBuildLog, runMake } from "./run-make.js";
+import { unshareBuildDir } from "./share.js";
 import { refreshRacyIndex } from "./sources/git.js";
 
 /**
@@ -54,6 +56,8 @@ export interface MakeStepOptions {
   stepsFile: string;
   /** The core, when Kiln checked it out with git (its index gets refreshed). */
   placedCore?: string;
+  /** make's `O=`: files shared with other targets' build directories are made private first. */
+  buildDir?: string;
 }
 
 /**
@@ -104,6 +108,15 @@ export async function makeUnlessUpToDate(
   out.write(`kiln: make runs for ${target.name}; changed since the last build: ${why.join(", ")}\n`);
   if (o.placedCore) {
     await refreshRacyIndex(o.placedCore, inputs.newestMtimeNs.get(o.placedCore) ?? 0n, o.env);
+  }
+  if (o.buildDir) {
+    // make writes objects in place (O_TRUNC): a file shared with another target must be ours first.
+    const u = await unshareBuildDir(o.buildDir);
+    if (u.copiedFiles > 0) {
+      out.write(
+        `kiln: ${u.copiedFiles} files (${formatBytes(u.copiedBytes)}) shared with other targets made private in ${formatDuration(u.durationMs)}\n`,
+      );
+    }
   }
   const expected = Number(await readFile(o.stepsFile, "utf8").catch(() => "")) || undefined;
   const cold = !spec.outputs.every((f) => existsSync(f));
