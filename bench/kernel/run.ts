@@ -197,6 +197,25 @@ try {
   console.log(
     `targets: build ratio ≥ 3 (wall ${(fc.buildMs / base.buildMs).toFixed(2)}, CPU ${(fc.buildCpuSec / base.buildCpuSec).toFixed(2)}), cached rebuild ≤ 1000 ms (${again.ms.toFixed(0)})`,
   );
+  // The rows of `npm run bench`'s table (bench/README.md): the build row compares CPU
+  // seconds, which other work on the machine does not inflate (the wall times are in the note).
+  const cpuRatio = fc.buildCpuSec / base.buildCpuSec;
+  report({
+    work: "Linux 6.1 vmlinux, cold build: Kiln's baseline (CPU s)",
+    reference: "Firecracker's 6.1 guest config",
+    refS: Number(fc.buildCpuSec.toFixed(1)),
+    kilnS: Number(base.buildCpuSec.toFixed(1)),
+    target: "FC/Kiln ≥ 3× (CPU)",
+    met: cpuRatio >= 3,
+    note: `FC/Kiln ${cpuRatio.toFixed(2)}× CPU, ${(fc.buildMs / base.buildMs).toFixed(2)}× wall (${s(base.buildMs)} vs ${s(fc.buildMs)}, ${how}); vmlinux ${mb(base.sizeBytes)} vs ${mb(fc.sizeBytes)}; boot to marker ${s(base.bootMs)} vs ${s(fc.bootMs)}; -j${jobs}, CCACHE_DISABLE=1`,
+  });
+  report({
+    work: "Linux kernel: cached rebuild (same request)",
+    kilnS: Number((again.ms / 1000).toFixed(3)),
+    target: "≤ 1 s",
+    met: again.ms <= 1000,
+    note: "the built CLI, Node start-up included",
+  });
   console.log(`uptime after: ${uptime()}`);
   // For the table (bench/table.ts): the reference is Firecracker's configuration, so the
   // ratio is Kiln's share of its build (≤ 1/3 meets "≥ 3× faster"), by CPU seconds.

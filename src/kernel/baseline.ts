@@ -20,6 +20,7 @@ export interface BaselineGroup {
 }
 
 const y = (...names: string[]): Record<string, string> => Object.fromEntries(names.map((n) => [n, "y"]));
+const off = (...names: string[]): Record<string, string> => Object.fromEntries(names.map((n) => [n, "n"]));
 
 /** The baseline's groups, in the order they are written into the fragment. */
 export const BASELINE_GROUPS: readonly BaselineGroup[] = [
@@ -38,6 +39,49 @@ export const BASELINE_GROUPS: readonly BaselineGroup[] = [
       "EPOLL",
       "SHMEM",
     ),
+  },
+  {
+    name: "expert",
+    why: 'EXPERT shows the prompts of options the kernel otherwise forces on for general-purpose machines (io_uring, the VGA text console, firmware loading, DMI scanning: `bool "…" if EXPERT` with `default y`), so allnoconfig can leave them off; the userspace, hardening and debugging groups turn back on what guests rely on, and the off groups name what stays off',
+    options: y("EXPERT"),
+  },
+  {
+    name: "userspace",
+    why: "the system calls and /proc and /sys files that glibc, musl, systemd, OpenRC and BusyBox use, on by default without EXPERT and in Firecracker's own 6.1 config: sysctl, file handles (systemd), POSIX timers, signalfd/timerfd/eventfd, POSIX AIO, fadvise/madvise, membarrier, restartable sequences (glibc ≥ 2.35), file locks, core dumps, full-size data structures, /proc/vmstat and /proc/PID/smaps",
+    options: y(
+      "SYSCTL",
+      "PROC_SYSCTL",
+      "FHANDLE",
+      "POSIX_TIMERS",
+      "SIGNALFD",
+      "TIMERFD",
+      "EVENTFD",
+      "AIO",
+      "ADVISE_SYSCALLS",
+      "MEMBARRIER",
+      "RSEQ",
+      "FILE_LOCKING",
+      "COREDUMP",
+      "ELF_CORE",
+      "BASE_FULL",
+      "VM_EVENT_COUNTERS",
+      "PROC_PAGE_MONITOR",
+    ),
+  },
+  {
+    name: "hardening",
+    why: "the cheap hardening that is on by default without EXPERT: BUG() checks, a random kernel stack offset per system call",
+    options: y("BUG", "RANDOMIZE_KSTACK_OFFSET"),
+  },
+  {
+    name: "debugging",
+    why: "oopses that name functions (KALLSYMS) and BUG() reports with file and line, as without EXPERT",
+    options: y("KALLSYMS", "DEBUG_BUGVERBOSE"),
+  },
+  {
+    name: "build-speed",
+    why: "-Os instead of -O2 (the kernel's own tinyconfig does the same, kernel/configs/tiny.config): it compiles faster and gives a smaller vmlinux; a guest's kernel spends little time in its own code",
+    options: y("CC_OPTIMIZE_FOR_SIZE"),
   },
   {
     name: "console",
@@ -108,6 +152,23 @@ export const BASELINE_GROUPS: readonly BaselineGroup[] = [
     options: y("INPUT", "INPUT_KEYBOARD", "SERIO", "SERIO_I8042", "KEYBOARD_ATKBD"),
   },
   {
+    name: "x86_64-kept",
+    arch: "x86_64",
+    why: "x86 options on by default without EXPERT that guests still use: early console output (earlyprintk=ttyS0), the vsyscall page old static binaries call, modify_ldt (Wine, some language runtimes), UMIP, and the MTRR/PAT memory types",
+    options: y("EARLY_PRINTK", "X86_VSYSCALL_EMULATION", "MODIFY_LDT_SYSCALL", "X86_UMIP", "MTRR", "X86_PAT"),
+  },
+  {
+    name: "off",
+    why: "off on purpose, each restorable with a fragment (docs/linux.md): io_uring (a large subsystem that many hardened distributions also turn off; programs fall back to epoll and threads), the VGA text console and virtual terminals (microVMs have no display; the console is ttyS0), the firmware loader (no device here needs firmware), SLUB debugging (slub_debug=)",
+    options: off("IO_URING", "VT", "FW_LOADER", "SLUB_DEBUG"),
+  },
+  {
+    name: "x86_64-off",
+    arch: "x86_64",
+    why: "off on purpose on x86_64: CPU_MITIGATIONS (allnoconfig already turned it off: no retpolines, return thunks or page-table isolation, a security trade-off between guest processes that docs/linux.md explains with the fragment that restores it), DMI scanning (neither Firecracker nor microvm provide SMBIOS tables), 16-bit segments (DOS emulators), the PC speaker",
+    options: off("CPU_MITIGATIONS", "DMI", "X86_16BIT", "PCSPKR_PLATFORM"),
+  },
+  {
     name: "arm64-platform",
     arch: "arm64",
     why: "the PL031 real-time clock on the AMBA bus (kernel-policy ARM: timekeeping) and the device-tree 8250 UART (kernel-policy ARM: serial console, CONFIG_SERIAL_OF_PLATFORM); poweroff goes through PSCI, which arm64 always has",
@@ -120,10 +181,22 @@ export const BASELINE_GROUPS: readonly BaselineGroup[] = [
       "SERIAL_AMBA_PL011_CONSOLE",
     ),
   },
+  {
+    name: "arm64-kept",
+    arch: "arm64",
+    why: "arm64 options on by default without EXPERT that stay on: kernel page-table isolation and the Spectre-BHB mitigation (on by default and cheap on arm64), a relocatable Image, and the DMA zones some devices' 32-bit DMA needs",
+    options: y(
+      "UNMAP_KERNEL_AT_EL0",
+      "MITIGATE_SPECTRE_BRANCH_HISTORY",
+      "RELOCATABLE",
+      "ZONE_DMA",
+      "ZONE_DMA32",
+    ),
+  },
 ];
 
 /** Bumped whenever the groups change, so cached kernels built from an older baseline are not reused. */
-export const BASELINE_REVISION = 1;
+export const BASELINE_REVISION = 2;
 
 /** The groups that apply to `arch`. */
 export function baselineGroups(arch: KernelArch): BaselineGroup[] {
@@ -137,7 +210,9 @@ export function baselineFragment(arch: KernelArch): string {
   ];
   for (const g of baselineGroups(arch)) {
     lines.push(`# ${g.name}: ${g.why}`);
-    for (const [name, value] of Object.entries(g.options)) lines.push(`CONFIG_${name}=${value}`);
+    for (const [name, value] of Object.entries(g.options)) {
+      lines.push(value === "n" ? `# CONFIG_${name} is not set` : `CONFIG_${name}=${value}`);
+    }
   }
   return `${lines.join("\n")}\n`;
 }

@@ -49,6 +49,10 @@ test("baseline: documented groups per architecture, and fragments override it", 
   assert.match(x86, /^CONFIG_PVH=y$/m);
   assert.match(x86, /^CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y$/m);
   assert.doesNotMatch(x86, /RTC_DRV_PL031/);
+  // What the baseline turns off is written as such, so a fragment turning it back on is an override.
+  assert.match(x86, /^# CONFIG_IO_URING is not set$/m);
+  assert.match(x86, /^# CONFIG_CPU_MITIGATIONS is not set$/m);
+  assert.doesNotMatch(baselineFragment("arm64"), /CPU_MITIGATIONS/);
   assert.match(baselineFragment("arm64"), /^CONFIG_RTC_DRV_PL031=y$/m);
   for (const g of baselineGroups("arm64")) assert.ok(g.why.length > 20, g.name);
   const { overrides, requested } = mergeRequest("x86_64", {
@@ -57,6 +61,14 @@ test("baseline: documented groups per architecture, and fragments override it", 
   });
   assert.equal(overrides[0]?.option, "VIRTIO_VSOCKETS");
   assert.equal(requested.get("VIRTIO_VSOCKETS")?.value, "n");
+  const restored = mergeRequest("x86_64", {
+    base: { kind: "baseline" },
+    fragments: [{ path: "mitigations.config", text: "CONFIG_CPU_MITIGATIONS=y\n" }],
+  });
+  assert.deepEqual(
+    restored.overrides.map((o) => `${o.option} ${o.from}→${o.to} ${o.toSource}`),
+    ["CPU_MITIGATIONS n→y mitigations.config:1"],
+  );
 });
 
 test("a full .config's own values are not requests; its fragments' are", () => {
