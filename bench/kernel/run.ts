@@ -217,23 +217,6 @@ try {
     note: "the built CLI, Node start-up included",
   });
   console.log(`uptime after: ${uptime()}`);
-  // For the table (bench/table.ts): the reference is Firecracker's configuration, so the
-  // ratio is Kiln's share of its build (≤ 1/3 meets "≥ 3× faster"), by CPU seconds.
-  report({
-    work: "Linux 6.1 x86_64 cold build, Kiln's baseline (CPU s)",
-    reference: "Firecracker's 6.1 guest config",
-    refS: fc.buildCpuSec,
-    kilnS: base.buildCpuSec,
-    target: "≤ 0.33× (≥ 3× faster)",
-    met: fc.buildCpuSec / base.buildCpuSec >= 3,
-    note: `${how}; wall ${s(base.buildMs)} vs ${s(fc.buildMs)}; vmlinux ${mb(base.sizeBytes)} vs ${mb(fc.sizeBytes)}; boot to marker ${s(base.bootMs)} vs ${s(fc.bootMs)}`,
-  });
-  report({
-    work: "Linux kernel: cached rebuild (same request, from the CLI)",
-    kilnS: again.ms / 1000,
-    target: "≤ 1 s",
-    met: again.ms <= 1000,
-  });
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });
 }
