@@ -72,7 +72,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   const env = { ...(o.env ?? process.env), ...(privateHome ? { KILN_HOME: privateHome } : {}) };
   let name: string | undefined;
   let text = "";
-  const { planRun } = await import("./machine/run-plan.js");
+  const { planRun } = await import("./orchestration/run-plan.js");
   const { launchMachine, stopMachine, watchMachine } = await import("./machine/launch.js");
   const { followFile } = await import("./machine/console.js");
   try {

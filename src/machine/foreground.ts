@@ -30,7 +30,7 @@ import {
   stopMachine,
   watchMachine,
 } from "./launch.js";
-import type { RunPlan } from "./run-plan.js";
+import type { RunPlan } from "./run-plan-types.js";
 import type { ConsolePattern } from "./wait-pattern.js";
 
 /** Where a run's output goes and what interrupts it. */

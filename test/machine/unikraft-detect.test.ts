@@ -15,7 +15,7 @@ import { test } from "node:test";
 import { which } from "../../src/core/exec.js";
 import { detectKernel } from "../../src/machine/kernel-detect.js";
 import { kernelCommandLine } from "../../src/machine/qemu/argv.js";
-import { planRun } from "../../src/machine/run-plan.js";
+import { planRun } from "../../src/orchestration/run-plan.js";
 import { REPO_ROOT, scratchDir } from "../helpers/kiln.js";
 import { machineSpec } from "../helpers/specs.js";
 

@@ -12,8 +12,8 @@ import { which } from "../../core/exec.js";
 // Modules are imported one by one, and the Kraftfile reader and CPIO writer
 // only when needed: start-up time is part of every boot (see bench/boot).
 import { startRun } from "../../machine/foreground.js";
-import type { ProjectRunFilter } from "../../machine/project.js";
-import { planRun } from "../../machine/run-plan.js";
+import type { ProjectRunFilter } from "../../orchestration/project-run.js";
+import { planRun } from "../../orchestration/run-plan.js";
 import { bool, type CommandContext, type CommandDef, list, str } from "../command.js";
 import { checkArch, checkNoStart, consolePrefix, symbolicImage, vsockFlags } from "../run-flags.js";
 
@@ -58,7 +58,7 @@ async function promptBuiltTarget(ctx: CommandContext, filter: ProjectRunFilter):
   const arg = ctx.positionals[0];
   const dir = resolve(ctx.cwd, arg ?? ".");
   if (arg !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-  const { runCandidates, describeRunTarget } = await import("../../machine/project.js");
+  const { runCandidates, describeRunTarget } = await import("../../orchestration/project-run.js");
   const { project, matching, built } = await runCandidates(dir, filter, ctx.env);
   if (matching.length < 2 || built.length < 2) return undefined;
   const { chooseOnTerminal } = await import("../choose.js");

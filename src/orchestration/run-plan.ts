@@ -1,5 +1,8 @@
 /**
- * `kiln run`'s plan: from the flags' text to a checked {@link MachineSpec}.
+ * `kiln run`'s plan: from the flags' text to a checked {@link MachineSpec}
+ * (the {@link RunPlan} the machine domain launches). Orchestration: it reads
+ * a project's Kraftfile and built targets and sniffs image formats, then
+ * plans with the machine domain's parsers and drivers.
  * Resolves the target (a kernel file, or a project's built target), reads the
  * kernel's kind, merges the project's `cmd`/`env`/`volumes` with the flags,
  * and reports bad values and missing inputs before anything starts.
@@ -11,21 +14,24 @@ import { KilnError, usageError } from "../core/errors.js";
 import { fileTypeName } from "../core/fs.js";
 import { parseMemMiB } from "../core/units.js";
 import { type ImageFormat, sniffImageFormat } from "../image/sniff.js";
-import { readAccelSetting } from "./accel-setting.js";
-import type { MachineSpec, VmmDriver } from "./driver.js";
-import { getDriver } from "./drivers.js";
-import { parseGuestIp, parseMac } from "./guest-address.js";
-import { detectKernel } from "./kernel-detect.js";
-import { parseNetworkOption } from "./network.js";
+import { readAccelSetting } from "../machine/accel-setting.js";
+import type { MachineSpec } from "../machine/driver.js";
+import { getDriver } from "../machine/drivers.js";
+import { parseGuestIp, parseMac } from "../machine/guest-address.js";
+import { detectKernel } from "../machine/kernel-detect.js";
+import { parseNetworkOption } from "../machine/network.js";
+import { qemuDriver } from "../machine/qemu/driver.js";
+import type { RunPlan } from "../machine/run-plan-types.js";
+import { parseDrive, parseEnvVar, parsePortForward, parseVolume } from "../machine/spec.js";
+import { readImageConfig, unikraftImageFacts } from "../machine/unikraft-image.js";
+import { fitUnikraftRun } from "../machine/unikraft-run.js";
+import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "../machine/vsock.js";
+import { WaitForPattern } from "../machine/wait-pattern.js";
 // project.js (and the Kraftfile reader behind it) is imported only for a
 // project run: start-up time is part of every boot (see bench/boot).
-import type { ProjectRun } from "./project.js";
-import { qemuDriver } from "./qemu/driver.js";
-import { parseDrive, parseEnvVar, parsePortForward, parseVolume } from "./spec.js";
-import { readImageConfig, unikraftImageFacts } from "./unikraft-image.js";
-import { fitUnikraftRun } from "./unikraft-run.js";
-import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "./vsock.js";
-import { WaitForPattern } from "./wait-pattern.js";
+import type { ProjectRun } from "./project-run.js";
+
+export type { RunPlan };
 
 /** What `kiln run` boots: a kernel file, or a project's built target. */
 export interface RunTarget {
@@ -85,23 +91,6 @@ export interface RunRequest {
   ip?: string;
   /** kraft's `--mac`. */
   mac?: string;
-}
-
-/** A checked run: the spec to launch and how to watch it. */
-export interface RunPlan {
-  base: Omit<MachineSpec, "name">;
-  driver: VmmDriver;
-  /** Platform shown by `kiln ps`. */
-  platform: string;
-  /** `--initrd DIR`: packed to CPIO in the instance directory at launch. */
-  initrdDir?: string;
-  /** `--rootfs DIR` for a Linux guest: an ext4 image built from it in the instance directory at launch. */
-  rootfsDir?: string;
-  waitFor?: WaitForPattern;
-  timeoutMs?: number;
-  detach: boolean;
-  /** Things the user should know before the machine starts (printed as warnings). */
-  warnings: string[];
 }
 
 /** What `--rootfs` can sensibly be: a filesystem image or a partitioned disk. */
@@ -182,7 +171,7 @@ export async function resolveRunTarget(
 ): Promise<RunTarget> {
   const path = arg === undefined ? cwd : resolve(cwd, arg);
   if (arg === undefined || isDir(path)) {
-    const { projectRun } = await import("./project.js");
+    const { projectRun } = await import("./project-run.js");
     const pr = await projectRun(path, filter, env);
     return { kernel: pr.kernel, initrd: pr.initrd, project: pr };
   }
