@@ -25,7 +25,7 @@ import { parseDrive, parseEnvVar, parsePortForward, parseVolume } from "./spec.j
 import { readImageConfig, unikraftImageFacts } from "./unikraft-image.js";
 import { fitUnikraftRun } from "./unikraft-run.js";
 import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "./vsock.js";
-import { WaitForPattern } from "./wait-pattern.js";
+import type { WaitForPattern } from "./wait-pattern.js";
 
 /** What `kiln run` boots: a kernel file, or a project's built target. */
 export interface RunTarget {
@@ -225,7 +225,11 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
   const timeoutMs = req.timeout === undefined ? undefined : Number(req.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     throw usageError(`--timeout must be a positive number of seconds; got "${req.timeout}"`);
-  const waitFor = req.waitFor === undefined ? undefined : new WaitForPattern(req.waitFor);
+  // RE2's engine (re2js, ~270 KB) loads only for a --wait-for: start-up is part of every boot.
+  const waitFor =
+    req.waitFor === undefined
+      ? undefined
+      : new (await import("./wait-pattern.js")).WaitForPattern(req.waitFor);
   if (req.detach && (waitFor !== undefined || timeoutMs !== undefined)) {
     throw usageError("--wait-for and --timeout watch a foreground run; they cannot be combined with -d");
   }
