@@ -6,7 +6,6 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { errnoCode, KilnError } from "../core/errors.js";
 import { kilnDirs } from "../core/paths.js";
 import type { AccelRequest } from "./driver.js";
@@ -31,20 +30,22 @@ function check(value: unknown, source: string): AccelRequest {
 
 /**
  * The accel setting from the environment and the config file's text (pure).
- * Throws `CONFIG_INVALID` naming the bad value and where it was found.
+ * Throws `CONFIG_INVALID` naming the bad value and where it was found. The
+ * YAML parser comes with the text: `yaml` (~260 KB) is loaded only when
+ * there is a config file to read, not on every `kiln run`'s path to QEMU.
  */
 export function accelSettingFrom(
   env: NodeJS.ProcessEnv,
-  configText?: string,
-  configFile = "config.yaml",
+  config?: { text: string; file: string; parse: (text: string) => unknown },
 ): AccelSetting {
   const fromEnv = env.KILN_ACCEL;
   if (fromEnv !== undefined && fromEnv !== "")
     return { request: check(fromEnv, "KILN_ACCEL"), source: "KILN_ACCEL" };
-  if (configText !== undefined) {
+  if (config !== undefined) {
+    const configFile = config.file;
     let doc: unknown;
     try {
-      doc = parse(configText);
+      doc = config.parse(config.text);
     } catch (e) {
       throw new KilnError("CONFIG_INVALID", `${configFile} is not valid YAML: ${(e as Error).message}`, {
         cause: e,
@@ -67,5 +68,7 @@ export async function readAccelSetting(env: NodeJS.ProcessEnv = process.env): Pr
   } catch (e) {
     if (errnoCode(e) !== "ENOENT") throw e;
   }
-  return accelSettingFrom(env, text, file);
+  if (text === undefined) return accelSettingFrom(env);
+  const { parse } = await import("yaml");
+  return accelSettingFrom(env, { text, file, parse });
 }

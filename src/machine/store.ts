@@ -13,7 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, readdir, readFile, readlink, realpath, rename, rm } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, readlink, realpath, rename, rm, rmdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { errnoCode, KilnError } from "../core/errors.js";
 import { tail } from "../core/exec.js";
@@ -99,6 +99,24 @@ function machineGone(dir: string): KilnError {
   });
 }
 
+/**
+ * Take a free lock the way proper-lockfile takes it (an atomic `mkdir`; the
+ * directory's mtime tells others its age), in one system call and without
+ * loading proper-lockfile: every `kiln run` takes the store's lock on its way
+ * to the VMM (see bench/startup). {@link withLock}'s holders only read and
+ * write a record or two, far below `LOCK_OPTS.stale`, so the lock needs none
+ * of proper-lockfile's mtime refreshes. Undefined when the lock is held.
+ */
+async function quickLock(lockfilePath: string): Promise<(() => Promise<void>) | undefined> {
+  try {
+    await mkdir(lockfilePath);
+  } catch (e) {
+    if (errnoCode(e) === "EEXIST") return undefined;
+    throw e;
+  }
+  return () => rmdir(lockfilePath);
+}
+
 /** Run `fn` holding the lock on `dir` (which must exist). */
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
@@ -107,11 +125,13 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
   await access(dir, constants.W_OK).catch((e: unknown) => {
     throw errnoCode(e) === "ENOENT" ? machineGone(dir) : (storeNotWritable(dir, e) ?? e);
   });
+  const lockfilePath = join(dir, INSTANCE_FILES.lock);
   try {
-    // Loaded when first needed: proper-lockfile pulls in graceful-fs, which patches `fs` as it
-    // loads; `kiln ps` on an empty or idle store never locks, and starts faster without it.
-    const { default: lockfile } = await import("proper-lockfile");
-    release = await lockfile.lock(dir, { ...LOCK_OPTS, lockfilePath: join(dir, `${INSTANCE_FILES.lock}`) });
+    release =
+      (await quickLock(lockfilePath)) ??
+      // Held by another process: proper-lockfile waits for it (and takes over a stale one). Loaded
+      // only then: it pulls in graceful-fs, which patches `fs` as it loads.
+      (await (await import("proper-lockfile")).default.lock(dir, { ...LOCK_OPTS, lockfilePath }));
   } catch (e) {
     // The directory went away (a concurrent `kiln rm`): the machine no longer exists.
     if (errnoCode(e) === "ENOENT") throw machineGone(dir);

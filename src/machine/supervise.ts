@@ -55,8 +55,13 @@ export const INSTANCE_FILES = {
 // it ends the VMM then. Either way it says why in `ended-by`. A check a second costs nothing.
 const STAMPER =
   'tail -n +1 -f --pid="$1" console.log 2>/dev/null | while IFS= read -r l || [ -n "$l" ]; do echo "$EPOCHREALTIME"; done > console.times';
+// Given a FIFO path ($3), it makes it first (mode 0600, the console's input, see qemu/driver.ts):
+// one fork of the shell instead of a process Node spawns and waits for on the way to the VMM.
+// A FIFO that cannot be made ends the start with mkfifo's own message in vmm.log.
 const SUPERVISOR = [
-  'umask 077; client=$1; deadline=$2; shift 2; "$@" & vmm=$!',
+  "umask 077; client=$1; deadline=$2; fifo=$3; shift 3",
+  'if [ -n "$fifo" ]; then mkfifo -m 600 -- "$fifo" || exit; fi',
+  '"$@" & vmm=$!',
   'if [ -n "$client$deadline" ]; then (n=0; while kill -0 "$vmm" 2>/dev/null; do',
   '  if [ -n "$client" ] && ! kill -0 "$client" 2>/dev/null; then echo client-gone > ended-by; kill -TERM "$vmm"; break; fi',
   '  if [ -n "$deadline" ] && [ "$n" -ge "$deadline" ]; then echo timeout > ended-by; kill -TERM "$vmm"; break; fi',
@@ -76,6 +81,12 @@ export interface SupervisorWatch {
   deadlineSec?: number;
 }
 
+/** What the supervisor prepares before it starts the VMM. */
+export interface SupervisorSetup {
+  /** Make this FIFO (mode 0600; it must not exist) before the VMM starts. */
+  fifo?: string;
+}
+
 export interface Supervised {
   /** The supervisor shell's pid (its process group is the whole machine). */
   supervisorPid: number;
@@ -90,11 +101,13 @@ export async function spawnSupervised(
   instanceDir: string,
   env: NodeJS.ProcessEnv = process.env,
   watch: SupervisorWatch = {},
+  setup: SupervisorSetup = {},
 ): Promise<Supervised> {
   const log = openSync(join(instanceDir, INSTANCE_FILES.vmmLog), "a");
   const watched = [
     watch.clientPid === undefined ? "" : String(watch.clientPid),
     watch.deadlineSec === undefined ? "" : String(Math.ceil(watch.deadlineSec)),
+    setup.fifo ?? "",
   ];
   debug(`kiln: start ${formatArgv(argv)} (supervised, in ${instanceDir})`);
   const child = spawn("/bin/sh", ["-c", SUPERVISOR, "kiln-supervisor", ...watched, ...argv], {

@@ -2,8 +2,7 @@
  * `kiln run`'s plan: from the flags' text to a checked {@link MachineSpec}
  * (the {@link RunPlan} the machine domain launches). Orchestration: it reads
  * a project's Kraftfile and built targets and sniffs image formats, then
- * plans with the machine domain's parsers and drivers.
- * Resolves the target (a kernel file, or a project's built target), reads the
+ * plans with the machine domain's parsers and drivers. It resolves the target (a kernel file, or a project's built target), reads the
  * kernel's kind, merges the project's `cmd`/`env`/`volumes` with the flags,
  * and reports bad values and missing inputs before anything starts.
  */
@@ -26,7 +25,6 @@ import { parseDrive, parseEnvVar, parsePortForward, parseVolume } from "../machi
 import { readImageConfig, unikraftImageFacts } from "../machine/unikraft-image.js";
 import { fitUnikraftRun } from "../machine/unikraft-run.js";
 import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "../machine/vsock.js";
-import { WaitForPattern } from "../machine/wait-pattern.js";
 // project.js (and the Kraftfile reader behind it) is imported only for a
 // project run: start-up time is part of every boot (see bench/boot).
 import type { ProjectRun } from "./project-run.js";
@@ -214,7 +212,11 @@ export async function planRun(req: RunRequest): Promise<RunPlan> {
   const timeoutMs = req.timeout === undefined ? undefined : Number(req.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     throw usageError(`--timeout must be a positive number of seconds; got "${req.timeout}"`);
-  const waitFor = req.waitFor === undefined ? undefined : new WaitForPattern(req.waitFor);
+  // RE2's engine (re2js, ~270 KB) loads only for a --wait-for: start-up is part of every boot.
+  const waitFor =
+    req.waitFor === undefined
+      ? undefined
+      : new (await import("../machine/wait-pattern.js")).WaitForPattern(req.waitFor);
   if (req.detach && (waitFor !== undefined || timeoutMs !== undefined)) {
     throw usageError("--wait-for and --timeout watch a foreground run; they cannot be combined with -d");
   }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
+import { parse as parseYaml } from "yaml";
 import { which } from "../../src/core/exec.js";
 import { accelSettingFrom } from "../../src/machine/accel-setting.js";
 import {
@@ -127,23 +128,26 @@ test("probeKvm on this host: a verdict without hanging; a PVM host's KVM is neve
   if (!existsSync("/dev/kvm")) assert.match(v.reason!, /^no \/dev\/kvm/);
 });
 
+/** A config file's text as readAccelSetting passes it (with the YAML parser it loads). */
+const config = (text: string, file = "config.yaml") => ({ text, file, parse: parseYaml });
+
 test("accel setting: KILN_ACCEL, then the config file's accel:, else auto; bad values name the rule", () => {
   assert.deepEqual(accelSettingFrom({}), { request: "auto", source: "default" });
-  assert.deepEqual(accelSettingFrom({ KILN_ACCEL: "TCG" }, "accel: kvm\n"), {
+  assert.deepEqual(accelSettingFrom({ KILN_ACCEL: "TCG" }, config("accel: kvm\n")), {
     request: "tcg",
     source: "KILN_ACCEL",
   });
-  assert.deepEqual(accelSettingFrom({}, "accel: kvm\n", "/c/config.yaml"), {
+  assert.deepEqual(accelSettingFrom({}, config("accel: kvm\n", "/c/config.yaml")), {
     request: "kvm",
     source: "/c/config.yaml",
   });
-  assert.deepEqual(accelSettingFrom({}, "mirrors: []\n"), { request: "auto", source: "default" });
+  assert.deepEqual(accelSettingFrom({}, config("mirrors: []\n")), { request: "auto", source: "default" });
   assert.throws(
     () => accelSettingFrom({ KILN_ACCEL: "fast" }),
     /KILN_ACCEL must be one of auto, kvm, tcg; got "fast"/,
   );
   assert.throws(
-    () => accelSettingFrom({}, "accel: 3\n", "/c/config.yaml"),
+    () => accelSettingFrom({}, config("accel: 3\n", "/c/config.yaml")),
     /"accel" in \/c\/config.yaml must be one of/,
   );
 });
