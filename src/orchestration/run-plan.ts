@@ -25,7 +25,7 @@ import { parseDrive, parseEnvVar, parsePortForward, parseVolume } from "../machi
 import { readImageConfig, unikraftImageFacts } from "../machine/unikraft-image.js";
 import { fitUnikraftRun } from "../machine/unikraft-run.js";
 import { checkQemuVsock, parseVsockCid, VHOST_VSOCK_DEVICE } from "../machine/vsock.js";
-// project.js (and the Kraftfile reader behind it) is imported only for a
+// project-run.js (and the Kraftfile reader behind it) is imported only for a
 // project run: start-up time is part of every boot (see bench/boot).
 import type { ProjectRun } from "./project-run.js";
 
