@@ -199,7 +199,8 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   const mkfs = requireTool("mkfs.ext4", "make an ext4 image");
   const entries: WalkedEntry[] = [];
   const seen = new Set<number>();
-  const digest = createHash("sha256");
+  // Only a reproducible image without a given UUID derives one from the content.
+  const digest = opts.epochSec !== undefined && opts.uuid === undefined ? createHash("sha256") : undefined;
   let dataBlocks = 0;
   for (const e of walkTreeSync(opts.tree.dir)) {
     // A file a device spec turns into a node is removed from the image (preCommands): no fix-ups for it.
@@ -211,7 +212,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
     } else if (e.type === "symlink" && e.sizeBytes > 59) dataBlocks++;
     // Clamped as the image will have it, so touching the source changes no derived UUID.
     const mtimeSec = opts.epochSec === undefined ? e.mtimeSec : Math.min(e.mtimeSec, opts.epochSec);
-    digest.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${mtimeSec}\n`);
+    digest?.update(`${e.path}\0${e.type}\0${e.mode}\0${e.sizeBytes}\0${mtimeSec}\n`);
   }
   const stats = { entries: entries.length + opts.tree.specials.size, dataBlocks };
   const sizeBytes = opts.sizeBytes ?? estimateExt4Size(stats);
@@ -228,7 +229,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
   const uuid =
     opts.uuid !== undefined
       ? checkUuid(opts.uuid)
-      : opts.epochSec !== undefined
+      : digest
         ? uuidFromDigest(digest.digest())
         : undefined;
   const ext = ["root_owner=0:0", ...(uuid ? [`hash_seed=${uuid}`] : [])].join(",");

@@ -114,7 +114,7 @@ export async function* walkTree(dir: string, rel = ""): AsyncGenerator<WalkedEnt
  * An unreadable directory or entry is a `KilnError`, not a stack trace.
  */
 export function* walkTreeSync(dir: string, rel = ""): Generator<WalkedEntry> {
-  const abs = rel ? join(dir, rel) : dir;
+  const abs = rel ? join(dir, rel) : dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
   let names: string[];
   try {
     names = readdirSync(abs).sort();
@@ -124,10 +124,12 @@ export function* walkTreeSync(dir: string, rel = ""): Generator<WalkedEntry> {
   for (const name of names) {
     const path = rel ? `${rel}/${name}` : name;
     let st: ReturnType<typeof lstatSync>;
+    // `abs` is already normal: concatenation spares path.join's normalising on every entry.
+    const hostPath = `${abs}/${name}`;
     try {
-      st = lstatSync(join(dir, path));
+      st = lstatSync(hostPath);
     } catch (e) {
-      rethrowUnreadable("read", join(dir, path), e);
+      rethrowUnreadable("read", hostPath, e);
     }
     const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
     yield {
