@@ -227,11 +227,7 @@ export async function makeExt4(opts: MakeExt4Options): Promise<Ext4Result> {
     );
   }
   const uuid =
-    opts.uuid !== undefined
-      ? checkUuid(opts.uuid)
-      : digest
-        ? uuidFromDigest(digest.digest())
-        : undefined;
+    opts.uuid !== undefined ? checkUuid(opts.uuid) : digest ? uuidFromDigest(digest.digest()) : undefined;
   const ext = ["root_owner=0:0", ...(uuid ? [`hash_seed=${uuid}`] : [])].join(",");
   const argv = [
     mkfs,
