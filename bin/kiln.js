@@ -24,13 +24,13 @@ if (typeof module.enableCompileCache === "function" && existsSync(esm)) {
   }
   await import(esm.href);
 } else if (existsSync(cjs)) {
-  const { codeCacheDir, runWithCodeCache } = await import("../dist/cli/code-cache.js");
+  const { codeCacheDir, commandKey, runWithCodeCache } = await import("../dist/cli/code-cache.js");
   const env = process.env;
   const cacheDir = noCache ? undefined : codeCacheDir(env, homedir());
   const outcome = runWithCodeCache({
     bundle: cjs.pathname,
     cacheDir,
-    command: process.argv[2],
+    command: commandKey(process.argv.slice(2), existsSync),
     importEsm: (specifier) => import(specifier),
   });
   if (env.KILN_LOG === "debug") process.stderr.write(`kiln: code cache ${outcome} (in ${cacheDir})\n`);

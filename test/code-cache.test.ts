@@ -13,6 +13,7 @@ import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "no
 import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { commandKey } from "../src/cli/code-cache.js";
 import { REPO_ROOT, scratchDir, TSX_LOADER } from "./helpers/kiln.js";
 
 const MODULE = pathToFileURL(join(REPO_ROOT, "src/cli/code-cache.ts")).href;
@@ -95,6 +96,18 @@ test("a garbage cache file is rejected and rewritten; each command has its own",
       .sort(),
     ["other.v8", "ps.v8", "run.v8"],
   );
+});
+
+test("the command key: one or two words, not a file's name, nothing for options", () => {
+  const none = () => false;
+  assert.equal(commandKey(["pkg", "pull", "127.0.0.1:5000/a:1"], none), "pkg.pull");
+  assert.equal(commandKey(["run", "-W", "kernel"], none), "run");
+  assert.equal(
+    commandKey(["run", "hello"], (p) => p === "hello"),
+    "run",
+  );
+  assert.equal(commandKey(["--version"], none), undefined);
+  assert.equal(commandKey([], none), undefined);
 });
 
 test("a cache directory that cannot be made only costs the cache", (t) => {

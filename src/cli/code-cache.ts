@@ -7,8 +7,8 @@
  * compiled last time instead of parsing and compiling again.
  *
  * The cache is the documented `vm.Script` pair (`cachedData` in,
- * `createCachedData()` out), one file per bundle, Node and command word
- * (`run`, `ps`: each command compiles different functions), under Kiln's
+ * `createCachedData()` out), one file per bundle, Node and command
+ * (`run`, `pkg.pull`: each compiles different functions), under Kiln's
  * cache directory. It can never serve stale code: the file name carries the
  * hash of the bundle's text (its first line, written at build time) and the
  * bundle file's size, mtime and inode, and V8 itself rejects a cache made by
@@ -41,7 +41,7 @@ export interface CodeCacheOptions {
   bundle: string;
   /** Directory of the cache files; undefined: run without a cache. */
   cacheDir: string | undefined;
-  /** The command word the cache is for (`run`, `ps`); anything else shares one file. */
+  /** The command the cache is for ({@link commandKey}: `run`, `pkg.pull`); undefined shares one file. */
   command: string | undefined;
   /**
    * `import()` for the bundle's ES modules (a vm.Script has none of its own):
@@ -51,6 +51,19 @@ export interface CodeCacheOptions {
 }
 
 const HEADER = /^\/\/ kiln-bundle ([0-9a-f]{64})\n/;
+
+const WORD = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * The command a cache is for: the first argument, and the second when it is
+ * a word too and no file of that name exists (`pkg pull`, `config menu`; not
+ * `run hello` for a directory `hello`). Each compiles different functions.
+ */
+export function commandKey(args: readonly string[], exists: (path: string) => boolean): string | undefined {
+  const [first, second] = args;
+  if (first === undefined || !WORD.test(first)) return undefined;
+  return second !== undefined && WORD.test(second) && !exists(second) ? `${first}.${second}` : first;
+}
 
 /** Kiln's cache directory as core/paths.ts finds it (KILN_HOME, else XDG_CACHE_HOME, else ~/.cache). */
 export function codeCacheDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -71,7 +84,7 @@ export function codeCacheName(
 ): string | undefined {
   const hash = HEADER.exec(source)?.[1];
   if (!hash) return undefined;
-  const word = command !== undefined && /^[a-z][a-z0-9-]{0,31}$/.test(command) ? command : "other";
+  const word = command !== undefined && /^[a-z][a-z0-9.-]{0,64}$/.test(command) ? command : "other";
   const file = `${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}`;
   return `${hash.slice(0, 16)}-${file}-${process.version}-${process.arch}-${word}.v8`;
 }
