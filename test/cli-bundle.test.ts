@@ -9,9 +9,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import nodeModule from "node:module";
 import { join } from "node:path";
 import { test } from "node:test";
 import { REPO_ROOT, scratchDir } from "./helpers/kiln.js";
+import { startTerminal } from "./helpers/tmux.js";
 
 const BUNDLE = join(REPO_ROOT, "dist/bundle/main.js");
 const skip = existsSync(BUNDLE) ? false : "dist/bundle is missing: run `npm run build` first";
@@ -85,4 +87,47 @@ test("bin/kiln.js run: the machine store's lock works in the bundle", { skip }, 
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^error: QEMU did not start machine \w+/m);
   assert.doesNotMatch(r.stderr, /internal error|Dynamic require/);
+});
+
+test("bin/kiln.js on a Node without enableCompileCache: kiln.cjs through its V8 code cache, same answers", {
+  skip:
+    skip ||
+    (typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === "function"
+      ? "this Node has module.enableCompileCache: bin/kiln.js runs the ES module bundle with Node's own cache"
+      : false),
+}, (t) => {
+  const dir = scratchDir(t);
+  const home = join(dir, "home");
+  const env = { KILN_HOME: home, KILN_LOG: "debug" };
+  const first = kiln(["ps", "--json"], env);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /^kiln: code cache absent/m);
+  const second = kiln(["ps", "--json"], env);
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stderr, /^kiln: code cache used/m);
+  assert.equal(second.stdout, first.stdout);
+  assert.equal(readdirSync(join(home, "cache/code-cache")).length, 1);
+  // NODE_DISABLE_COMPILE_CACHE turns it off (Node's own switch for its cache).
+  const off = kiln(["ps", "--json"], { ...env, NODE_DISABLE_COMPILE_CACHE: "1" });
+  assert.equal(off.status, 0, off.stderr);
+  assert.match(off.stderr, /^kiln: code cache disabled/m);
+});
+
+test("bin/kiln.js config menu: the terminal menu (ink, an ES module the CommonJS bundle imports) draws in tmux", {
+  skip,
+}, async (t) => {
+  const dir = scratchDir(t, "kiln-menu-");
+  writeFileSync(join(dir, "empty.config"), "");
+  const fixture = join(REPO_ROOT, "test/fixtures/kconfig-menu");
+  const term = startTerminal(
+    t,
+    [
+      process.execPath,
+      join(REPO_ROOT, "bin/kiln.js"),
+      ...["config", "menu", "--srctree", fixture, "--arch", "x86_64", "--in", "empty.config"],
+      ...["--out", "out.config"],
+    ],
+    { width: 80, height: 24, cwd: dir, env: { TERM: "xterm-256color", KILN_HOME: join(dir, "home") } },
+  );
+  await term.waitFor(/^>\s+General setup {2}--->$/m, 60_000);
 });
