@@ -50,6 +50,10 @@ test("a second run uses the cache and runs the same code; a rebuilt bundle of th
   const bundle = join(dir, "kiln.cjs");
   const cache = join(dir, "cache", "code-cache");
   writeBundle(bundle, body("v1"));
+  // A whole-second mtime, so that writing it again below restores it exactly (a Date from
+  // statSync is rounded to the millisecond, which could move the mtime the cache name holds).
+  const mtimeSec = 1_700_000_000;
+  utimesSync(bundle, mtimeSec, mtimeSec);
   const first = run(bundle, cache);
   assert.equal(first.outcome, "absent");
   assert.equal(first.out, "v1 1225 function object true\n");
@@ -63,7 +67,7 @@ test("a second run uses the cache and runs the same code; a rebuilt bundle of th
   // The same length, written in place (same inode) and given the old mtime: only the hash line differs.
   const before = statSync(bundle);
   writeBundle(bundle, body("v2"));
-  utimesSync(bundle, before.atime, before.mtime);
+  utimesSync(bundle, mtimeSec, mtimeSec);
   const after = statSync(bundle);
   // (The cache's name holds the mtime in whole milliseconds, what utimes keeps.)
   const identity = (s: typeof after) => [s.size, Math.trunc(s.mtimeMs), s.ino];
