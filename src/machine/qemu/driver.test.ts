@@ -19,8 +19,19 @@ test("QEMU exit statuses map to the guest's exit", () => {
   // Unikraft's crash (42) and fallback halt (41) codes.
   assert.deepEqual(qemuGuestExit({ exitCode: 85, signal: null }, ""), {
     exitCode: 1,
-    reason: "Unikraft crashed (isa-debug-exit 42)",
+    reason: "Unikraft crashed, or its application returned non-zero (isa-debug-exit 42)",
   });
+  // Unikraft ≤ 0.15 ends a non-zero main() as a crash; its info message names the status.
+  assert.deepEqual(
+    qemuGuestExit(
+      { exitCode: 85, signal: null },
+      "[    0.2] Info: [libukboot] <boot.c @  419> main returned 3, halting system\n",
+    ),
+    {
+      exitCode: 3,
+      reason: "the application returned 3 (Unikraft ends a non-zero main as a crash, isa-debug-exit 42)",
+    },
+  );
   assert.deepEqual(qemuGuestExit({ exitCode: 83, signal: null }, ""), {
     exitCode: 0,
     reason: "halted (isa-debug-exit 41)",

@@ -313,7 +313,21 @@ export function qemuGuestExit(
     return { exitCode: 1, reason: `QEMU failed (status ${code}): ${qemuSaid}` };
   if (!debugExit) return { exitCode: code, reason: `QEMU exited with status ${code}` };
   // Unikraft's own values (plat/common/x86/cpu_native.c): 42 on a crash, 41 when ACPI power-off failed.
-  if (code === 85) return { exitCode: 1, reason: "Unikraft crashed (isa-debug-exit 42)" };
+  // Releases up to 0.15 also end a non-zero main() as a crash (lib/ukboot/boot.c: "main returned
+  // %d, halting system", then UKPLAT_CRASH); with info-level messages on, the console says so.
+  if (code === 85) {
+    const main = [...consoleTail.matchAll(/main returned (-?\d+)/g)].at(-1);
+    const rc = main ? Number(main[1]) : 0;
+    if (rc !== 0)
+      return {
+        exitCode: rc & 0xff || 1,
+        reason: `the application returned ${rc} (Unikraft ends a non-zero main as a crash, isa-debug-exit 42)`,
+      };
+    return {
+      exitCode: 1,
+      reason: "Unikraft crashed, or its application returned non-zero (isa-debug-exit 42)",
+    };
+  }
   if (code === 83) return { exitCode: 0, reason: "halted (isa-debug-exit 41)" };
   if (code === 1)
     return {
