@@ -115,7 +115,7 @@ try {
     clean,
   );
   row("ext4 --reproducible", "mkfs.ext4 -d, fixed time and UUID", rep, {
-    note: "no copy: Kiln sets atime/ctime and clamps later mtimes with one debugfs pass (3 commands per entry)",
+    note: "no copy: Kiln sets atime/ctime and clamps later mtimes in the image's inode tables (src/image/ext4-times.ts)",
   });
 } finally {
   rmSync(work, { recursive: true, force: true });
