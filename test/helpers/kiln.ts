@@ -3,7 +3,7 @@
  * needed) and make scratch directories that are removed after the test.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestContext } from "node:test";
@@ -93,10 +93,35 @@ export function scratchDir(t: TestContext, prefix = "kiln-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => {
     killQemusUsing(dir);
-    // a killed QEMU's supervisor (exit status) and console stamper can still write for a moment
+    // A killed QEMU's supervisor (exit status) and console stamper still write into the machine's
+    // directory for a moment, longer on a loaded machine: wait for them to leave before removing.
+    awaitProcessesLeaving(dir, 5000);
     rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
   return dir;
+}
+
+/**
+ * Wait (up to `timeoutMs`) until no other process works in `dir`: none has its
+ * current directory there or names it on its command line.
+ */
+export function awaitProcessesLeaving(dir: string, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const inDir = (p: string) => p === dir || p.startsWith(`${dir}/`);
+  const busy = (): boolean => {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        if (inDir(readlinkSync(`/proc/${entry}/cwd`))) return true;
+        if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) return true;
+      } catch {
+        // exited meanwhile, or not ours to read
+      }
+    }
+    return false;
+  };
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (busy() && Date.now() < deadline) Atomics.wait(pause, 0, 0, 50);
 }
 
 /** SIGKILL every QEMU whose command line mentions `dir`. */
