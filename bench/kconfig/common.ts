@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { report } from "../common/report.js";
 
 /** One timed run. */
 export interface Sample {
@@ -66,3 +67,24 @@ export function tableLines(
 
 /** Kiln's peak RSS over its runs, in MiB. */
 export const peakMiB = (s: Sample[]): number => Math.max(...s.map((x) => x.rssKiB)) / 1024;
+
+/** The table's row for one Kconfig comparison (median wall times; met when the outputs agree and Kiln is not slower). */
+export function reportKconfig(
+  work: string,
+  reference: string,
+  samples: Record<keyof Tools, Sample[]>,
+  same: boolean,
+  runs: number,
+): void {
+  const m = medians(samples);
+  report({
+    work,
+    reference,
+    refS: m.make / 1000,
+    kilnS: m.kiln / 1000,
+    target: "≤ 1.0×",
+    met: same && m.kiln <= m.make,
+    peakMiB: peakMiB(samples.kiln),
+    note: `median of ${runs} alternating runs; bare conf ${(m.conf / 1000).toFixed(2)} s; identical .config: ${same ? "yes" : "NO"}`,
+  });
+}

@@ -16,7 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { report } from "../common/report.js";
-import { measure, medians, peakMiB, sampleAlternating, type Tools, tableLines } from "./common.js";
+import { measure, reportKconfig, sampleAlternating, type Tools, tableLines } from "./common.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const shared = resolve(process.env.KILN_SHARED ?? join(repo, "../shared"));
@@ -105,7 +105,6 @@ const samples = sampleAlternating(tools, runs);
 
 const ref = readFileSync(dotconfig, "utf8");
 const same = readFileSync(kilnOut, "utf8") === ref;
-const { kiln: k, make: mk, conf: cf } = medians(samples);
 const lines = tableLines(
   `olddefconfig, Linux ${confEnv.KERNELVERSION} x86_64, Firecracker guest config (${runs} runs, median)`,
   { kiln: "kiln config olddefconfig", make: "make olddefconfig", conf: "conf --olddefconfig (bare)" },
@@ -115,16 +114,13 @@ const lines = tableLines(
 console.log(lines.join("\n"));
 writeFileSync(join(tmpdir(), "kiln-bench-kconfig.txt"), `${lines.join("\n")}\n`);
 if (!same) process.exitCode = 1;
-report({
-  work: "Kconfig olddefconfig, Linux 6.1 x86_64, Firecracker's config",
-  reference: "make olddefconfig",
-  refS: mk / 1000,
-  kilnS: k / 1000,
-  target: "≤ 1.0×",
-  met: same && k <= mk,
-  peakMiB: peakMiB(samples.kiln),
-  note: `median of ${runs} alternating runs; bare conf ${(cf / 1000).toFixed(2)} s; identical .config: ${same ? "yes" : "NO"}`,
-});
+reportKconfig(
+  "Kconfig olddefconfig, Linux 6.1 x86_64, Firecracker's config",
+  "make olddefconfig",
+  samples,
+  same,
+  runs,
+);
 
 // The same comparison on a Unikraft target, when a Unikraft checkout is at hand.
 const ukCore = process.env.KILN_BENCH_UNIKRAFT ?? process.env.KILN_TEST_UNIKRAFT;

@@ -22,7 +22,7 @@ import { defconfigText } from "../../src/unikraft/config.js";
 import { planMake } from "../../src/unikraft/make.js";
 import { writeHelloworldApp } from "../../test/helpers/unikraft.js";
 import { report } from "../common/report.js";
-import { measure, medians, peakMiB, sampleAlternating, type Tools, tableLines } from "./common.js";
+import { measure, reportKconfig, sampleAlternating, type Tools, tableLines } from "./common.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const core = process.env.KILN_BENCH_UNIKRAFT ?? process.env.KILN_TEST_UNIKRAFT;
@@ -90,7 +90,6 @@ const samples = sampleAlternating(tools, runs);
 
 const mine = readFileSync(tk.configFile, "utf8");
 const same = mine === readFileSync(makeConfig, "utf8") && mine === readFileSync(confConfig, "utf8");
-const { kiln: k, make: mk, conf: cf } = medians(samples);
 const lines = tableLines(
   `configure ${target.name} on ${core} (${runs} runs, median)`,
   { kiln: "kiln config defconfig -t", make: "make defconfig", conf: "conf --defconfig (bare)" },
@@ -100,13 +99,10 @@ const lines = tableLines(
 console.log(lines.join("\n"));
 rmSync(dir, { recursive: true, force: true });
 if (!same) process.exitCode = 1;
-report({
-  work: `Kconfig defconfig of a Unikraft target (${target.name})`,
-  reference: "make defconfig",
-  refS: mk / 1000,
-  kilnS: k / 1000,
-  target: "≤ 1.0×",
-  met: same && k <= mk,
-  peakMiB: peakMiB(samples.kiln),
-  note: `median of ${runs} alternating runs; bare conf ${(cf / 1000).toFixed(2)} s; identical .config: ${same ? "yes" : "NO"}`,
-});
+reportKconfig(
+  `Kconfig defconfig of a Unikraft target (${target.name})`,
+  "make defconfig",
+  samples,
+  same,
+  runs,
+);

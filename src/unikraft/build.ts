@@ -178,6 +178,20 @@ async function buildTarget(
     // library to another release configures again: a `.config` made by another core's Kconfig
     // lacks the symbols this one has (and keeps ones it dropped).
     const text = `${await sourcesIdentity(dirs, env)}${defconfigText(plan.options)}`;
+    // What the engine is asked: to write the target's .config (`write`), or only to explain `missing`.
+    const configureRequest = (write: boolean, asked: MissingOption[]): ConfigureRequest => ({
+      project,
+      target,
+      dirs,
+      buildDir: art.buildDir,
+      configFile,
+      plan,
+      defconfig: text,
+      write,
+      missing: asked,
+      env,
+      reporter,
+    });
     const previous = await readFile(defconfig, "utf8").catch(() => undefined);
     if (previous !== text || !existsSync(configFile)) {
       await dropFingerprint(fingerprintFile);
@@ -187,20 +201,7 @@ async function buildTarget(
       await writeFileAtomic(pending, text);
       for (const a of plan.adjustments) reporter.info(`${target.name}: ${a.name}=${a.value} (${a.reason})`);
       const progress = reporter.progress(`configure ${target.name}`);
-      const req: ConfigureRequest = {
-        project,
-        target,
-        dirs,
-        buildDir: art.buildDir,
-        configFile,
-        plan,
-        defconfig: text,
-        write: true,
-        missing: [],
-        env,
-        reporter,
-      };
-      const outcome = opts.configurer ? await opts.configurer(req) : undefined;
+      const outcome = opts.configurer ? await opts.configurer(configureRequest(true, [])) : undefined;
       if (outcome) reasons = new Map(outcome.dropped.map((d) => [d.name, d.reason]));
       else {
         await unshareBuildDir(art.buildDir);
@@ -217,19 +218,7 @@ async function buildTarget(
     const dotConfig = await readFile(configFile, "utf8");
     missing = missingOptions(plan.options, dotConfig);
     if (missing.length > 0 && !reasons && opts.configurer) {
-      const outcome = await opts.configurer({
-        project,
-        target,
-        dirs,
-        buildDir: art.buildDir,
-        configFile,
-        plan,
-        defconfig: text,
-        write: false,
-        missing,
-        env,
-        reporter,
-      });
+      const outcome = await opts.configurer(configureRequest(false, missing));
       if (outcome) reasons = new Map(outcome.dropped.map((d) => [d.name, d.reason]));
     }
     // An option naming no symbol of this core: renamed or removed since a release that had it.
